@@ -1,0 +1,58 @@
+import Foundation
+
+extension Campaign {
+    /// Reads and checks `campaign.json`.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` listing every missing, mistyped, unknown or invalid key.
+    static func fromJSON(_ data: Data, file: String, now: Date) throws(AppealsError) -> Campaign {
+        var json = try JSONObjectReader(file: file, data: data)
+        let slug = json.string("slug", required: true) ?? ""
+        if !slug.isEmpty && (slug.count > 64 || !slug.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })) {
+            json.fail("slug", "\"\(slug)\" must be 1 to 64 characters of a-z, 0-9 and -")
+        }
+        let title = json.string("title", required: true) ?? ""
+        let organization = json.string("organization", required: true) ?? ""
+        let summary = json.string("summary") ?? ""
+        for (key, value) in [("title", title), ("organization", organization)] {
+            if let problem = TextRules.singleLineProblem(value, maxLength: 300) { json.fail(key, problem) }
+        }
+        let demands = json.strings("demands", required: true) ?? []
+        if demands.contains(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+            json.fail("demands", "a demand is empty")
+        }
+        let languageTags = json.strings("languages", required: true) ?? []
+        var languages: [String] = []
+        for tag in languageTags {
+            if let language = TextRules.normalizedLanguage(tag) { languages.append(language) } else {
+                json.fail("languages", "\"\(tag)\" is not a language code (such as en, fr)")
+            }
+        }
+        if languageTags.isEmpty && json.object["languages"] != nil { json.fail("languages", "must name at least one language") }
+        if Set(languages).count != languages.count { json.fail("languages", "a language is listed twice") }
+        var status = CampaignStatus.draft
+        if let text = json.string("status") {
+            if let parsed = CampaignStatus(rawValue: text) { status = parsed } else {
+                json.fail("status", "\"\(text)\" is not one of draft, active, paused, closed")
+            }
+        }
+        let deadline = json.string("deadline")
+        if let deadline, !Self.isISODate(deadline) { json.fail("deadline", "\"\(deadline)\" is not a date of the form 2026-12-31") }
+        let sendingHours = json.string("sendingHours")
+        if let sendingHours, SendingHours(sendingHours) == nil {
+            json.fail("sendingHours", "\"\(sendingHours)\" is not of the form 09:00-18:00")
+        }
+        json.finish()
+        if !json.issues.isEmpty { throw .invalidInput(json.issues) }
+        return Campaign(
+            id: nil, slug: slug, title: title, organization: organization, summary: summary, demands: demands,
+            languages: languages, status: status, deadline: deadline, sendingHours: sendingHours, createdAt: now)
+    }
+
+    static func isISODate(_ text: String) -> Bool {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        guard text.count == 10, let date = formatter.date(from: text) else { return false }
+        return formatter.string(from: date) == text
+    }
+}

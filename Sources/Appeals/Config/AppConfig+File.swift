@@ -1,0 +1,96 @@
+import Foundation
+
+extension AppConfig {
+    /// Reads a config file strictly: unknown keys, wrong types and invalid values are errors naming the key.
+    /// - Throws: ``AppealsError/invalidInput(_:)``.
+    public static func load(path: String) throws(AppealsError) -> AppConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalid(InputLocation(file: path), "config file is missing or unreadable")
+        }
+        var json = try JSONObjectReader(file: path, data: data)
+        var config = AppConfig()
+        if let database = json.string("database") { config.database = database }
+        json.object("smtp") { smtp in
+            if smtp.object["password"] != nil {
+                smtp.fail("password", "the SMTP password is never stored in a file: put it in the environment variable named by smtp.passwordEnv")
+            }
+            if let url = smtp.string("url") {
+                config.smtp.url = url
+                if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://") || url.hasPrefix("file://")) {
+                    smtp.fail("url", "\"\(url)\" must start with smtp://, smtps:// or file://")
+                }
+            }
+            if let security = smtp.string("security") {
+                if let value = Security(rawValue: security) { config.smtp.security = value } else {
+                    smtp.fail("security", "\"\(security)\" is not starttls or none")
+                }
+            }
+            config.smtp.username = smtp.string("username")
+            if let env = smtp.string("passwordEnv") { config.smtp.passwordEnv = env }
+            config.smtp.caFile = smtp.string("caFile")
+            if let timeout = smtp.int("timeoutSeconds") {
+                config.smtp.timeoutSeconds = timeout
+                if timeout < 1 { smtp.fail("timeoutSeconds", "must be at least 1") }
+            }
+            if let connections = smtp.int("connections") {
+                config.smtp.connections = connections
+                if !(1...32).contains(connections) { smtp.fail("connections", "must be between 1 and 32") }
+            }
+            _ = smtp.string("password")
+        }
+        json.object("sender") { sender in
+            if let name = sender.string("name") {
+                config.sender.name = name
+                if let problem = TextRules.singleLineProblem(name) { sender.fail("name", problem) }
+            }
+            if let address = sender.string("address") {
+                config.sender.address = address
+                if let problem = EmailAddress.problem(with: address) { sender.fail("address", problem) }
+            }
+            if let envelopeFrom = sender.string("envelopeFrom") {
+                config.sender.envelopeFrom = envelopeFrom
+                if let problem = EmailAddress.problem(with: envelopeFrom) { sender.fail("envelopeFrom", problem) }
+            }
+            if let copy = sender.bool("copyToSupporter") { config.sender.copyToSupporter = copy }
+        }
+        json.object("limits") { limits in
+            let keys: [(String, WritableKeyPath<Limits, Int>, Int)] = [
+                ("messagesPerSecond", \.messagesPerSecond, 0), ("perTargetPerHour", \.perTargetPerHour, 0),
+                ("maxAttempts", \.maxAttempts, 1), ("retryBaseSeconds", \.retryBaseSeconds, 1), ("retryMaxSeconds", \.retryMaxSeconds, 1),
+            ]
+            for (key, path, minimum) in keys {
+                guard let value = limits.int(key) else { continue }
+                config.limits[keyPath: path] = value
+                if value < minimum { limits.fail(key, "must be at least \(minimum)") }
+            }
+            if config.limits.retryBaseSeconds > config.limits.retryMaxSeconds {
+                limits.fail("retryMaxSeconds", "must not be less than retryBaseSeconds")
+            }
+        }
+        json.finish()
+        if !json.issues.isEmpty { throw .invalidInput(json.issues) }
+        // A relative database path means "beside the config file", so a cron job works from any folder.
+        if !config.database.hasPrefix("/") {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+            config.database = folder.appendingPathComponent(config.database).path
+        }
+        return config
+    }
+}
+
+extension AppConfig {
+    /// The config a command runs with: `path` if given (it must exist), else `./appeal.json` if present,
+    /// else the defaults; `database` overrides the config's database.
+    public static func resolve(path: String?, database: String?) throws(AppealsError) -> AppConfig {
+        var config: AppConfig
+        if let path {
+            config = try load(path: path)
+        } else if FileManager.default.fileExists(atPath: "appeal.json") {
+            config = try load(path: "appeal.json")
+        } else {
+            config = AppConfig()
+        }
+        if let database { config.database = database }
+        return config
+    }
+}

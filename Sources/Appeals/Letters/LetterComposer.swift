@@ -1,0 +1,53 @@
+import Foundation
+
+/// A letter's rendered text and the language it was written in.
+public struct RenderedLetter: Sendable, Equatable {
+    public var language: String
+    public var subject: String
+    public var body: String
+}
+
+/// Renders a campaign's letters, choosing each letter's language by SPEC's rule.
+public struct LetterComposer: Sendable {
+    public let campaign: Campaign
+    let templates: [String: LetterTemplate]
+    let timeZone: TimeZone
+
+    let defaultTemplate: LetterTemplate
+
+    /// - Throws: ``AppealsError/storage(_:)`` when a language the campaign lists has no templates.
+    public init(campaign: Campaign, templates: [LetterTemplate], timeZone: TimeZone = .current) throws(AppealsError) {
+        self.campaign = campaign
+        self.templates = Dictionary(templates.map { ($0.language, $0) }, uniquingKeysWith: { first, _ in first })
+        self.timeZone = timeZone
+        for language in campaign.languages where self.templates[language] == nil {
+            throw .storage("campaign \(campaign.slug) has no templates for its language \(language)")
+        }
+        defaultTemplate = self.templates[campaign.defaultLanguage]!
+    }
+
+    /// The supporter's language when the campaign has templates for it, else the target's, else the campaign's first.
+    /// `fr-CA` is served by `fr` templates.
+    public func language(for supporter: Supporter, target: Target) -> String {
+        for wanted in [supporter.language, target.language].compactMap({ $0 }) {
+            if let match = match(wanted) { return match }
+        }
+        return campaign.defaultLanguage
+    }
+
+    private func match(_ language: String) -> String? {
+        if templates[language] != nil { return language }
+        let primary = String(language.prefix { $0 != "-" })
+        if templates[primary] != nil { return primary }
+        return nil
+    }
+
+    /// Renders the letter from `supporter` to `target` as it would be written on `now`.
+    public func compose(supporter: Supporter, target: Target, now: Date) -> RenderedLetter {
+        let language = language(for: supporter, target: target)
+        let template = templates[language] ?? defaultTemplate
+        let values = LetterValues(campaign: campaign, supporter: supporter, target: target, language: language, now: now, timeZone: timeZone)
+        let (subject, body) = template.render(values)
+        return RenderedLetter(language: language, subject: subject, body: body)
+    }
+}

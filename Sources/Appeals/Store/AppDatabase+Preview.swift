@@ -1,0 +1,32 @@
+import Foundation
+import GRDB
+
+/// One of a supporter's letters as `appeal-cli letter` shows it.
+public struct LetterPreview: Sendable {
+    public var target: Target
+    public var letter: RenderedLetter
+    /// The stored letter when it is already queued: what will be sent, with its fixed Message-ID.
+    public var stored: Letter?
+}
+
+extension AppDatabase {
+    /// A supporter's letters, one per target by the targeting rule: the stored letter where one is queued,
+    /// else rendered now.
+    public func previewLetters(campaign slug: String, supporterEmail email: String, now: Date = Date(),
+                               timeZone: TimeZone = .current) throws(AppealsError) -> (Supporter, [LetterPreview]) {
+        let composer = try composer(for: slug, timeZone: timeZone)
+        let supporter = try supporter(email: email, campaign: slug)
+        let (targets, stored) = try read { db in
+            let targets = try Target.filter(Column("campaign_id") == composer.campaign.id!).order(Column("id")).fetchAll(db)
+            let letters = try Letter.filter(Column("supporter_id") == supporter.id!).fetchAll(db)
+            return (targets, Dictionary(letters.map { ($0.targetId, $0) }, uniquingKeysWith: { first, _ in first }))
+        }
+        let previews = Targeting(targets).targets(for: supporter).map { target in
+            if let letter = stored[target.id!] {
+                return LetterPreview(target: target, letter: RenderedLetter(language: letter.language, subject: letter.subject, body: letter.body), stored: letter)
+            }
+            return LetterPreview(target: target, letter: composer.compose(supporter: supporter, target: target, now: now), stored: nil)
+        }
+        return (supporter, previews)
+    }
+}

@@ -1,0 +1,118 @@
+import GRDB
+
+extension AppDatabase {
+    /// The schema's history. A released migration is never edited: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE campaign (
+                    id INTEGER PRIMARY KEY,
+                    slug TEXT NOT NULL UNIQUE
+                        CHECK (length(slug) BETWEEN 1 AND 64 AND slug NOT GLOB '*[^a-z0-9-]*'),
+                    title TEXT NOT NULL CHECK (title <> ''),
+                    organization TEXT NOT NULL CHECK (organization <> ''),
+                    summary TEXT NOT NULL,
+                    demands TEXT NOT NULL CHECK (json_valid(demands) AND json_type(demands) = 'array'),
+                    languages TEXT NOT NULL
+                        CHECK (json_valid(languages) AND json_type(languages) = 'array' AND json_array_length(languages) > 0),
+                    status TEXT NOT NULL CHECK (status IN ('draft', 'active', 'paused', 'closed')),
+                    deadline TEXT CHECK (deadline IS NULL OR date(deadline) = deadline),
+                    sending_hours TEXT,
+                    created_at TEXT NOT NULL
+                );
+
+                CREATE TABLE campaign_template (
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    language TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    letter TEXT NOT NULL,
+                    PRIMARY KEY (campaign_id, language)
+                );
+
+                CREATE TABLE target (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL CHECK (kind IN ('official', 'embassy')),
+                    name TEXT NOT NULL CHECK (name <> ''),
+                    title TEXT NOT NULL,
+                    salutation TEXT NOT NULL,
+                    email TEXT NOT NULL CHECK (email LIKE '_%@_%' AND email NOT GLOB '*[ ,<>' || char(10) || char(13) || ']*'),
+                    email_key TEXT NOT NULL CHECK (email_key = lower(trim(email))),
+                    country TEXT CHECK (country IS NULL OR (length(country) = 2 AND country NOT GLOB '*[^A-Z]*')),
+                    language TEXT,
+                    postal_address TEXT,
+                    fax TEXT,
+                    timezone TEXT,
+                    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+                    disabled_reason TEXT,
+                    CHECK (kind <> 'embassy' OR country IS NOT NULL),
+                    UNIQUE (campaign_id, email_key),
+                    UNIQUE (id, campaign_id)
+                );
+                -- The targeting rule picks the one embassy in the supporter's country.
+                CREATE UNIQUE INDEX target_embassy_country ON target(campaign_id, country) WHERE kind = 'embassy';
+
+                CREATE TABLE supporter (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    email TEXT CHECK (email IS NULL OR (email LIKE '_%@_%' AND email NOT GLOB '*[ ,<>' || char(10) || char(13) || ']*')),
+                    email_key TEXT CHECK (email_key IS lower(trim(email))),
+                    country TEXT CHECK (country IS NULL OR (length(country) = 2 AND country NOT GLOB '*[^A-Z]*')),
+                    city TEXT,
+                    language TEXT,
+                    consent INTEGER CHECK (consent IS NULL OR consent IN (0, 1)),
+                    personal_note TEXT,
+                    created_at TEXT NOT NULL,
+                    erased_at TEXT,
+                    -- Only an erased supporter has no address.
+                    CHECK (erased_at IS NOT NULL OR (email IS NOT NULL AND name <> '')),
+                    UNIQUE (campaign_id, email_key),
+                    UNIQUE (id, campaign_id)
+                );
+
+                CREATE TABLE letter (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+                    supporter_id INTEGER NOT NULL,
+                    target_id INTEGER NOT NULL,
+                    language TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE CHECK (message_id GLOB '<?*@?*>'),
+                    status TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    last_code INTEGER,
+                    last_reply TEXT,
+                    queued_at TEXT NOT NULL,
+                    due_at TEXT NOT NULL,
+                    sent_at TEXT,
+                    updated_at TEXT NOT NULL,
+                    possible_duplicate INTEGER NOT NULL DEFAULT 0 CHECK (possible_duplicate IN (0, 1)),
+                    CHECK (status <> 'sent' OR sent_at IS NOT NULL),
+                    -- One letter per (campaign, supporter, target): never two.
+                    UNIQUE (campaign_id, supporter_id, target_id),
+                    -- A letter's supporter and target belong to its campaign.
+                    FOREIGN KEY (supporter_id, campaign_id) REFERENCES supporter(id, campaign_id),
+                    FOREIGN KEY (target_id, campaign_id) REFERENCES target(id, campaign_id)
+                );
+                CREATE INDEX letter_due ON letter(status, due_at);
+                CREATE INDEX letter_supporter ON letter(supporter_id);
+                CREATE INDEX letter_target ON letter(target_id, status);
+
+                CREATE TABLE delivery_attempt (
+                    id INTEGER PRIMARY KEY,
+                    letter_id INTEGER NOT NULL REFERENCES letter(id) ON DELETE CASCADE,
+                    attempted_at TEXT NOT NULL,
+                    code INTEGER,
+                    reply TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed'))
+                );
+                CREATE INDEX delivery_attempt_letter ON delivery_attempt(letter_id);
+                """)
+        }
+        return migrator
+    }
+}

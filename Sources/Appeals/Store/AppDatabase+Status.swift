@@ -1,0 +1,42 @@
+import GRDB
+
+extension AppDatabase {
+    /// Counts for `status`: supporters, letters by status, and each target's deliveries.
+    public func report(campaign slug: String) throws(AppealsError) -> CampaignReport {
+        try read { db in
+            let campaign = try Self.campaign(slug, in: db)
+            let id = campaign.id!
+            let supporters = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM supporter WHERE campaign_id = ?", arguments: [id]) ?? 0
+            let withoutEmbassy = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM supporter s WHERE s.campaign_id = ? AND NOT EXISTS (
+                    SELECT 1 FROM target t WHERE t.campaign_id = s.campaign_id AND t.kind = 'embassy' AND t.country = s.country)
+                """, arguments: [id]) ?? 0
+            var letters = CampaignReport.LetterCounts()
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM letter WHERE campaign_id = ? GROUP BY status", arguments: [id]) {
+                let count: Int = row[1]
+                switch LetterStatus(rawValue: row[0]) {
+                case .queued: letters.queued = count
+                case .sending: letters.sending = count
+                case .sent: letters.sent = count
+                case .deferred: letters.deferred = count
+                case .failed: letters.failed = count
+                case .cancelled: letters.cancelled = count
+                case nil: break
+                }
+            }
+            let duplicates = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE campaign_id = ? AND possible_duplicate = 1", arguments: [id]) ?? 0
+            let targets = try Row.fetchAll(db, sql: """
+                SELECT t.name, t.email, t.kind,
+                       COUNT(CASE WHEN l.status = 'sent' THEN 1 END),
+                       COUNT(CASE WHEN l.status = 'failed' THEN 1 END),
+                       COUNT(CASE WHEN l.status IN ('queued', 'sending', 'deferred') THEN 1 END)
+                FROM target t LEFT JOIN letter l ON l.target_id = t.id
+                WHERE t.campaign_id = ? GROUP BY t.id ORDER BY t.kind DESC, t.id
+                """, arguments: [id]).map { row in
+                CampaignReport.TargetCounts(name: row[0], email: row[1], kind: row[2], sent: row[3], failed: row[4], pending: row[5])
+            }
+            return CampaignReport(campaign: slug, supporters: supporters, supportersWithoutEmbassy: withoutEmbassy,
+                                  letters: letters, possibleDuplicates: duplicates, targets: targets)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+
+/// The campaign store: a SQLite file in WAL mode whose schema keeps the product's invariants.
+///
+/// Each public write is one transaction. Constraints live in the schema, so that even a bug in this
+/// module cannot store a second letter for the same supporter and target.
+public struct AppDatabase: Sendable {
+    public let writer: any DatabaseWriter
+    public let path: String
+
+    /// Opens (creating with mode 0600 if needed) and migrates the database at `path`.
+    /// - Throws: ``AppealsError/storage(_:)`` when the file cannot be created, opened or migrated.
+    public init(path: String) throws(AppealsError) {
+        self.path = path
+        do {
+            if !FileManager.default.fileExists(atPath: path) {
+                let fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0o600)
+                guard fd >= 0 else {
+                    throw AppealsError.storage("cannot create database \(path): \(String(cString: strerror(errno)))")
+                }
+                close(fd)
+            }
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = true
+            configuration.busyMode = .timeout(30)
+            writer = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch let error as AppealsError {
+            throw error
+        } catch {
+            throw .storage("cannot open database \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// Runs `body` in one write transaction, turning database failures into ``AppealsError/storage(_:)``.
+    func write<T>(_ body: (Database) throws -> T) throws(AppealsError) -> T {
+        do {
+            return try writer.write { db in try body(db) }
+        } catch let error as AppealsError {
+            throw error
+        } catch {
+            throw .storage("cannot write to database \(path): \(Self.describe(error))")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(AppealsError) -> T {
+        do {
+            return try writer.read { db in try body(db) }
+        } catch let error as AppealsError {
+            throw error
+        } catch {
+            throw .storage("cannot read database \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+extension Target {
+    public static let csvColumns = ["kind", "name", "title", "salutation", "email", "country", "language", "postal_address", "fax", "timezone"]
+    public static let csvRequiredColumns = ["kind", "name", "email"]
+
+    /// Reads targets from a `targets.csv` table.
+    ///
+    /// Within one file an email or an embassy's country may appear only once: the targeting rule picks
+    /// one embassy per country, and a target written to twice would receive every letter twice.
+    /// - Returns: the targets with the line each came from, and every problem found.
+    static func parse(_ table: CSVTable, campaignId: Int64) -> (targets: [(line: Int, target: Target)], issues: [InputIssue]) {
+        var targets: [(line: Int, target: Target)] = []
+        var issues: [InputIssue] = []
+        var lineByEmail: [String: Int] = [:]
+        var lineByEmbassyCountry: [String: Int] = [:]
+        for row in table.rows {
+            var check = RowChecker(row, file: table.file)
+            let kindText = row["kind"].lowercased()
+            let kind = TargetKind(rawValue: kindText)
+            if kind == nil {
+                check.fail("kind", kindText.isEmpty ? "is required (official or embassy)" : "\"\(row["kind"])\" is not official or embassy")
+            }
+            let name = check.text("name", required: true)
+            let title = check.text("title")
+            let salutation = check.text("salutation")
+            let email = check.email("email")
+            let country = check.country("country", required: kind == .embassy)
+            let language = check.language("language")
+            let postalAddress = check.paragraph("postal_address", maxLength: 1000)
+            let fax = check.text("fax", maxLength: 40)
+            let timezone = row["timezone"]
+            if !timezone.isEmpty && TimeZone(identifier: timezone) == nil {
+                check.fail("timezone", "\"\(timezone)\" is not an IANA time zone (such as Asia/Baku)")
+            }
+            let key = EmailAddress.key(email)
+            if let first = lineByEmail[key] {
+                check.fail("email", "\(email) is already a target on line \(first)")
+            } else if !key.isEmpty {
+                lineByEmail[key] = row.line
+            }
+            if kind == .embassy, let country {
+                if let first = lineByEmbassyCountry[country] {
+                    check.fail("country", "line \(first) already names the embassy in \(country); a country has one embassy")
+                } else {
+                    lineByEmbassyCountry[country] = row.line
+                }
+            }
+            issues += check.issues
+            guard check.issues.isEmpty, let kind else { continue }
+            let target = Target(
+                id: nil, campaignId: campaignId, kind: kind, name: name, title: title, salutation: salutation,
+                email: email, emailKey: key, country: country, language: language, postalAddress: postalAddress,
+                fax: fax.isEmpty ? nil : fax, timezone: timezone.isEmpty ? nil : timezone, disabled: false, disabledReason: nil)
+            targets.append((row.line, target))
+        }
+        return (targets, issues)
+    }
+}

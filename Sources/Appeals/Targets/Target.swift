@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// Who a letter is addressed to.
+public enum TargetKind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// A head of state, prosecutor, minister: every supporter writes to every official.
+    case official
+    /// The target country's embassy located in `country`: written to by supporters of that country.
+    case embassy
+}
+
+/// An official or embassy that supporters write to.
+public struct Target: Codable, Sendable, Equatable, Identifiable {
+    public var id: Int64?
+    public var campaignId: Int64
+    public var kind: TargetKind
+    public var name: String
+    public var title: String
+    public var salutation: String
+    public var email: String
+    public var emailKey: String
+    /// ISO 3166-1 alpha-2; required for an embassy.
+    public var country: String?
+    public var language: String?
+    public var postalAddress: String?
+    public var fax: String?
+    /// IANA time zone, for sending hours.
+    public var timezone: String?
+    /// Set when the address hard-bounced: the target receives nothing more until re-enabled.
+    public var disabled: Bool
+    public var disabledReason: String?
+}
+
+extension Target: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "target"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}

@@ -1,0 +1,24 @@
+/// The shape of the values a letter template may use: SPEC's variable list, and nothing else.
+indirect enum TemplateSchema: Sendable, Equatable {
+    case text
+    case flag
+    case list(TemplateSchema)
+    case object([String: TemplateSchema])
+
+    /// Every variable a letter template may name.
+    static let letter: TemplateSchema = .object([
+        "supporter": .object(["name": .text, "email": .text, "city": .text, "country": .text, "countryName": .text, "language": .text]),
+        "target": .object([
+            "name": .text, "title": .text, "salutation": .text, "kind": .text, "country": .text, "countryName": .text,
+            "isEmbassy": .flag,
+        ]),
+        "campaign": .object(["title": .text, "organization": .text, "summary": .text, "slug": .text, "demands": .list(.text)]),
+        "personalNote": .text,
+        "date": .text,
+    ])
+
+    func child(_ name: Substring) -> TemplateSchema? {
+        if case .object(let children) = self { return children[String(name)] }
+        return nil
+    }
+}

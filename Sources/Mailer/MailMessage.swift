@@ -1,0 +1,65 @@
+import Foundation
+
+/// A plain-text email, rendered to RFC 5322/2045 bytes with its headers in a fixed order.
+public struct MailMessage: Sendable, Equatable {
+    public var from: MailAddress
+    public var replyTo: MailAddress?
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var subject: String
+    public var body: String
+    /// `<id@domain>`.
+    public var messageID: String
+    public var date: Date
+
+    /// - Throws: ``MailerError/invalidAddress(field:_:)`` for any address that is not a plain `local@domain`.
+    public init(from: MailAddress, replyTo: MailAddress?, to: [MailAddress], cc: [MailAddress] = [], subject: String, body: String,
+                messageID: String, date: Date) throws(MailerError) {
+        self.from = try from.validated(field: "From")
+        self.replyTo = try replyTo?.validated(field: "Reply-To")
+        self.to = try to.map { address throws(MailerError) in try address.validated(field: "To") }
+        self.cc = try cc.map { address throws(MailerError) in try address.validated(field: "Cc") }
+        self.subject = subject
+        self.body = body
+        self.messageID = messageID
+        self.date = date
+    }
+
+    /// Every envelope recipient: To, then Cc.
+    public var recipients: [String] { (to + cc).map(\.address) }
+
+    /// The message as sent: CRLF line ends, folded headers, quoted-printable UTF-8 body.
+    public func rendered() -> String {
+        var headers: [String] = []
+        headers.append(HeaderEncoding.fold("Date", [Self.rfc5322Date(date)]))
+        headers.append(HeaderEncoding.fold("From", HeaderEncoding.mailbox(from)))
+        if let replyTo { headers.append(HeaderEncoding.fold("Reply-To", HeaderEncoding.mailbox(replyTo))) }
+        headers.append(HeaderEncoding.fold("To", Self.list(to)))
+        if !cc.isEmpty { headers.append(HeaderEncoding.fold("Cc", Self.list(cc))) }
+        headers.append(HeaderEncoding.fold("Subject", HeaderEncoding.unstructured(subject)))
+        headers.append(HeaderEncoding.fold("Message-ID", [HeaderEncoding.sanitized(messageID).replacingOccurrences(of: " ", with: "")]))
+        headers.append("MIME-Version: 1.0")
+        headers.append("Content-Type: text/plain; charset=utf-8")
+        headers.append("Content-Transfer-Encoding: quoted-printable")
+        return headers.joined(separator: "\r\n") + "\r\n\r\n" + QuotedPrintable.encode(body) + "\r\n"
+    }
+
+    private static func list(_ mailboxes: [MailAddress]) -> [String] {
+        var tokens: [String] = []
+        for (index, mailbox) in mailboxes.enumerated() {
+            var parts = HeaderEncoding.mailbox(mailbox)
+            if index < mailboxes.count - 1 { parts[parts.count - 1] += "," }
+            tokens += parts
+        }
+        return tokens
+    }
+
+    /// `Mon, 23 Nov 2026 11:05:00 +0000`, always in English whatever the machine's locale.
+    static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,95 @@
+import Appeals
+import ArgumentParser
+import Foundation
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "Create, list, show, open, pause or close campaigns.",
+        subcommands: [Create.self, List.self, Show.self, Open.self, Pause.self, Close.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read campaign.json, the templates and targets.csv from FOLDER, check all of it, and store the campaign.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign folder.") var folder: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let campaign = try reporting { () throws(AppealsError) in
+                try database.createCampaign(try CampaignFolder(path: folder))
+            }
+            let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign.slug) }
+            print("created campaign \(campaign.slug) (\(campaign.status.rawValue)): \(targets.count) targets, languages \(campaign.languages.joined(separator: ", "))")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the campaigns.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let campaigns = try reporting { () throws(AppealsError) in try database.campaigns() }
+            if campaigns.isEmpty { print("no campaigns") }
+            for campaign in campaigns {
+                print("\(campaign.slug)\t\(campaign.status.rawValue)\t\(campaign.title)")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a campaign.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign's slug.") var slug: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let (campaign, report) = try reporting { () throws(AppealsError) in
+                (try database.campaign(slug), try database.report(campaign: slug))
+            }
+            print("""
+                \(campaign.title)
+                slug:          \(campaign.slug)
+                organization:  \(campaign.organization)
+                status:        \(campaign.status.rawValue)
+                languages:     \(campaign.languages.joined(separator: ", "))
+                deadline:      \(campaign.deadline ?? "none")
+                sending hours: \(campaign.sendingHours ?? "any time")
+                targets:       \(report.targets.count)
+                supporters:    \(report.supporters)
+
+                \(campaign.summary)
+
+                Demands:
+                """)
+            for demand in campaign.demands { print("  - \(demand)") }
+        }
+    }
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a campaign active: its letters are queued and sent.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign's slug.") var slug: String
+        func run() throws { try CampaignCommand.setStatus(.active, slug, options) }
+    }
+
+    struct Pause: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause a campaign: letters are queued but not sent.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign's slug.") var slug: String
+        func run() throws { try CampaignCommand.setStatus(.paused, slug, options) }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a campaign: nothing more is queued or sent.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign's slug.") var slug: String
+        func run() throws { try CampaignCommand.setStatus(.closed, slug, options) }
+    }
+
+    static func setStatus(_ status: CampaignStatus, _ slug: String, _ options: GlobalOptions) throws {
+        let database = try options.openDatabase()
+        let campaign = try reporting { () throws(AppealsError) in try database.setStatus(status, ofCampaign: slug) }
+        print("campaign \(campaign.slug) is \(campaign.status.rawValue)")
+    }
+}

@@ -1,0 +1,39 @@
+import Appeals
+import ArgumentParser
+import Foundation
+
+/// `--config` and `--db`, shared by every command.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Config file (default: ./appeal.json if present, else built-in defaults).")
+    var config: String?
+
+    @Option(help: "Database file; overrides the config's `database`.")
+    var db: String?
+
+    func loadConfig() throws -> AppConfig {
+        try reporting { () throws(AppealsError) in try AppConfig.resolve(path: config, database: db) }
+    }
+
+    func openDatabase() throws -> AppDatabase {
+        let config = try loadConfig()
+        return try reporting { () throws(AppealsError) in try AppDatabase(path: config.database) }
+    }
+}
+
+/// Runs `body`, printing an ``AppealsError`` for a person and exiting 2 for bad input, 1 otherwise.
+func reporting<T>(_ body: () throws(AppealsError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        printError(error.description)
+        throw ExitCode(error.isUserError ? 2 : 1)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+}
+
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}

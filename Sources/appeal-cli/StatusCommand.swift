@@ -1,0 +1,27 @@
+import Appeals
+import ArgumentParser
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a campaign's delivery counts.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The campaign's slug.") var campaign: String
+    @Flag(help: "One JSON object, as SPEC defines it.") var json = false
+
+    func run() throws {
+        let database = try options.openDatabase()
+        let report = try reporting { () throws(AppealsError) in try database.report(campaign: campaign) }
+        if json {
+            print(report.json.text)
+            return
+        }
+        let l = report.letters
+        print("""
+            campaign \(report.campaign): \(report.supporters) supporters (\(report.supportersWithoutEmbassy) without an embassy in their country)
+            letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled; \(report.possibleDuplicates) possible duplicates
+            """)
+        for target in report.targets {
+            print("  \(target.kind)\t\(target.name) <\(target.email)>\tsent \(target.sent)\tfailed \(target.failed)\tpending \(target.pending)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Appeals
+import ArgumentParser
+
+struct SupporterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supporter", abstract: "Import or add supporters.", subcommands: [Import.self, Add.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add supporters from a CSV file: name,email,country,city,language,consent,personal_note (name and email required).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Flag(help: "Import the good rows and list the bad ones, instead of rejecting the file.") var skipInvalid = false
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let report = try reporting { () throws(AppealsError) in
+                let table = try CSVTable(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)
+                return try database.importSupporters(table, campaign: campaign, skipInvalid: skipInvalid)
+            }
+            printImport(report, noun: "supporters", campaign: campaign)
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add one supporter.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option var name: String
+        @Option var email: String
+        @Option(help: "ISO 3166-1 alpha-2 code, such as FR.") var country: String?
+        @Option var city: String?
+        @Option(help: "Language code, such as fr.") var language: String?
+        @Option(help: "A paragraph of the supporter's own, inserted into the letter.") var note: String?
+
+        func run() throws {
+            let database = try options.openDatabase()
+            var values = ["name": name, "email": email]
+            values["country"] = country
+            values["city"] = city
+            values["language"] = language
+            values["personal_note"] = note
+            let report = try reporting { () throws(AppealsError) in try database.addSupporter(values, campaign: campaign) }
+            if report.imported == 1 {
+                print("added \(email) to \(campaign)")
+            } else {
+                print("\(email) is already a supporter of \(campaign): nothing added")
+            }
+        }
+    }
+}

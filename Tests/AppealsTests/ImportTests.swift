@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Appeals
+
+@Suite("Supporter and target imports")
+struct ImportTests {
+    @Test("a valid CRLF file with quoted commas and line breaks imports every field")
+    func importsQuotedFields() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let report = try store.importSupporters("supporters-crlf.csv")
+        #expect(report.imported == 2)
+        let chloe = try store.database.supporter(email: "CHLOE@example.org", campaign: TestDatabase.slug)
+        #expect(chloe.name == "Dubois, Chloé")
+        #expect(chloe.country == "BE")
+        #expect(chloe.consent == true)
+        #expect(chloe.personalNote == "Line one,\nline two with \"quotes\"")
+    }
+
+    @Test("a byte-order mark and any column order are accepted")
+    func bomAndOrder() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        #expect(try store.importSupporters("supporters-bom.csv").imported == 1)
+        #expect(try store.database.supporter(email: "bom@example.org", campaign: TestDatabase.slug).name == "Bom Person")
+    }
+
+    @Test("a bad file is rejected whole, every bad line listed, nothing stored")
+    func allOrNothing() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let found = issues { _ = try store.importSupporters("supporters-bad.csv") }
+        #expect(found.map { "\($0.location.line!):\($0.location.field!)" } == ["3:email", "4:country", "5:name"])
+        #expect(found.allSatisfy { $0.location.file == "supporters-bad.csv" })
+        #expect(try store.count("supporter") == 0)
+    }
+
+    @Test("--skip-invalid imports the good rows and lists the rest")
+    func skipInvalid() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let report = try store.importSupporters("supporters-bad.csv", skipInvalid: true)
+        #expect(report.imported == 2)
+        #expect(report.skipped.map { $0.location.line } == [3, 4, 5])
+        #expect(try store.count("supporter") == 2)
+    }
+
+    @Test("unknown and missing columns are named", arguments: [
+        ("supporters-unknown-column.csv", "favourite_colour", "unknown column"),
+        ("supporters-missing-column.csv", "email", "required column is missing"),
+    ])
+    func columns(_ fixture: String, _ column: String, _ message: String) throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let found = issues { _ = try store.importSupporters(fixture) }
+        #expect(found.contains { $0.location.field == column && $0.location.line == 1 && $0.message.contains(message) }, "\(found)")
+    }
+
+    @Test("a supporter listed twice, or imported twice, is reported and stored once")
+    func duplicates() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let first = try store.importSupporters("supporters-duplicates.csv")
+        #expect(first.imported == 2)
+        #expect(first.alreadyPresent.map { $0.location.line } == [3])
+        let second = try store.importSupporters("supporters-duplicates.csv")
+        #expect(second.imported == 0)
+        #expect(second.alreadyPresent.count == 3)
+        #expect(try store.count("supporter") == 2)
+        #expect(try store.database.supporter(email: "twice@example.org", campaign: TestDatabase.slug).name == "First Sign-up")
+    }
+
+    @Test("line breaks in a name and a second address in an email are refused")
+    func injection() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let found = issues { _ = try store.importSupporters("supporters-injection.csv") }
+        #expect(found.map { "\($0.location.line!):\($0.location.field!)" } == ["2:name", "4:email"])
+        #expect(try store.count("supporter") == 0)
+    }
+
+    @Test("target import checks kinds, countries, time zones and one embassy per country")
+    func targetErrors() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let csv = """
+            kind,name,email,country,timezone
+            minister,A,a@example.org,AZ,
+            embassy,B,b@example.net,,
+            embassy,C,c@example.net,FR,Mars/Olympus
+            embassy,D,d@example.net,FR,
+            official,E,president@example.org,AZ,
+            embassy,Embassy in Japan,embassy.jp@example.net,JP,Asia/Tokyo
+
+            """
+        let table = try CSVTable(file: "more-targets.csv", bytes: Array(csv.utf8), known: Target.csvColumns, required: Target.csvRequiredColumns)
+        let found = issues { _ = try store.database.importTargets(table, campaign: TestDatabase.slug) }
+        #expect(found.map { "\($0.location.line!):\($0.location.field!)" } == ["2:kind", "3:country", "4:timezone", "5:country"])
+        #expect(try store.count("target") == 14)
+        let report = try store.database.importTargets(table, campaign: TestDatabase.slug, skipInvalid: true)
+        #expect(report.imported == 1)
+        #expect(report.alreadyPresent.map { $0.location.line } == [6])
+        #expect(try store.count("target") == 15)
+    }
+}
