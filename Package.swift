@@ -50,7 +50,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AppealsTests", dependencies: ["Appeals", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
-        .testTarget(name: "MailerTests", dependencies: ["Mailer", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: ["appeal-cli"]),
+        .testTarget(name: "MailerTests", dependencies: ["Mailer", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        // Runs the built executable, as a user would: `swift build` puts it beside the test binary.
+        .testTarget(name: "CLITests", exclude: ["Fixtures"]),
     ]
 )

@@ -13,30 +13,64 @@ enum HeaderEncoding {
         return String(scalars).split(whereSeparator: { $0 == " " }).joined(separator: " ")
     }
 
-    /// `"Name" <addr>` for ASCII names, encoded-words for the others, a bare `<addr>` for none.
+    /// `"Name" <addr>` for ASCII names, a phrase with encoded-words for the others, a bare `<addr>` for none.
     static func mailbox(_ mailbox: MailAddress) -> [String] {
         guard let raw = mailbox.name.map(sanitized), !raw.isEmpty else { return ["<\(mailbox.address)>"] }
-        if raw.unicodeScalars.allSatisfy({ $0.isASCII }) {
-            let escaped = raw.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return ["\"\(escaped)\"", "<\(mailbox.address)>"]
+        return phrase(raw) + ["<\(mailbox.address)>"]
+    }
+
+    /// A display name as RFC 5322 phrase tokens.
+    ///
+    /// Decoders disagree on the white space between two adjacent encoded-words in a phrase (RFC 2047
+    /// says drop it; Python's email package keeps it), so adjacent encoded-words are avoided: plain ASCII
+    /// words stay atoms or quoted-strings, and each run of other words becomes one encoded-word with its
+    /// spaces inside. Only a run too long for one encoded-word is split, and then by RFC 2047's rule.
+    static func phrase(_ text: String) -> [String] {
+        if isPlainASCII(text) { return [quoted(text)] }
+        var tokens: [String] = []
+        var run: [Substring] = []
+        func flushRun() {
+            if !run.isEmpty { tokens += encodedWords(run.joined(separator: " ")) }
+            run.removeAll()
         }
-        return encodedWords(raw) + ["<\(mailbox.address)>"]
+        for word in text.split(separator: " ") {
+            if isPlainASCII(String(word)) {
+                flushRun()
+                tokens.append(word.allSatisfy(isAtomCharacter) ? String(word) : quoted(String(word)))
+            } else {
+                run.append(word)
+            }
+        }
+        flushRun()
+        return tokens
+    }
+
+    private static func isPlainASCII(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.isASCII } && !text.contains("=?")
+    }
+
+    private static func isAtomCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "!#$%&'*+-/=?^_`{|}~".contains(character))
+    }
+
+    private static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// Unstructured text (a subject): its words as they are when ASCII, else RFC 2047 encoded-words.
     static func unstructured(_ text: String) -> [String] {
         let clean = sanitized(text)
-        if clean.unicodeScalars.allSatisfy({ $0.isASCII }) && !clean.contains("=?") {
+        if isPlainASCII(clean) {
             return clean.split(separator: " ").map(String.init)
         }
         return encodedWords(clean)
     }
 
-    /// `=?UTF-8?B?…?=` words of at most 75 characters, never splitting a character's bytes.
+    /// `=?UTF-8?B?…?=` words of 64 characters at most, so that even `Reply-To: ` and one word fit in 78
+    /// columns; a character's bytes are never split between words.
     static func encodedWords(_ text: String) -> [String] {
         let prefix = "=?UTF-8?B?", suffix = "?="
-        // 75 - 12 characters of framing leave 63 of base64: 45 bytes of UTF-8 at most.
-        let maxBytes = 45
+        let maxBytes = 39  // 52 characters of base64
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {

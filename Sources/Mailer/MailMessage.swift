@@ -41,7 +41,7 @@ public struct MailMessage: Sendable, Equatable {
         headers.append("MIME-Version: 1.0")
         headers.append("Content-Type: text/plain; charset=utf-8")
         headers.append("Content-Transfer-Encoding: quoted-printable")
-        return headers.joined(separator: "\r\n") + "\r\n\r\n" + QuotedPrintable.encode(body) + "\r\n"
+        return headers.joined(separator: "\r\n") + "\r\n\r\n" + QuotedPrintable.encode(body)
     }
 
     private static func list(_ mailboxes: [MailAddress]) -> [String] {

@@ -2,15 +2,16 @@
 enum QuotedPrintable {
     static let maxLineLength = 76
 
-    /// Encodes `text`; every line break becomes CRLF.
+    /// Encodes `text`; every line break becomes CRLF, and the result ends with exactly one.
     ///
     /// Beyond what RFC 2045 requires, a `.` or `From ` at the start of a line is encoded too, so no
     /// relay's dot-stuffing or mbox quoting can alter the letter.
     static func encode(_ text: String) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        if normalized.hasSuffix("\n") { normalized.removeLast() }
         return normalized.split(separator: "\n", omittingEmptySubsequences: false)
             .map { encodeLine(Array($0.utf8)) }
-            .joined(separator: "\r\n")
+            .joined(separator: "\r\n") + "\r\n"
     }
 
     private static func encodeLine(_ bytes: [UInt8]) -> String {

@@ -16,7 +16,7 @@ struct AppealCLI: ParsableCommand {
         // Databases and letters hold personal data: nothing we create is readable by others.
         umask(0o077)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -26,5 +26,24 @@ struct AppealCLI: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// SPEC writes global options before the command (`appeal-cli --db x.sqlite status …`); ArgumentParser
+    /// reads them after it, so leading `--config`/`--db` options are moved to the end.
+    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            if first == "--config" || first == "--db", rest.count >= 2 {
+                leading += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--config=") || first.hasPrefix("--db=") {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        return Array(rest) + leading
     }
 }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Runs the built `appeal-cli` in a fresh working folder of its own.
+final class CLIRunner {
+    struct Result {
+        var code: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let exampleCampaign = packageRoot.appendingPathComponent("templates/observatory-urgent-appeal").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let slug = "azerbaijan-rufat-safarov"
+
+    /// The executable beside this test binary (SwiftPM builds every product into one folder).
+    static let executable: URL = {
+        let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = testBinary.deletingLastPathComponent()
+        while folder.path != "/" && !folder.lastPathComponent.hasSuffix("debug") && !folder.lastPathComponent.hasSuffix("release") {
+            folder = folder.deletingLastPathComponent()
+        }
+        let beside = folder.appendingPathComponent("appeal-cli")
+        return FileManager.default.isExecutableFile(atPath: beside.path) ? beside : packageRoot.appendingPathComponent(".build/debug/appeal-cli")
+    }()
+
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("appeal-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    @discardableResult
+    func run(_ arguments: String...) throws -> Result {
+        try run(arguments)
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["LANG"] = "C.UTF-8"
+        process.environment = environment
+        // Output goes to files: no pipe can fill up and block the command.
+        let outFile = folder.appendingPathComponent(".stdout-\(UUID().uuidString)"), errFile = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outFile)
+            try? FileManager.default.removeItem(at: errFile)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Result(code: process.terminationStatus, stdout: try String(contentsOf: outFile, encoding: .utf8),
+                      stderr: try String(contentsOf: errFile, encoding: .utf8))
+    }
+
+    /// A database holding the example campaign and its sample supporters.
+    func prepareExample() throws {
+        try #require(try run("init").code == 0)
+        try #require(try run("campaign", "create", Self.exampleCampaign).code == 0)
+        try #require(try run("supporter", "import", Self.exampleCampaign + "/supporters.sample.csv", "--campaign", Self.slug).code == 0)
+    }
+
+    func statusJSON() throws -> [String: Any] {
+        let result = try run("status", "--campaign", Self.slug, "--json")
+        try #require(result.code == 0, "\(result.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@Suite("appeal-cli end to end", .serialized)
+struct CLITests {
+    @Test("a supporter in France gets five letters: four officials and the embassy in France, each with its own salutation")
+    func lettersForFrance() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "elodie.marchand@example.net")
+        #expect(result.code == 0)
+        let recipients = result.stdout.split(separator: "\n").filter { $0.hasPrefix("To: ") }.map { $0.split(separator: "<").last ?? "" }
+        #expect(recipients == ["president@example.org>", "prosecutor-general@example.org>", "minister.justice@example.org>",
+                               "minister.foreign-affairs@example.org>", "embassy.fr@example.net>"])
+        let salutations = result.stdout.split(separator: "\n").filter { ["Your Excellency,", "Dear Prosecutor General,", "Dear Minister of Justice,", "Dear Minister of Foreign Affairs,"].contains(String($0)) }
+        #expect(salutations == ["Your Excellency,", "Dear Prosecutor General,", "Dear Minister of Justice,", "Dear Minister of Foreign Affairs,", "Your Excellency,"])
+        #expect(result.stdout.contains("As the representative of Azerbaijan in France"))
+        #expect(result.stdout.contains("As a lawyer in Lyon"))
+        #expect(!result.stdout.contains("&#39;") && !result.stdout.contains("&amp;"))
+    }
+
+    @Test("a supporter in a country without an embassy writes to the officials only")
+    func lettersWithoutEmbassy() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "bjorn.haland@example.net")
+        #expect(result.code == 0)
+        #expect(result.stdout.split(separator: "\n").filter { $0.hasPrefix("To: ") }.count == 4)
+        #expect(!result.stdout.contains("embassy"))
+    }
+
+    @Test("--out writes one file per target; --format eml writes the emails")
+    func lettersToFiles() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "chloe.dubois@example.org", "--format", "eml", "--out", "out")
+        #expect(result.code == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cli.path("out")).sorted()
+        #expect(files == ["01-official-ilham-aliyev.eml", "02-official-kamran-aliyev.eml", "03-official-farid-ahmadov.eml",
+                          "04-official-jeyhun-bayramov.eml", "05-embassy-embassy-of-the-republic-of-azerbaijan-in-belgium.eml"])
+        let eml = try String(contentsOfFile: cli.path("out/05-embassy-embassy-of-the-republic-of-azerbaijan-in-belgium.eml"), encoding: .utf8)
+        #expect(eml.contains("\r\nReply-To: =?UTF-8?B?Q2hsb8Op?= Dubois <chloe.dubois@example.org>\r\n"))
+        #expect(eml.contains("\r\nFrom: =?UTF-8?B?Q2hsb8Op?= Dubois via Urgent Appeals <appeals@example.org>\r\n"))
+    }
+
+    @Test("queue is idempotent and status --json reports SPEC's shape")
+    func queueAndStatus() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let first = try cli.run("queue", "--campaign", CLIRunner.slug)
+        #expect(first.code == 0)
+        #expect(first.stdout.hasPrefix("queued 95 letters (0 already queued) for 20 supporters"))
+        let second = try cli.run("queue", "--campaign", CLIRunner.slug)
+        #expect(second.stdout.hasPrefix("queued 0 letters (95 already queued)"))
+        let status = try cli.statusJSON()
+        #expect(Array(status.keys).sorted() == ["campaign", "letters", "possibleDuplicates", "supporters", "supportersWithoutEmbassy", "targets"])
+        #expect(status["supporters"] as? Int == 20)
+        #expect(status["supportersWithoutEmbassy"] as? Int == 5)
+        let letters = try #require(status["letters"] as? [String: Int])
+        #expect(letters == ["queued": 95, "sending": 0, "sent": 0, "deferred": 0, "failed": 0, "cancelled": 0])
+        let targets = try #require(status["targets"] as? [[String: Any]])
+        #expect(targets.count == 14)
+        #expect(targets.first?["pending"] as? Int == 20)
+    }
+
+    @Test("a bad supporters file exits 2, names every bad line and changes nothing")
+    func badImport() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let before = try cli.statusJSON()["supporters"] as? Int
+        let result = try cli.run("supporter", "import", CLIRunner.fixtures.appendingPathComponent("supporters-bad.csv").path, "--campaign", CLIRunner.slug)
+        #expect(result.code == 2)
+        #expect(result.stderr.contains("supporters-bad.csv:3: email:"))
+        #expect(result.stderr.contains("supporters-bad.csv:4: country: \"ZZ\""))
+        #expect(!result.stderr.contains("supporters-bad.csv:2"))
+        #expect(try cli.statusJSON()["supporters"] as? Int == before)
+    }
+
+    @Test("a campaign folder with an unknown template variable exits 2 with file:line and stores nothing")
+    func badCampaign() throws {
+        let cli = try CLIRunner()
+        try FileManager.default.copyItem(atPath: CLIRunner.exampleCampaign, toPath: cli.path("campaign"))
+        let letter = cli.path("campaign/letter.en.mustache")
+        var text = try String(contentsOfFile: letter, encoding: .utf8)
+        text += "\n{{supporter.phone}}\n"
+        try text.write(toFile: letter, atomically: true, encoding: .utf8)
+        let result = try cli.run("campaign", "create", "campaign")
+        #expect(result.code == 2)
+        #expect(result.stderr.contains("campaign/letter.en.mustache:"))
+        #expect(result.stderr.contains(": unknown variable supporter.phone"))
+        #expect(try cli.run("campaign", "list").stdout == "no campaigns\n")
+    }
+
+    @Test("bad arguments and unknown names exit 2", arguments: [
+        ["queue"],
+        ["status", "--campaign", "no-such-campaign"],
+        ["letter", "--campaign", CLIRunner.slug, "--supporter", "nobody@example.org"],
+        ["supporter", "add", "--campaign", CLIRunner.slug, "--name", "X", "--email", "x@example.org", "--country", "Narnia"],
+        ["status", "--campaign", CLIRunner.slug, "--frobnicate"],
+    ])
+    func exitCodes(_ arguments: [String]) throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let result = try cli.run(arguments)
+        #expect(result.code == 2, "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.isEmpty)
+    }
+
+    @Test("a config file with an unknown key or a password exits 2 naming the key and line")
+    func badConfig() throws {
+        let cli = try CLIRunner()
+        let result = try cli.run("--config", CLIRunner.fixtures.appendingPathComponent("config-bad.json").path, "init")
+        #expect(result.code == 2)
+        #expect(result.stderr.contains("config-bad.json:5: smtp.password: the SMTP password is never stored in a file"))
+        #expect(result.stderr.contains("config-bad.json:6: smtp.conections: unknown key"))
+        #expect(!result.stderr.contains("hunter2"))
+        #expect(!FileManager.default.fileExists(atPath: cli.path("x.sqlite")))
+    }
+}
