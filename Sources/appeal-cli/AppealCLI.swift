@@ -8,7 +8,7 @@ struct AppealCLI: ParsableCommand {
         abstract: "Urgent-appeal letter campaigns: targets, supporters, personalized letters, tracked delivery.",
         subcommands: [
             InitCommand.self, CampaignCommand.self, TargetCommand.self, SupporterCommand.self,
-            LetterCommand.self, QueueCommand.self, StatusCommand.self,
+            LetterCommand.self, QueueCommand.self, SendCommand.self, RetryCommand.self, StatusCommand.self, ExportCommand.self,
         ])
 
     /// Exit codes are SPEC's: bad arguments are bad input (2), not ArgumentParser's 64.

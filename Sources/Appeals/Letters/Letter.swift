@@ -19,6 +19,9 @@ public struct Letter: Codable, Sendable, Equatable, Identifiable {
     public var queuedAt: Date
     /// When the letter may next be tried.
     public var dueAt: Date
+    /// The send run holding the letter while it is `sending`.
+    public var claimedBy: String?
+    public var claimedAt: Date?
     public var sentAt: Date?
     public var updatedAt: Date
     /// Set when the letter was found in `sending` after a crash and sent again.

@@ -63,7 +63,7 @@ extension AppDatabase {
                         id: nil, campaignId: campaign.id!, supporterId: supporter.id!, targetId: target.id!,
                         language: rendered.language, subject: rendered.subject, body: rendered.body,
                         messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil,
-                        queuedAt: now, dueAt: now, sentAt: nil, updatedAt: now, possibleDuplicate: false))
+                        queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false))
                 }
             }
             if !letters.isEmpty {

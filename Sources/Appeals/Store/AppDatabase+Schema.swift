@@ -88,10 +88,14 @@ extension AppDatabase {
                     last_reply TEXT,
                     queued_at TEXT NOT NULL,
                     due_at TEXT NOT NULL,
+                    -- The send run holding a letter in `sending`, so a dead run's letters can be found.
+                    claimed_by TEXT,
+                    claimed_at TEXT,
                     sent_at TEXT,
                     updated_at TEXT NOT NULL,
                     possible_duplicate INTEGER NOT NULL DEFAULT 0 CHECK (possible_duplicate IN (0, 1)),
                     CHECK (status <> 'sent' OR sent_at IS NOT NULL),
+                    CHECK ((status = 'sending') = (claimed_by IS NOT NULL)),
                     -- One letter per (campaign, supporter, target): never two.
                     UNIQUE (campaign_id, supporter_id, target_id),
                     -- A letter's supporter and target belong to its campaign.
@@ -108,7 +112,7 @@ extension AppDatabase {
                     attempted_at TEXT NOT NULL,
                     code INTEGER,
                     reply TEXT NOT NULL,
-                    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed'))
+                    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'deferred', 'failed', 'unknown'))
                 );
                 CREATE INDEX delivery_attempt_letter ON delivery_attempt(letter_id);
                 """)

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    /// Takes due letters for one send run, atomically: two runs never claim the same letter.
+    ///
+    /// A letter is due when it is `queued` or `deferred` with `due_at` passed, its campaign is `active`,
+    /// its target is enabled, the target's local time is inside the campaign's sending hours, and the
+    /// target has room under `perTargetPerHour`. Claimed letters become `sending`, marked with the run.
+    public func claimDueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
+        try write { db in
+            let jobs = try Self.dueJobs(db, rules)
+            if jobs.isEmpty { return [] }
+            let ids = jobs.map { $0.letter.id! }
+            try db.execute(sql: """
+                UPDATE letter SET status = 'sending', claimed_by = ?, claimed_at = ?, updated_at = ?
+                WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) AND status IN ('queued', 'deferred')
+                """, arguments: StatementArguments([rules.owner, rules.now, rules.now] as [any DatabaseValueConvertible]) + StatementArguments(ids))
+            return jobs.map { job in
+                var claimed = job
+                claimed.letter.status = .sending
+                claimed.letter.claimedBy = rules.owner
+                claimed.letter.claimedAt = rules.now
+                return claimed
+            }
+        }
+    }
+
+    /// The letters a claim with `rules` would take, without taking them (`send --dry-run`).
+    public func dueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
+        try read { db in try Self.dueJobs(db, rules) }
+    }
+
+    static func dueJobs(_ db: Database, _ rules: ClaimRules) throws -> [DeliveryJob] {
+        do {
+            var campaignFilter = "c.status = 'active'"
+            var arguments: StatementArguments = [rules.now]
+            if let slug = rules.campaign {
+                campaignFilter += " AND c.slug = ?"
+                arguments += [slug]
+            }
+            // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
+            arguments += [rules.limit * 4 + 100]
+            let candidates = try Letter.fetchAll(db, sql: """
+                SELECT l.* FROM letter l
+                JOIN campaign c ON c.id = l.campaign_id
+                JOIN target t ON t.id = l.target_id
+                WHERE l.status IN ('queued', 'deferred') AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
+                ORDER BY l.due_at, l.id LIMIT ?
+                """, arguments: arguments)
+            if candidates.isEmpty { return [] }
+            let campaigns = Dictionary(try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).map { ($0.id!, $0) },
+                                       uniquingKeysWith: { first, _ in first })
+            let targets = Dictionary(try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).map { ($0.id!, $0) },
+                                     uniquingKeysWith: { first, _ in first })
+            var sentLastHour: [Int64: Int] = [:]
+            if rules.perTargetPerHour > 0 {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT target_id, COUNT(*) FROM letter
+                    WHERE status = 'sending' OR (status = 'sent' AND sent_at > ?) GROUP BY target_id
+                    """, arguments: [rules.now.addingTimeInterval(-3600)])
+                for row in rows { sentLastHour[row[0]] = row[1] }
+            }
+            var chosen: [Letter] = []
+            for letter in candidates where chosen.count < rules.limit {
+                guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
+                if let window = campaign.sendingHours.flatMap(SendingHours.init) {
+                    let zone = target.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+                    if !window.contains(rules.now, in: zone) { continue }
+                }
+                if rules.perTargetPerHour > 0 {
+                    let used = sentLastHour[letter.targetId, default: 0]
+                    if used >= rules.perTargetPerHour { continue }
+                    sentLastHour[letter.targetId] = used + 1
+                }
+                chosen.append(letter)
+            }
+            if chosen.isEmpty { return [] }
+            return try jobs(for: chosen, targets: targets, in: db)
+        }
+    }
+
+    static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
+        let supporters = Dictionary(try Supporter.filter(keys: Set(letters.map(\.supporterId))).fetchAll(db).map { ($0.id!, $0) },
+                                    uniquingKeysWith: { first, _ in first })
+        return letters.compactMap { letter in
+            guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId] else { return nil }
+            return DeliveryJob(letter: letter, supporter: supporter, target: target)
+        }
+    }
+
+    /// One letter per enabled target of a campaign, to send as `[TEST]` samples.
+    /// - Returns: the samples, and the targets that have no letter yet.
+    public func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target]) {
+        try read { db in
+            let campaign = try Self.campaign(slug, in: db)
+            let targets = try Target.filter(Column("campaign_id") == campaign.id! && Column("disabled") == false).order(Column("id")).fetchAll(db)
+            var letters: [Letter] = []
+            var missing: [Target] = []
+            for target in targets {
+                if let letter = try Letter.filter(Column("target_id") == target.id!).order(Column("id")).fetchOne(db) {
+                    letters.append(letter)
+                } else {
+                    missing.append(target)
+                }
+            }
+            let byId = Dictionary(targets.map { ($0.id!, $0) }, uniquingKeysWith: { first, _ in first })
+            return (try Self.jobs(for: letters, targets: byId, in: db), missing)
+        }
+    }
+
+    /// Records attempts and moves each letter on, all in one transaction.
+    /// - Parameters:
+    ///   - owner: only letters this run still holds are changed.
+    ///   - jitter: a source of numbers in `0..<1` for the back-off.
+    /// - Returns: the status each recorded letter ended in.
+    @discardableResult
+    public func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy,
+                       jitter: () -> Double = { Double.random(in: 0..<1) }) throws(AppealsError) -> [Int64: LetterStatus] {
+        guard !outcomes.isEmpty else { return [:] }
+        return try write { db in
+            var statuses: [Int64: LetterStatus] = [:]
+            for outcome in outcomes {
+                guard var letter = try Letter.fetchOne(db, key: outcome.letterId), letter.status == .sending, letter.claimedBy == owner else { continue }
+                let attemptOutcome: String
+                letter.attempts += 1
+                letter.lastCode = outcome.code
+                letter.lastReply = outcome.reply
+                letter.updatedAt = outcome.at
+                letter.claimedBy = nil
+                letter.claimedAt = nil
+                switch outcome.result {
+                case .sent:
+                    letter.status = .sent
+                    letter.sentAt = outcome.at
+                    attemptOutcome = "sent"
+                case .permanent:
+                    letter.status = .failed
+                    attemptOutcome = "failed"
+                case .transient, .unknown:
+                    if outcome.result == .unknown { letter.possibleDuplicate = true }
+                    if letter.attempts >= policy.maxAttempts {
+                        letter.status = .failed
+                    } else {
+                        letter.status = .deferred
+                        letter.dueAt = outcome.at.addingTimeInterval(policy.delay(afterAttempt: letter.attempts, jitter: jitter()))
+                    }
+                    attemptOutcome = outcome.result == .unknown ? "unknown" : "deferred"
+                }
+                try letter.update(db)
+                statuses[outcome.letterId] = letter.status
+                try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [outcome.letterId, outcome.at, outcome.code, outcome.reply, attemptOutcome])
+                if outcome.disablesTarget {
+                    try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, letter.targetId])
+                }
+            }
+            return statuses
+        }
+    }
+
+    /// Gives back letters a run claimed but never attempted (the run stopped early): they stay due.
+    public func release(_ letterIds: [Int64], owner: String, now: Date) throws(AppealsError) {
+        guard !letterIds.isEmpty else { return }
+        try write { db in
+            try db.execute(sql: """
+                UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                WHERE status = 'sending' AND claimed_by = ? AND id IN (\(letterIds.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments([now, owner] as [any DatabaseValueConvertible]) + StatementArguments(letterIds))
+        }
+    }
+
+    /// Letters left in `sending` by runs that are no longer alive: queued again, due now, and marked as
+    /// possible duplicates (the dead run may have handed them to the server). Keeps their Message-IDs.
+    /// - Parameter isAlive: whether the run with that id still runs.
+    /// - Returns: how many letters were recovered.
+    @discardableResult
+    public func recoverAbandoned(now: Date, isAlive: (String) -> Bool) throws(AppealsError) -> Int {
+        try write { db in
+            let owners = try String.fetchAll(db, sql: "SELECT DISTINCT claimed_by FROM letter WHERE status = 'sending'")
+            var recovered = 0
+            for owner in owners where !isAlive(owner) {
+                try db.execute(sql: """
+                    UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = ?, updated_at = ?,
+                        possible_duplicate = 1
+                    WHERE status = 'sending' AND claimed_by = ?
+                    """, arguments: [now, now, owner])
+                recovered += db.changesCount
+            }
+            return recovered
+        }
+    }
+
+    /// Makes failed or deferred letters due now (`retry`).
+    /// - Returns: how many letters were made due.
+    public func retry(campaign slug: String, statuses: [LetterStatus], now: Date) throws(AppealsError) -> Int {
+        try write { db in
+            let campaign = try Self.campaign(slug, in: db)
+            try db.execute(sql: """
+                UPDATE letter SET status = 'queued', due_at = ?, updated_at = ?,
+                    attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END
+                WHERE campaign_id = ? AND status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments([now, now, campaign.id!] as [any DatabaseValueConvertible]) + StatementArguments(statuses.map(\.rawValue)))
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Appeals
+import Foundation
+
+/// What a `[TEST]` sample for one target came to.
+public struct TestSendResult: Sendable {
+    public var target: Target
+    public var reply: TransportReply
+}
+
+extension Dispatcher {
+    /// Sends one sample letter per target to `address` only, subject prefixed `[TEST]`, with a fresh
+    /// Message-ID; no letter's status changes.
+    /// - Returns: a reply per target, and the targets that have no letter queued yet.
+    public func sendTests(campaign slug: String, to address: String) throws(AppealsError) -> (results: [TestSendResult], withoutLetter: [Target]) {
+        if let problem = EmailAddress.problem(with: address) {
+            throw .invalid(InputLocation(file: "--test-to"), problem)
+        }
+        let (samples, missing) = try database.sampleLetters(campaign: slug)
+        let session = transport.makeSession()
+        defer { session.close() }
+        let ids = MessageIDGenerator(domain: config.sender.domain)
+        var results: [TestSendResult] = []
+        for job in samples {
+            let reply: TransportReply
+            do {
+                let message = try MailMessage(
+                    from: MailAddress(name: "\(job.supporter.name) via \(config.sender.name)", address: config.sender.address),
+                    replyTo: job.supporter.email.map { MailAddress(name: job.supporter.name, address: $0) },
+                    to: [MailAddress(name: "[TEST for \(job.target.name)]", address: address)],
+                    subject: "[TEST] " + job.letter.subject, body: job.letter.body, messageID: ids.next(), date: now())
+                reply = session.deliver(Array(message.rendered().utf8), envelope: Envelope(from: envelopeFrom, recipients: [address]))
+            } catch {
+                reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
+            }
+            results.append(TestSendResult(target: job.target, reply: reply))
+            if case .stopRun = reply.kind { break }
+        }
+        return (results, missing)
+    }
+}

@@ -1,0 +1,34 @@
+/// What `send` is asked to do.
+public struct SendOptions: Sendable {
+    public var campaign: String?
+    /// At most this many letters in this run.
+    public var limit: Int?
+    /// Build and check every due message, send nothing, change nothing.
+    public var dryRun = false
+
+    public init(campaign: String? = nil, limit: Int? = nil, dryRun: Bool = false) {
+        self.campaign = campaign
+        self.limit = limit
+        self.dryRun = dryRun
+    }
+}
+
+/// What a `send` run did.
+public struct SendSummary: Sendable, Equatable {
+    public var sent = 0
+    public var deferred = 0
+    public var failed = 0
+    /// Letters found in `sending` after a crash and queued again, plus letters whose outcome is unknown.
+    public var possibleDuplicates = 0
+    /// Messages built and checked by a dry run.
+    public var checked = 0
+    /// Why the run stopped early, with letters left queued; `nil` when it ran to the end.
+    public var stopped: String?
+    public var stoppedForConfiguration = false
+    /// Targets disabled in this run because their mailbox does not exist.
+    public var disabledTargets: [String] = []
+
+    public init() {}
+
+    public var attempted: Int { sent + deferred + failed }
+}

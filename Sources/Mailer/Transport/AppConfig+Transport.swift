@@ -1,0 +1,33 @@
+import Appeals
+import Foundation
+
+extension AppConfig {
+    /// The transport `smtp.url` names: a folder for `file://`, libcurl for `smtp://` and `smtps://`.
+    /// - Parameter environment: where the password variable named by `smtp.passwordEnv` is read.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` naming the config key at fault.
+    public func makeTransport(environment: [String: String] = ProcessInfo.processInfo.environment) throws(AppealsError) -> any MailTransport {
+        let url = smtp.url
+        if url.hasPrefix("file://") {
+            let path = String(url.dropFirst("file://".count))
+            guard !path.isEmpty else { throw .invalid(InputLocation(file: "config", field: "smtp.url"), "file:// needs a folder, such as file:///var/spool/appeal") }
+            return FileTransport(folder: path)
+        }
+        guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://"), let parsed = URL(string: url), parsed.host != nil else {
+            throw .invalid(InputLocation(file: "config", field: "smtp.url"), "\"\(url)\" is not smtp://host:port, smtps://host:port or file:///folder")
+        }
+        var password: String?
+        if let username = smtp.username {
+            password = environment[smtp.passwordEnv]
+            if password?.isEmpty ?? true {
+                throw .invalid(InputLocation(file: "config", field: "smtp.passwordEnv"),
+                               "smtp.username is \(username) but the variable \(smtp.passwordEnv) holding the password is not set")
+            }
+        }
+        if let caFile = smtp.caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw .invalid(InputLocation(file: "config", field: "smtp.caFile"), "\(caFile) cannot be read")
+        }
+        return CurlSMTPTransport(settings: SMTPSettings(
+            url: url, security: smtp.security, username: smtp.username, password: password, caFile: smtp.caFile,
+            timeoutSeconds: smtp.timeoutSeconds, heloName: sender.domain))
+    }
+}

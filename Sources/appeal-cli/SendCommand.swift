@@ -1,0 +1,86 @@
+import Appeals
+import ArgumentParser
+import Foundation
+import Mailer
+
+struct SendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send", abstract: "Deliver due letters; exit 3 when some were deferred or failed.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "Only this campaign's letters (default: every active campaign).") var campaign: String?
+    @Option(help: "Send at most this many letters.") var limit: Int?
+    @Flag(help: "Build and check every due message; send nothing, change nothing.") var dryRun = false
+    @Option(help: "Send one sample letter per target to this address only, subject prefixed [TEST]; no status changes.") var testTo: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if testTo != nil && campaign == nil { throw ValidationError("--test-to needs --campaign") }
+        if testTo != nil && dryRun { throw ValidationError("--test-to and --dry-run do not go together") }
+    }
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let database = try options.openDatabase()
+        let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
+        let dispatcher = Dispatcher(database: database, config: config, transport: transport)
+        if let testTo, let campaign {
+            try sendTests(dispatcher, campaign: campaign, to: testTo)
+            return
+        }
+        let progress = ProgressBar()
+        dispatcher.progress = { done, total in progress.show(done: done, total: total) }
+        let started = Date()
+        let summary = try reporting { () throws(AppealsError) in
+            try dispatcher.run(SendOptions(campaign: campaign, limit: limit, dryRun: dryRun))
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(started)
+        if dryRun {
+            print("dry run: \(summary.checked) messages built and checked, \(summary.failed) could not be built; nothing sent")
+            if summary.failed > 0 { throw ExitCode(3) }
+            return
+        }
+        let rate = seconds > 0 ? Double(summary.attempted) / seconds : 0
+        print("sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed), possible duplicates \(summary.possibleDuplicates)"
+              + String(format: " (%.1f s, %.1f letters/s)", seconds, rate))
+        for email in summary.disabledTargets { printWarning("target \(email) disabled: its mailbox does not exist") }
+        if let reason = summary.stopped {
+            printError("sending stopped, remaining letters stay queued: \(reason)")
+            throw ExitCode(summary.stoppedForConfiguration ? 2 : 1)
+        }
+        if summary.deferred + summary.failed > 0 { throw ExitCode(3) }
+    }
+
+    private func sendTests(_ dispatcher: Dispatcher, campaign: String, to address: String) throws {
+        let (results, missing) = try reporting { () throws(AppealsError) in try dispatcher.sendTests(campaign: campaign, to: address) }
+        var failures = 0
+        for result in results {
+            let accepted = result.reply.kind == .accepted
+            if !accepted { failures += 1 }
+            print("\(accepted ? "sent" : "FAILED") [TEST] for \(result.target.name) <\(result.target.email)> to \(address): \(result.reply.text)")
+        }
+        for target in missing { print("no letter queued yet for \(target.name): run `appeal-cli queue --campaign \(campaign)` first") }
+        print("sent \(results.count - failures) test letters to \(address), \(failures) failed; no letter's status changed")
+        if failures > 0 { throw ExitCode(3) }
+    }
+}
+
+/// A one-line progress bar on standard error, drawn only when it is a terminal.
+final class ProgressBar {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var drawn = false
+
+    func show(done: Int, total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = min(width, done * width / total)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total)".utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
