@@ -49,9 +49,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "AppealsTests", dependencies: ["Appeals", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
-        .testTarget(name: "MailerTests", dependencies: ["Mailer", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Fixtures"]),
+        // Fresh databases, fixtures, the test SMTP servers and Python's email parser, for every test target.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Appeals", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "AppealsTests", dependencies: ["Appeals", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "MailerTests", dependencies: ["Mailer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built executable, as a user would: `swift build` puts it beside the test binary.
-        .testTarget(name: "CLITests", exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )

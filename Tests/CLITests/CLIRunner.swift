@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `appeal-cli` in a fresh working folder of its own.
 final class CLIRunner {
@@ -11,7 +12,7 @@ final class CLIRunner {
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let exampleCampaign = packageRoot.appendingPathComponent("templates/observatory-urgent-appeal").path
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = Fixtures.folder
     static let slug = "azerbaijan-rufat-safarov"
 
     /// The executable beside this test binary (SwiftPM builds every product into one folder).

@@ -68,11 +68,11 @@ struct CLITests {
         let cli = try CLIRunner()
         try cli.prepareExample()
         let before = try cli.statusJSON()["supporters"] as? Int
-        let result = try cli.run("supporter", "import", CLIRunner.fixtures.appendingPathComponent("supporters-bad.csv").path, "--campaign", CLIRunner.slug)
+        let result = try cli.run("supporter", "import", CLIRunner.fixtures.appendingPathComponent("supporters-bad-cli.csv").path, "--campaign", CLIRunner.slug)
         #expect(result.code == 2)
-        #expect(result.stderr.contains("supporters-bad.csv:3: email:"))
-        #expect(result.stderr.contains("supporters-bad.csv:4: country: \"ZZ\""))
-        #expect(!result.stderr.contains("supporters-bad.csv:2"))
+        #expect(result.stderr.contains("supporters-bad-cli.csv:3: email:"))
+        #expect(result.stderr.contains("supporters-bad-cli.csv:4: country: \"ZZ\""))
+        #expect(!result.stderr.contains("supporters-bad-cli.csv:2"))
         #expect(try cli.statusJSON()["supporters"] as? Int == before)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Mailer
 
 @Suite("RFC 5322/2045 messages")
@@ -18,7 +19,7 @@ struct MailMessageTests {
 
     @Test("the rendered bytes are exactly the reviewed fixture")
     func byteForByte() throws {
-        let expected = try String(contentsOf: PythonEmail.fixtures.appendingPathComponent("appeal-fr.eml"), encoding: .utf8)
+        let expected = try String(contentsOf: Fixtures.folder.appendingPathComponent("appeal-fr.eml"), encoding: .utf8)
         #expect(try Self.message().rendered() == expected)
     }
 

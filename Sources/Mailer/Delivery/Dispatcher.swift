@@ -53,7 +53,11 @@ public final class Dispatcher {
             let jobs = try database.claimDueLetters(rules(options, limit: min(remaining, connections * 32), owner: lease.id))
             if jobs.isEmpty { break }
             let messages = jobs.map { job in Result { () throws(MailerError) in try message(for: job) } }
-            let replies = workers.deliver(messages)
+            let copies = config.sender.copyToSupporter
+            // Other letters to a target whose mailbox is gone are not tried: they stay queued behind the disabled target.
+            let replies = workers.deliver(messages, targets: jobs.map(\.letter.targetId)) { reply, index in
+                Self.disablesTarget(reply, target: jobs[index].target, copyToSupporter: copies)
+            }
             var outcomes: [DeliveryOutcome] = []
             var unattempted: [Int64] = []
             for (job, reply) in zip(jobs, replies) {
@@ -76,9 +80,7 @@ public final class Dispatcher {
                     summary.possibleDuplicates += 1
                     outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: .unknown, code: reply.code, reply: reply.text, at: now()))
                 case .permanent:
-                    // Only the target's own address going dead disables it, not a refused copy to the supporter.
-                    let disables = reply.isMailboxUnavailable && (job.target.email.isEmpty == false)
-                        && (!config.sender.copyToSupporter || reply.text.lowercased().contains(job.target.email.lowercased()))
+                    let disables = Self.disablesTarget(reply, target: job.target, copyToSupporter: config.sender.copyToSupporter)
                     if disables { summary.disabledTargets.append(job.target.email) }
                     outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: .permanent, code: reply.code, reply: reply.text,
                                                     at: now(), disablesTarget: disables))
@@ -100,6 +102,12 @@ public final class Dispatcher {
             if summary.stopped != nil { break }
         }
         return summary
+    }
+
+    /// A "mailbox unavailable" reply about the target's own address, not about a copy to the supporter.
+    static func disablesTarget(_ reply: TransportReply, target: Target, copyToSupporter: Bool) -> Bool {
+        reply.kind == .permanent && reply.isMailboxUnavailable
+            && (!copyToSupporter || reply.text.lowercased().contains(target.email.lowercased()))
     }
 
     private func rules(_ options: SendOptions, limit: Int, owner: String) -> ClaimRules {
@@ -136,10 +144,14 @@ final class Workers: @unchecked Sendable {
 
     /// Sends prepared messages, sessions in parallel; a `nil` reply means the message was not attempted
     /// because another session hit a reason to stop the run.
-    func deliver(_ messages: [Result<(bytes: [UInt8], envelope: Envelope), MailerError>]) -> [TransportReply?] {
+    /// - Parameters:
+    ///   - targets: each message's target.
+    ///   - closesTarget: whether the reply to message `index` means its target must receive nothing more.
+    func deliver(_ messages: [Result<(bytes: [UInt8], envelope: Envelope), MailerError>], targets: [Int64],
+                 closesTarget: @escaping @Sendable (TransportReply, Int) -> Bool) -> [TransportReply?] {
         let batch = Batch(count: messages.count)
         DispatchQueue.concurrentPerform(iterations: sessions.count) { worker in
-            while let index = batch.take() {
+            while let index = batch.take(skipping: targets) {
                 let reply: TransportReply
                 switch messages[index] {
                 case .success(let message):
@@ -148,7 +160,7 @@ final class Workers: @unchecked Sendable {
                 case .failure(let error):
                     reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
                 }
-                batch.put(reply, at: index)
+                batch.put(reply, at: index, closing: closesTarget(reply, index) ? targets[index] : nil)
             }
         }
         return batch.replies
@@ -160,6 +172,7 @@ final class Workers: @unchecked Sendable {
         private let count: Int
         private var next = 0
         private var stopped = false
+        private var closedTargets: Set<Int64> = []
         private(set) var replies: [TransportReply?]
 
         init(count: Int) {
@@ -167,18 +180,22 @@ final class Workers: @unchecked Sendable {
             replies = Array(repeating: nil, count: count)
         }
 
-        func take() -> Int? {
+        /// The next job to send; jobs for closed targets are passed over and keep a `nil` reply.
+        func take(skipping targets: [Int64]) -> Int? {
             lock.withLock {
-                guard !stopped, next < count else { return nil }
-                defer { next += 1 }
-                return next
+                while !stopped && next < count {
+                    defer { next += 1 }
+                    if !closedTargets.contains(targets[next]) { return next }
+                }
+                return nil
             }
         }
 
-        func put(_ reply: TransportReply, at index: Int) {
+        func put(_ reply: TransportReply, at index: Int, closing target: Int64?) {
             lock.withLock {
                 replies[index] = reply
                 if case .stopRun = reply.kind { stopped = true }
+                if let target { closedTargets.insert(target) }
             }
         }
     }

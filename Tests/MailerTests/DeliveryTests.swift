@@ -1,0 +1,300 @@
+import Appeals
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Mailer
+
+/// A campaign with two supporters (in Germany and Belgium): ten letters, one per official and embassy.
+struct DeliveryFixture {
+    let store: TestDatabase
+    var config = AppConfig()
+    /// Inside the example campaign's sending hours for every target.
+    static let sendTime = TestDatabase.fixedNow.addingTimeInterval(3600)
+
+    init(server: SMTPTestServer?, url: String? = nil) throws {
+        store = try TestDatabase()
+        try store.createExampleCampaign()
+        _ = try store.importSupporters("supporters-crlf.csv")
+        _ = try store.queue()
+        config.smtp.url = url ?? server?.url ?? ""
+        config.smtp.security = .none
+        config.smtp.timeoutSeconds = 5
+        config.smtp.connections = 2
+        config.limits.messagesPerSecond = 0
+    }
+
+    func send(password: String? = nil, at time: Date = Self.sendTime, options: SendOptions = SendOptions()) throws -> SendSummary {
+        let transport = try config.makeTransport(environment: password.map { ["APPEAL_SMTP_PASSWORD": $0] } ?? [:])
+        return try Dispatcher(database: store.database, config: config, transport: transport, now: { time }).run(options)
+    }
+
+    func letters() throws -> [Letter] {
+        try store.database.writer.read { db in try Letter.order(Column("id")).fetchAll(db) }
+    }
+
+    func attempts() throws -> [Row] {
+        try store.database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM delivery_attempt ORDER BY id") }
+    }
+}
+
+@Suite("Delivery over real SMTP servers", .serialized)
+struct DeliveryTests {
+    /// Every message the server got is parsed by Python's email package and matches its letter exactly.
+    func expectDelivered(_ server: SMTPTestServer, _ fixture: DeliveryFixture) throws {
+        let letters = try fixture.letters()
+        let received = try server.received()
+        #expect(received.count == letters.count)
+        let supporters = try fixture.store.database.writer.read { db in try Supporter.fetchAll(db) }
+        let targets = try fixture.store.database.targets(ofCampaign: TestDatabase.slug)
+        for message in received {
+            let parsed = try PythonEmail.parse(file: message.file)
+            let letter = try #require(letters.first { $0.messageId == parsed.messageId })
+            let supporter = try #require(supporters.first { $0.id == letter.supporterId })
+            let target = try #require(targets.first { $0.id == letter.targetId })
+            #expect(parsed.from == [.init(name: "\(supporter.name) via Urgent Appeals", address: "appeals@example.org")])
+            #expect(parsed.replyTo == [.init(name: supporter.name, address: supporter.email!)])
+            #expect(parsed.to == [.init(name: target.name, address: target.email)])
+            #expect(parsed.subject == letter.subject)
+            #expect(parsed.body == letter.body)
+            #expect(parsed.defects.isEmpty)
+            #expect(message.mailFrom == "appeals@example.org")
+            #expect(message.recipients == [target.email])
+            #expect(letter.status == .sent && letter.attempts == 1 && letter.lastCode == 250)
+        }
+        #expect(Set(received.map { try! PythonEmail.parse(file: $0.file).messageId }).count == letters.count)
+    }
+
+    @Test("plain SMTP: every letter delivered once, exactly as rendered")
+    func plain() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let summary = try fixture.send()
+        #expect(summary.sent == 10 && summary.deferred == 0 && summary.failed == 0 && summary.stopped == nil)
+        try expectDelivered(server, fixture)
+        #expect(try fixture.attempts().map { $0["outcome"] as String } == Array(repeating: "sent", count: 10))
+        #expect(try fixture.send().attempted == 0)
+    }
+
+    @Test("STARTTLS with a private CA and AUTH")
+    func starttlsAuth() throws {
+        let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.security = .starttls
+        fixture.config.smtp.username = "alice"
+        fixture.config.smtp.caFile = server.certificate
+        #expect(try fixture.send(password: "s3cret").sent == 10)
+        try expectDelivered(server, fixture)
+        #expect(try server.received().allSatisfy { $0.tls && $0.authUser == "alice" })
+    }
+
+    @Test("smtps: TLS from the first byte")
+    func smtps() throws {
+        let server = try SMTPTestServer(["--smtps"])
+        var fixture = try DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)")
+        fixture.config.smtp.caFile = server.certificate
+        #expect(try fixture.send().sent == 10)
+        try expectDelivered(server, fixture)
+        #expect(try server.received().allSatisfy(\.tls))
+    }
+
+    /// Letters untouched by a run that had to stop: all queued, no attempt recorded.
+    func expectUntouched(_ fixture: DeliveryFixture) throws {
+        #expect(try fixture.letters().allSatisfy { $0.status == .queued && $0.attempts == 0 })
+        #expect(try fixture.attempts().isEmpty)
+    }
+
+    @Test("a wrong password stops the run; the letters stay queued")
+    func wrongPassword() throws {
+        let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.security = .starttls
+        fixture.config.smtp.username = "alice"
+        fixture.config.smtp.caFile = server.certificate
+        let summary = try fixture.send(password: "wrong")
+        #expect(summary.stoppedForConfiguration)
+        #expect(summary.stopped?.contains("535") == true)
+        #expect(summary.stopped?.contains("wrong") == false)
+        try expectUntouched(fixture)
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test("no password in the environment is a configuration error naming the variable")
+    func missingPassword() throws {
+        var fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")
+        fixture.config.smtp.username = "alice"
+        #expect(throws: AppealsError.self) { try fixture.send() }
+        try expectUntouched(fixture)
+    }
+
+    @Test("STARTTLS required but not offered: the run stops rather than send in clear")
+    func starttlsNotOffered() throws {
+        let server = try SMTPTestServer()
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.security = .starttls
+        let summary = try fixture.send()
+        #expect(summary.stoppedForConfiguration)
+        #expect(summary.stopped?.contains("STARTTLS") == true)
+        try expectUntouched(fixture)
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test("a certificate that does not verify stops the run")
+    func untrustedCertificate() throws {
+        let server = try SMTPTestServer(["--starttls"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.security = .starttls
+        let summary = try fixture.send()
+        #expect(summary.stoppedForConfiguration)
+        try expectUntouched(fixture)
+    }
+
+    @Test("server down: the run stops; the letters stay queued")
+    func serverDown() throws {
+        let fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
+        let summary = try fixture.send()
+        #expect(summary.stopped != nil && !summary.stoppedForConfiguration)
+        try expectUntouched(fixture)
+    }
+
+    static let faults: [(String, LetterStatus, Int?)] = [
+        ("421-connect", .deferred, 421),
+        ("451-data", .deferred, 451),
+        ("452-data", .deferred, 452),
+        ("554-data", .failed, 554),
+        ("553-rcpt", .failed, 553),
+        ("drop-data", .deferred, nil),
+    ]
+
+    @Test("each failure class ends in SPEC's state, with the attempt's code and text recorded", arguments: faults)
+    func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) throws {
+        let server = try SMTPTestServer(["--fault", fault])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        _ = try fixture.send()
+        let letters = try fixture.letters()
+        let tried = letters.filter { $0.attempts > 0 }
+        #expect(!tried.isEmpty)
+        #expect(tried.allSatisfy { $0.status == status && $0.lastCode == code && !($0.lastReply ?? "").isEmpty }, "\(tried.map { ($0.status, $0.lastCode, $0.lastReply) })")
+        if status == .deferred {
+            #expect(tried.allSatisfy { $0.dueAt >= DeliveryFixture.sendTime.addingTimeInterval(60) && $0.dueAt <= DeliveryFixture.sendTime.addingTimeInterval(3600) })
+        }
+        let attempts = try fixture.attempts()
+        #expect(attempts.count == tried.count)
+        #expect(attempts.allSatisfy { ($0["code"] as Int?) == code && !($0["reply"] as String).isEmpty })
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried")
+    func mailboxUnavailable() throws {
+        let server = try SMTPTestServer(["--fault", "550-rcpt"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        let summary = try fixture.send()
+        // Two supporters write to six targets (four officials, two embassies): one failed letter each,
+        // and the officials' second letters are never tried.
+        #expect(summary.failed == 6)
+        #expect(Set(summary.disabledTargets).count == 6)
+        let letters = try fixture.letters()
+        #expect(letters.filter { $0.status == .failed }.count == 6)
+        #expect(letters.filter { $0.status == .queued && $0.attempts == 0 }.count == 4)
+        let targets = try fixture.store.database.targets(ofCampaign: TestDatabase.slug)
+        let failedTargets = Set(letters.filter { $0.status == .failed }.map(\.targetId))
+        #expect(targets.filter(\.disabled).map(\.id!).sorted() == failedTargets.sorted())
+        #expect(targets.filter(\.disabled).allSatisfy { $0.disabledReason?.contains("550") == true })
+        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(7200)).attempted == 0)
+    }
+
+    @Test("a server slower than the timeout: possibly delivered, deferred and counted as a possible duplicate")
+    func slowServer() throws {
+        let server = try SMTPTestServer(["--fault", "slow", "--delay", "3", "--fault-count", "1"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        fixture.config.smtp.timeoutSeconds = 1
+        let summary = try fixture.send(options: SendOptions(limit: 1))
+        #expect(summary.possibleDuplicates == 1)
+        let letter = try #require(try fixture.letters().first { $0.attempts == 1 })
+        #expect(letter.status == .deferred && letter.possibleDuplicate)
+        #expect(try fixture.store.database.report(campaign: TestDatabase.slug).possibleDuplicates == 1)
+    }
+
+    @Test("when the server comes back, deferred letters go out on the next run once due")
+    func recovery() throws {
+        let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "10"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        #expect(try fixture.send().deferred == 10)
+        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(30)).attempted == 0)
+        let later = try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(2 * 3600))
+        #expect(later.sent == 10)
+        #expect(try fixture.letters().allSatisfy { $0.status == .sent && $0.attempts == 2 })
+        #expect(try server.received().count == 10)
+    }
+
+    @Test("maxAttempts: a letter that keeps failing transiently ends failed")
+    func attemptsExhausted() throws {
+        let server = try SMTPTestServer(["--fault", "451-data"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        fixture.config.limits.maxAttempts = 2
+        #expect(try fixture.send().deferred == 10)
+        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(7200)).failed == 10)
+        #expect(try fixture.letters().allSatisfy { $0.attempts == 2 && $0.status == .failed })
+    }
+
+    @Test("CR and LF in a stored name add no recipient and no header")
+    func injection() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        try fixture.store.database.writer.write { db in
+            try db.execute(sql: "UPDATE supporter SET name = 'Eve' || char(13, 10) || 'Bcc: x@example.net'")
+            try db.execute(sql: "UPDATE target SET name = 'Target' || char(10) || 'Cc: y@example.net'")
+        }
+        #expect(try fixture.send().sent == 10)
+        for message in try server.received() {
+            #expect(message.recipients.count == 1 && !message.recipients[0].contains("example.net") || message.recipients[0].hasPrefix("embassy"))
+            let parsed = try PythonEmail.parse(file: message.file)
+            #expect(parsed.bcc.isEmpty && parsed.cc.isEmpty && parsed.to.count == 1)
+            #expect(parsed.headerNames == ["Date", "From", "Reply-To", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"])
+            #expect(parsed.from.first?.name == "Eve Bcc: x@example.net via Urgent Appeals")
+        }
+    }
+
+    @Test("--dry-run builds and checks every due message and changes nothing")
+    func dryRun() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let summary = try fixture.send(options: SendOptions(dryRun: true))
+        #expect(summary.checked == 10 && summary.attempted == 0)
+        try expectUntouched(fixture)
+        #expect(try server.received().isEmpty)
+    }
+
+    @Test("sending hours hold letters for targets where it is night; --limit caps a run")
+    func hoursAndLimit() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        // 03:00 in Baku, 00:00 in Berlin and Brussels.
+        let night = Date(timeIntervalSince1970: 1_795_053_600)
+        #expect(try fixture.send(at: night).attempted == 0)
+        #expect(try fixture.send(options: SendOptions(limit: 3)).sent == 3)
+        #expect(try server.received().count == 3)
+    }
+
+    @Test("--test-to sends one [TEST] sample per target to the organizer only and changes no letter")
+    func testTo() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let transport = try fixture.config.makeTransport()
+        let dispatcher = Dispatcher(database: fixture.store.database, config: fixture.config, transport: transport)
+        let (results, missing) = try dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
+        #expect(results.count == 6 && results.allSatisfy { $0.reply.kind == .accepted })
+        #expect(missing.count == 8)  // embassies with no supporter in their country
+        let received = try server.received()
+        #expect(received.allSatisfy { $0.recipients == ["organizer@example.org"] })
+        #expect(try received.allSatisfy { try PythonEmail.parse(file: $0.file).subject.hasPrefix("[TEST] ") })
+        let letters = try fixture.letters()
+        #expect(letters.allSatisfy { $0.status == .queued && $0.attempts == 0 })
+        #expect(try received.allSatisfy { message in try !letters.map(\.messageId).contains(PythonEmail.parse(file: message.file).messageId) })
+    }
+}
