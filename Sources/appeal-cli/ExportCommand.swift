@@ -31,7 +31,7 @@ struct ExportCommand: ParsableCommand {
                 try database.exportLetters(campaign: campaign) { try handle.write(contentsOf: Data($0.utf8)) }
             }
             try handle.close()
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: out), withItemAt: URL(fileURLWithPath: temporary))
+            guard rename(temporary, out) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             if error is ExitCode { throw error }

@@ -44,6 +44,9 @@ struct SendCommand: ParsableCommand {
         let rate = seconds > 0 ? Double(summary.attempted) / seconds : 0
         print("sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed), possible duplicates \(summary.possibleDuplicates)"
               + String(format: " (%.1f s, %.1f letters/s)", seconds, rate))
+        if summary.waiting > 0 {
+            print("\(summary.waiting) letters wait for their targets' sending hours or hourly limit; a later run sends them")
+        }
         for email in summary.disabledTargets { printWarning("target \(email) disabled: its mailbox does not exist") }
         if let reason = summary.stopped {
             printError("sending stopped, remaining letters stay queued: \(reason)")

@@ -43,35 +43,68 @@ final class CLIRunner {
     }
 
     func run(_ arguments: [String]) throws -> Result {
+        try start(arguments).finish()
+    }
+
+    /// A command started and not yet waited for.
+    struct Running {
+        let process: Process
+        let outFile: URL
+        let errFile: URL
+
+        func finish() throws -> Result {
+            process.waitUntilExit()
+            defer {
+                try? FileManager.default.removeItem(at: outFile)
+                try? FileManager.default.removeItem(at: errFile)
+            }
+            return Result(code: process.terminationStatus, stdout: try String(contentsOf: outFile, encoding: .utf8),
+                          stderr: try String(contentsOf: errFile, encoding: .utf8))
+        }
+    }
+
+    func start(_ arguments: [String]) throws -> Running {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = folder
         var environment = ProcessInfo.processInfo.environment
         environment["LANG"] = "C.UTF-8"
+        environment["APPEAL_SMTP_PASSWORD"] = nil
         process.environment = environment
         // Output goes to files: no pipe can fill up and block the command.
         let outFile = folder.appendingPathComponent(".stdout-\(UUID().uuidString)"), errFile = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outFile)
-            try? FileManager.default.removeItem(at: errFile)
-        }
         process.standardOutput = try FileHandle(forWritingTo: outFile)
         process.standardError = try FileHandle(forWritingTo: errFile)
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
-        return Result(code: process.terminationStatus, stdout: try String(contentsOf: outFile, encoding: .utf8),
-                      stderr: try String(contentsOf: errFile, encoding: .utf8))
+        return Running(process: process, outFile: outFile, errFile: errFile)
     }
 
     /// A database holding the example campaign and its sample supporters.
-    func prepareExample() throws {
+    /// - Parameter anyHour: drop the campaign's sending hours, for commands that run on the real clock.
+    func prepareExample(anyHour: Bool = false) throws {
         try #require(try run("init").code == 0)
-        try #require(try run("campaign", "create", Self.exampleCampaign).code == 0)
+        var campaign = Self.exampleCampaign
+        if anyHour {
+            campaign = path("campaign")
+            try FileManager.default.copyItem(atPath: Self.exampleCampaign, toPath: campaign)
+            let json = campaign + "/campaign.json"
+            let text = try String(contentsOfFile: json, encoding: .utf8)
+            try text.replacingOccurrences(of: ",\n  \"sendingHours\": \"08:00-20:00\"", with: "").write(toFile: json, atomically: true, encoding: .utf8)
+        }
+        try #require(try run("campaign", "create", campaign).code == 0)
         try #require(try run("supporter", "import", Self.exampleCampaign + "/supporters.sample.csv", "--campaign", Self.slug).code == 0)
+    }
+
+    /// Writes `appeal.json` in the working folder: the config every later command picks up.
+    func writeConfig(url: String, extra: String = "") throws {
+        try """
+            { "smtp": { "url": "\(url)", "security": "none", "timeoutSeconds": 5, "connections": 2 \(extra) },
+              "limits": { "messagesPerSecond": 0 } }
+            """.write(toFile: path("appeal.json"), atomically: true, encoding: .utf8)
     }
 
     func statusJSON() throws -> [String: Any] {

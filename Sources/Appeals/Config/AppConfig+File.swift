@@ -69,10 +69,13 @@ extension AppConfig {
         }
         json.finish()
         if !json.issues.isEmpty { throw .invalidInput(json.issues) }
-        // A relative database path means "beside the config file", so a cron job works from any folder.
+        // Relative paths mean "beside the config file", so a cron job works from any folder.
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         if !config.database.hasPrefix("/") {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             config.database = folder.appendingPathComponent(config.database).path
+        }
+        if config.smtp.url.hasPrefix("file://"), case let outbox = String(config.smtp.url.dropFirst("file://".count)), !outbox.hasPrefix("/"), !outbox.isEmpty {
+            config.smtp.url = "file://" + folder.appendingPathComponent(outbox).path
         }
         return config
     }

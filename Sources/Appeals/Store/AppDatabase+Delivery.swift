@@ -26,6 +26,17 @@ extension AppDatabase {
         }
     }
 
+    /// How many letters are due by status and time, before sending hours and per-target limits are applied.
+    public func dueCount(campaign slug: String?, now: Date) throws(AppealsError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                WHERE l.status IN ('queued', 'deferred') AND l.due_at <= ? AND t.disabled = 0 AND c.status = 'active'
+                  AND (? IS NULL OR c.slug = ?)
+                """, arguments: [now, slug, slug]) ?? 0
+        }
+    }
+
     /// The letters a claim with `rules` would take, without taking them (`send --dry-run`).
     public func dueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
         try read { db in try Self.dueJobs(db, rules) }

@@ -46,7 +46,7 @@ public final class Dispatcher {
         defer { workers.close() }
         let policy = RetryPolicy(config.limits)
         var remaining = options.limit ?? Int.max
-        let total = min(remaining, try database.dueLetters(rules(options, limit: 1_000_000, owner: lease.id)).count)
+        let total = min(remaining, try database.dueCount(campaign: options.campaign, now: now()))
         var done = 0
 
         while remaining > 0 {
@@ -100,6 +100,9 @@ public final class Dispatcher {
             remaining -= outcomes.count
             progress?(done, max(total, done))
             if summary.stopped != nil { break }
+        }
+        if summary.stopped == nil && remaining > 0 {
+            summary.waiting = try database.dueCount(campaign: options.campaign, now: now())
         }
         return summary
     }

@@ -25,6 +25,8 @@ public struct SendSummary: Sendable, Equatable {
     /// Why the run stopped early, with letters left queued; `nil` when it ran to the end.
     public var stopped: String?
     public var stoppedForConfiguration = false
+    /// Letters due but held back at the end of the run: outside their target's sending hours, or over its hourly limit.
+    public var waiting = 0
     /// Targets disabled in this run because their mailbox does not exist.
     public var disabledTargets: [String] = []
 

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("appeal-cli send, retry and export", .serialized)
+struct SendCLITests {
+    @Test("send through file:// writes one 0600 .eml per letter, named by its Message-ID, and exits 0")
+    func fileTransport() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample(anyHour: true)
+        try cli.writeConfig(url: "file://\(cli.path("outbox"))")
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let result = try cli.run("send")
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("sent 95, deferred 0, failed 0, possible duplicates 0"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox"))
+        #expect(files.count == 95 && files.allSatisfy { $0.hasSuffix("@example.org.eml") })
+        for file in files.prefix(5) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: cli.path("outbox/\(file)"))
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            let parsed = try PythonEmail.parse(file: URL(fileURLWithPath: cli.path("outbox/\(file)")))
+            #expect(file == parsed.messageId.trimmingCharacters(in: CharacterSet(charactersIn: "<>")) + ".eml")
+        }
+        let letters = try #require(try cli.statusJSON()["letters"] as? [String: Int])
+        #expect(letters["sent"] == 95 && letters["queued"] == 0)
+        #expect(try cli.run("send").stdout.hasPrefix("sent 0,"))
+    }
+
+    @Test("two send processes on one database deliver every letter exactly once")
+    func twoSenders() throws {
+        let server = try SMTPTestServer()
+        let cli = try CLIRunner()
+        try cli.prepareExample(anyHour: true)
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        // Both start together and race for the same letters.
+        let results = try [0, 1].map { _ in try cli.start(["send"]) }.map { try $0.finish() }
+        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map(\.stderr))")
+        let ids = try server.received().map { try PythonEmail.parse(file: $0.file).messageId }
+        #expect(ids.count == 95)
+        #expect(Set(ids).count == 95)
+        let status = try cli.statusJSON()
+        #expect((status["letters"] as? [String: Int])?["sent"] == 95)
+        #expect(status["possibleDuplicates"] as? Int == 0)
+    }
+
+    @Test("exit codes: 3 when letters are deferred, 2 for bad credentials, 1 when the server is down; retry makes them due")
+    func exitCodes() throws {
+        let server = try SMTPTestServer(["--fault", "451-data"])
+        let cli = try CLIRunner()
+        try cli.prepareExample(anyHour: true)
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let deferred = try cli.run("send", "--limit", "4")
+        #expect(deferred.code == 3)
+        #expect(deferred.stdout.hasPrefix("sent 0, deferred 4, failed 0"))
+        #expect(try cli.run("retry", "--campaign", CLIRunner.slug, "--status", "deferred").stdout == "4 letters of \(CLIRunner.slug) are due again\n")
+
+        try cli.writeConfig(url: server.url, extra: ", \"username\": \"alice\"")
+        let noPassword = try cli.run("send")
+        #expect(noPassword.code == 2)
+        #expect(noPassword.stderr.contains("APPEAL_SMTP_PASSWORD"))
+
+        try cli.writeConfig(url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
+        let down = try cli.run("send")
+        #expect(down.code == 1)
+        #expect(down.stderr.contains("remaining letters stay queued"))
+        #expect((try cli.statusJSON()["letters"] as? [String: Int])?["queued"] == 95)
+    }
+
+    @Test("export writes one RFC 4180 row per letter")
+    func export() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample(anyHour: true)
+        try cli.writeConfig(url: "file://\(cli.path("outbox"))")
+        _ = try cli.run("queue", "--campaign", CLIRunner.slug)
+        _ = try cli.run("send", "--limit", "10")
+        let result = try cli.run("export", "--campaign", CLIRunner.slug, "--out", "letters.csv")
+        #expect(result.code == 0)
+        let rows = try PythonCSV.rows(cli.path("letters.csv"))
+        #expect(rows.first == ["supporter_name", "supporter_email", "target_name", "target_email", "target_kind", "status", "attempts",
+                               "last_code", "last_reply", "sent_at", "message_id", "possible_duplicate"])
+        #expect(rows.count == 96)
+        #expect(rows.dropFirst().filter { $0[5] == "sent" }.count == 10)
+        #expect(rows.dropFirst().filter { $0[5] == "sent" }.allSatisfy { $0[7] == "250" && !$0[9].isEmpty && $0[10].hasPrefix("<") })
+        #expect(rows.contains { $0[0] == "Owain Pritchard-Jones" })
+    }
+}
+
+/// Reads a CSV file with Python's csv module: an independent RFC 4180 reader.
+enum PythonCSV {
+    static func rows(_ path: String) throws -> [[String]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))))", path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try JSONDecoder().decode([[String]].self, from: data)
+    }
+}
