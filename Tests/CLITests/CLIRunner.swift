@@ -84,17 +84,9 @@ final class CLIRunner {
     }
 
     /// A database holding the example campaign and its sample supporters.
-    /// - Parameter anyHour: drop the campaign's sending hours, for commands that run on the real clock.
-    func prepareExample(anyHour: Bool = false) throws {
+    func prepareExample() throws {
         try #require(try run("init").code == 0)
-        var campaign = Self.exampleCampaign
-        if anyHour {
-            campaign = path("campaign")
-            try FileManager.default.copyItem(atPath: Self.exampleCampaign, toPath: campaign)
-            let json = campaign + "/campaign.json"
-            let text = try String(contentsOfFile: json, encoding: .utf8)
-            try text.replacingOccurrences(of: ",\n  \"sendingHours\": \"08:00-20:00\"", with: "").write(toFile: json, atomically: true, encoding: .utf8)
-        }
+        let campaign = Self.exampleCampaign
         try #require(try run("campaign", "create", campaign).code == 0)
         try #require(try run("supporter", "import", Self.exampleCampaign + "/supporters.sample.csv", "--campaign", Self.slug).code == 0)
     }

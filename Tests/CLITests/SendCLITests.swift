@@ -7,7 +7,7 @@ struct SendCLITests {
     @Test("send through file:// writes one 0600 .eml per letter, named by its Message-ID, and exits 0")
     func fileTransport() throws {
         let cli = try CLIRunner()
-        try cli.prepareExample(anyHour: true)
+        try cli.prepareExample()
         try cli.writeConfig(url: "file://\(cli.path("outbox"))")
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         let result = try cli.run("send")
@@ -30,7 +30,7 @@ struct SendCLITests {
     func twoSenders() throws {
         let server = try SMTPTestServer()
         let cli = try CLIRunner()
-        try cli.prepareExample(anyHour: true)
+        try cli.prepareExample()
         try cli.writeConfig(url: server.url)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         // Both start together and race for the same letters.
@@ -48,7 +48,7 @@ struct SendCLITests {
     func exitCodes() throws {
         let server = try SMTPTestServer(["--fault", "451-data"])
         let cli = try CLIRunner()
-        try cli.prepareExample(anyHour: true)
+        try cli.prepareExample()
         try cli.writeConfig(url: server.url)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         let deferred = try cli.run("send", "--limit", "4")
@@ -71,7 +71,7 @@ struct SendCLITests {
     @Test("export writes one RFC 4180 row per letter")
     func export() throws {
         let cli = try CLIRunner()
-        try cli.prepareExample(anyHour: true)
+        try cli.prepareExample()
         try cli.writeConfig(url: "file://\(cli.path("outbox"))")
         _ = try cli.run("queue", "--campaign", CLIRunner.slug)
         _ = try cli.run("send", "--limit", "10")

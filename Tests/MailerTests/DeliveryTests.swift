@@ -9,7 +9,7 @@ import TestSupport
 struct DeliveryFixture {
     let store: TestDatabase
     var config = AppConfig()
-    /// Inside the example campaign's sending hours for every target.
+    /// 12:06 UTC: inside 08:00-20:00 for every target of the fixture (Baku, Berlin, Brussels).
     static let sendTime = TestDatabase.fixedNow.addingTimeInterval(3600)
 
     init(server: SMTPTestServer?, url: String? = nil) throws {
@@ -274,6 +274,7 @@ struct DeliveryTests {
     func hoursAndLimit() throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
+        try fixture.store.database.writer.write { db in try db.execute(sql: "UPDATE campaign SET sending_hours = '08:00-20:00'") }
         // 03:00 in Baku, 00:00 in Berlin and Brussels.
         let night = Date(timeIntervalSince1970: 1_795_053_600)
         #expect(try fixture.send(at: night).attempted == 0)
