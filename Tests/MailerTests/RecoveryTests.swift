@@ -1,0 +1,87 @@
+import Appeals
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Mailer
+
+@Suite("Crash recovery, hourly limits and back-off", .serialized)
+struct RecoveryTests {
+    @Test("letters left in sending by a dead run are sent again with the same Message-ID and counted as possible duplicates")
+    func deadRunRecovered() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        // A run that claimed three letters and died: it holds no lock file.
+        let claimed = try fixture.store.database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 3, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4242-deadbeef"))
+        #expect(claimed.count == 3)
+        let summary = try fixture.send()
+        #expect(summary.sent == 10)
+        #expect(summary.possibleDuplicates == 3)
+        let letters = try fixture.letters()
+        #expect(letters.filter(\.possibleDuplicate).map(\.messageId).sorted() == claimed.map(\.letter.messageId).sorted())
+        #expect(try fixture.store.database.report(campaign: TestDatabase.slug).possibleDuplicates == 3)
+        let ids = try server.received().map { try PythonEmail.parse(file: $0.file).messageId }
+        #expect(Set(ids) == Set(letters.map(\.messageId)))
+    }
+
+    @Test("a live run's letters are never taken by another run")
+    func liveRunRespected() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let lease = try SendRunLease(databasePath: fixture.store.database.path)
+        defer { lease.end() }
+        _ = try fixture.store.database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 4, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: lease.id))
+        let summary = try fixture.send()
+        #expect(summary.sent == 6 && summary.possibleDuplicates == 0)
+        #expect(try fixture.letters().filter { $0.status == .sending && $0.claimedBy == lease.id }.count == 4)
+        lease.end()
+        // Once the run is gone, the next run recovers its letters.
+        #expect(try fixture.send().possibleDuplicates == 4)
+        #expect(try fixture.letters().allSatisfy { $0.status == .sent })
+    }
+
+    @Test("perTargetPerHour: a target's mailbox is never flooded, the rest of the batch goes on")
+    func perTargetPerHour() throws {
+        let server = try SMTPTestServer()
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.limits.perTargetPerHour = 1
+        let first = try fixture.send()
+        // Six targets, ten letters: one letter per target now, the officials' second letters later.
+        #expect(first.sent == 6)
+        #expect(first.waiting == 4)
+        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(1800)).sent == 0)
+        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(3601)).sent == 4)
+    }
+
+    @Test("back-off grows exponentially from retryBaseSeconds, jittered, capped at retryMaxSeconds")
+    func backOff() {
+        let policy = RetryPolicy(maxAttempts: 8, baseSeconds: 60, maxSeconds: 3600)
+        #expect(policy.delay(afterAttempt: 1, jitter: 0) == 60)
+        #expect(policy.delay(afterAttempt: 2, jitter: 0) == 120)
+        #expect(policy.delay(afterAttempt: 4, jitter: 0) == 480)
+        #expect(policy.delay(afterAttempt: 4, jitter: 0.999) > 240 && policy.delay(afterAttempt: 4, jitter: 0.999) < 241)
+        #expect(policy.delay(afterAttempt: 12, jitter: 0) == 3600)
+        for attempt in 1...40 {
+            for jitter in stride(from: 0.0, to: 1.0, by: 0.1) {
+                let delay = policy.delay(afterAttempt: attempt, jitter: jitter)
+                #expect(delay >= 60 && delay <= 3600)
+            }
+        }
+    }
+
+    @Test("the rate limiter spaces messages across workers")
+    func rateLimiter() {
+        final class FakeClock: @unchecked Sendable {
+            let lock = NSLock()
+            var now: TimeInterval = 100
+            var slept: [TimeInterval] = []
+        }
+        let clock = FakeClock()
+        let limiter = RateLimiter(perSecond: 4, clock: { clock.lock.withLock { clock.now } },
+                                  sleep: { seconds in clock.lock.withLock { clock.slept.append(seconds) } })
+        for _ in 0..<4 { limiter.acquire() }
+        #expect(clock.slept == [0.25, 0.5, 0.75])
+    }
+}
