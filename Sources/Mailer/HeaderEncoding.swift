@@ -45,8 +45,10 @@ enum HeaderEncoding {
         return tokens
     }
 
+    /// ASCII text that can stand as it is: no encoded-word look-alike, and no word too long to fold under 78 columns.
     private static func isPlainASCII(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { $0.isASCII } && !text.contains("=?")
+            && !text.split(separator: " ").contains { $0.utf8.count > 60 }
     }
 
     private static func isAtomCharacter(_ character: Character) -> Bool {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 @main
 struct AppealCLI: ParsableCommand {
@@ -15,6 +16,12 @@ struct AppealCLI: ParsableCommand {
     static func main() {
         // Databases and letters hold personal data: nothing we create is readable by others.
         umask(0o077)
+        let verbose = CommandLine.arguments.contains("--verbose")
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = verbose ? .debug : .warning
+            return handler
+        }
         do {
             var command = try parseAsRoot(movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -10,6 +10,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Database file; overrides the config's `database`.")
     var db: String?
 
+    @Flag(help: "Log each step to standard error (never a password or a letter's text).")
+    var verbose = false
+
     func loadConfig() throws -> AppConfig {
         try reporting { () throws(AppealsError) in try AppConfig.resolve(path: config, database: db) }
     }

@@ -3,7 +3,7 @@ import ArgumentParser
 
 struct SupporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "supporter", abstract: "Import or add supporters.", subcommands: [Import.self, Add.self])
+        commandName: "supporter", abstract: "Import or add supporters.", subcommands: [Import.self, Add.self, Erase.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -47,6 +47,20 @@ struct SupporterCommand: ParsableCommand {
             } else {
                 print("\(email) is already a supporter of \(campaign): nothing added")
             }
+        }
+    }
+
+    struct Erase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a supporter's personal data (name, email, city, note, letters' bodies), keeping the counts.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "The supporter's email.") var email: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let report = try reporting { () throws(AppealsError) in try database.eraseSupporter(email: email, campaign: campaign) }
+            print("erased \(email) from \(campaign): \(report.lettersErased) letters' bodies removed, \(report.lettersCancelled) unsent letters cancelled")
         }
     }
 }

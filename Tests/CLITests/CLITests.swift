@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("appeal-cli end to end", .serialized)
 struct CLITests {
@@ -115,5 +116,34 @@ struct CLITests {
         #expect(result.stderr.contains("config-bad.json:6: smtp.conections: unknown key"))
         #expect(!result.stderr.contains("hunter2"))
         #expect(!FileManager.default.fileExists(atPath: cli.path("x.sqlite")))
+    }
+}
+
+@Suite("appeal-cli against hostile files", .serialized)
+struct HostileFileTests {
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    @Test("random bytes, invalid UTF-8, a 10 MB field, a million columns: exit 2 with the line, nothing written", arguments: [
+        "random", "utf8", "bigfield", "wide",
+    ])
+    func hostileFiles(_ kind: String) throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        var random = SeededRandom(seed: 99)
+        let bytes: [UInt8] = switch kind {
+        case "random": Array("name,email\n".utf8) + (0..<5000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        case "utf8": Array("name,email\nJ\u{FC}rgen,j@example.org\n".utf8) + [0x4A, 0xFC, 0x72, 0x2C] + Array("x@example.org\n".utf8)
+        case "bigfield": Array("name,email\nA,\"".utf8) + [UInt8](repeating: 0x79, count: 10_000_000) + Array("\"\n".utf8)
+        default: Array(String(repeating: "name,", count: 1_000_000).utf8) + Array("email\n".utf8)
+        }
+        try Self.write(bytes, to: cli.path("hostile.csv"))
+        let before = try cli.statusJSON()["supporters"] as? Int
+        let result = try cli.run("supporter", "import", "hostile.csv", "--campaign", CLIRunner.slug)
+        #expect(result.code == 2, "\(result.stderr.prefix(300))")
+        #expect(result.stderr.hasPrefix("error: hostile.csv:"))
+        #expect(result.stderr.count < 2000)
+        #expect(try cli.statusJSON()["supporters"] as? Int == before)
     }
 }

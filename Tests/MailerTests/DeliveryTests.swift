@@ -299,3 +299,30 @@ struct DeliveryTests {
         #expect(try received.allSatisfy { message in try !letters.map(\.messageId).contains(PythonEmail.parse(file: message.file).messageId) })
     }
 }
+
+@Suite("SQL metacharacters and emoji", .serialized)
+struct VerbatimTests {
+    @Test("SQL metacharacters and emoji in every field are stored and sent verbatim")
+    func verbatim() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let name = "Robert'); DROP TABLE letter;-- \"O'Brien\" 🕊️"
+        let note = "'; DELETE FROM supporter WHERE '1'='1 -- 100% _wild_ \\ 🙏\nSecond line with emoji 👩🏽‍⚖️ and a quote \""
+        let values = ["name": name, "email": "o'brien+tag@example.net", "country": "FR", "city": "Zürich %_ \"quoted\"",
+                      "language": "en", "personal_note": note]
+        #expect(try fixture.store.database.addSupporter(values, campaign: TestDatabase.slug).imported == 1)
+        #expect(try fixture.store.queue().queued == 5)
+        #expect(try fixture.send().sent == 15)
+        let stored = try fixture.store.database.supporter(email: "O'BRIEN+tag@example.net", campaign: TestDatabase.slug)
+        #expect(stored.name == name && stored.personalNote == note && stored.city == "Zürich %_ \"quoted\"")
+        #expect(try fixture.store.count("letter") == 15 && fixture.store.count("supporter") == 3)
+        let mine = try server.received().filter { $0.data.range(of: Data("o'brien+tag@example.net".utf8)) != nil }
+        #expect(mine.count == 5)
+        for message in try PythonEmail.parse(files: mine.map(\.file)) {
+            #expect(message.from.first?.name == "\(name) via Urgent Appeals")
+            #expect(message.replyTo == [.init(name: name, address: "o'brien+tag@example.net")])
+            #expect(message.body.contains(note + "\n"))
+            #expect(message.body.contains("Zürich %_ \"quoted\", France"))
+        }
+    }
+}

@@ -44,15 +44,25 @@ public enum PythonEmail {
 
     /// Parses the message in `file`.
     public static func parse(file: URL) throws -> ParsedMessage {
+        try JSONDecoder().decode(ParsedMessage.self, from: run([file]))
+    }
+
+    /// Parses many messages with one Python process, in order.
+    public static func parse(files: [URL]) throws -> [ParsedMessage] {
+        if files.count == 1 { return [try parse(file: files[0])] }
+        return try JSONDecoder().decode([ParsedMessage].self, from: run(files))
+    }
+
+    private static func run(_ files: [URL]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.servers.appendingPathComponent("parse_message.py").path, file.path]
+        process.arguments = ["python3", Fixtures.servers.appendingPathComponent("parse_message.py").path] + files.map(\.path)
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: "python3 could not parse \(file.path)") }
-        return try JSONDecoder().decode(ParsedMessage.self, from: data)
+        guard process.terminationStatus == 0 else { throw Failure(description: "python3 could not parse \(files.map(\.path))") }
+        return data
     }
 }

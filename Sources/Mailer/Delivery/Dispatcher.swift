@@ -1,5 +1,6 @@
 import Appeals
 import Foundation
+import Logging
 
 /// Delivers due letters: claims them in batches, hands them to `smtp.connections` sessions working in
 /// parallel, and records every attempt.
@@ -14,6 +15,8 @@ public final class Dispatcher {
     let now: @Sendable () -> Date
     /// Called after each batch with the letters done so far and the letters due at the start.
     public var progress: ((Int, Int) -> Void)?
+    /// Steps and replies; never a password or a letter's text.
+    public var logger = Logger(label: "appeal.send")
 
     public init(database: AppDatabase, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
@@ -39,6 +42,7 @@ public final class Dispatcher {
         var summary = SendSummary()
         let path = database.path
         summary.possibleDuplicates += try database.recoverAbandoned(now: now()) { SendRunLease.isAlive($0, databasePath: path) }
+        logger.debug("send run \(lease.id) through \(transport); \(summary.possibleDuplicates) letters recovered from dead runs")
 
         let connections = max(1, config.smtp.connections)
         let workers = Workers(sessions: (0..<connections).map { _ in transport.makeSession() },
@@ -61,6 +65,9 @@ public final class Dispatcher {
             var outcomes: [DeliveryOutcome] = []
             var unattempted: [Int64] = []
             for (job, reply) in zip(jobs, replies) {
+                if let reply {
+                    logger.debug("letter \(job.letter.id!) \(job.letter.messageId) to \(job.target.email): \(reply.kind) \(reply.text)")
+                }
                 guard let reply else {
                     unattempted.append(job.letter.id!)
                     continue

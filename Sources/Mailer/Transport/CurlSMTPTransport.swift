@@ -167,3 +167,8 @@ final class CurlSMTPSession: MailSession {
         !address.isEmpty && address.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0.value < 127 && !"<>,;\"()[]\\".unicodeScalars.contains($0) }
     }
 }
+
+extension CurlSMTPTransport: CustomStringConvertible {
+    /// Safe to log: names the server and its security, never the password.
+    public var description: String { "SMTP \(settings)" }
+}

@@ -71,3 +71,7 @@ public struct FileTransport: MailTransport {
         }
     }
 }
+
+extension FileTransport: CustomStringConvertible {
+    public var description: String { "files in \(folder)" }
+}
