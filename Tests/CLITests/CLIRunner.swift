@@ -42,8 +42,8 @@ final class CLIRunner {
         try run(arguments)
     }
 
-    func run(_ arguments: [String]) throws -> Result {
-        try start(arguments).finish()
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try start(arguments, environment: environment).finish()
     }
 
     /// A command started and not yet waited for.
@@ -63,7 +63,7 @@ final class CLIRunner {
         }
     }
 
-    func start(_ arguments: [String]) throws -> Running {
+    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Running {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -71,6 +71,7 @@ final class CLIRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["LANG"] = "C.UTF-8"
         environment["APPEAL_SMTP_PASSWORD"] = nil
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         // Output goes to files: no pipe can fill up and block the command.
         let outFile = folder.appendingPathComponent(".stdout-\(UUID().uuidString)"), errFile = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
@@ -89,6 +90,16 @@ final class CLIRunner {
         let campaign = Self.exampleCampaign
         try #require(try run("campaign", "create", campaign).code == 0)
         try #require(try run("supporter", "import", Self.exampleCampaign + "/supporters.sample.csv", "--campaign", Self.slug).code == 0)
+    }
+
+    /// A supporters CSV of `count` people in `country`, written into the working folder.
+    func writeSupporters(_ count: Int, country: String = "FR", name: String = "supporters.csv") throws -> String {
+        var text = "name,email,country,city,language\n"
+        for index in 0..<count {
+            text += "Supporter \(index) Çelik,supporter\(index)@example.net,\(country),Lyon,\(index % 2 == 0 ? "en" : "fr")\n"
+        }
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
     }
 
     /// Writes `appeal.json` in the working folder: the config every later command picks up.

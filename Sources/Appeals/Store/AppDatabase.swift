@@ -57,9 +57,16 @@ public struct AppDatabase: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
-            return error.message ?? "\(error.resultCode)"
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        let message = error.message ?? "\(error.resultCode)"
+        // SQLite reports a full disk under the write-ahead log or its index as a plain I/O error.
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR:
+            return message + " (is the disk full? nothing was half-written: free space and run the command again)"
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return message + " (is the file or its folder read-only? nothing was changed)"
+        default:
+            return message
         }
-        return "\(error)"
     }
 }

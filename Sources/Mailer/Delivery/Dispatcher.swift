@@ -54,7 +54,7 @@ public final class Dispatcher {
         var done = 0
 
         while remaining > 0 {
-            let jobs = try database.claimDueLetters(rules(options, limit: min(remaining, connections * 32), owner: lease.id))
+            let jobs = try database.claimDueLetters(rules(options, limit: min(remaining, connections * 8), owner: lease.id))
             if jobs.isEmpty { break }
             let messages = jobs.map { job in Result { () throws(MailerError) in try message(for: job) } }
             let copies = config.sender.copyToSupporter
