@@ -103,9 +103,10 @@ final class CLIRunner {
     }
 
     /// Writes `appeal.json` in the working folder: the config every later command picks up.
-    func writeConfig(url: String, extra: String = "") throws {
+    func writeConfig(url: String, extra: String = "", database: String = "appeals.sqlite") throws {
         try """
-            { "smtp": { "url": "\(url)", "security": "none", "timeoutSeconds": 5, "connections": 2 \(extra) },
+            { "database": "\(database)",
+              "smtp": { "url": "\(url)", "security": "none", "timeoutSeconds": 5, "connections": 2 \(extra) },
               "limits": { "messagesPerSecond": 0 } }
             """.write(toFile: path("appeal.json"), atomically: true, encoding: .utf8)
     }

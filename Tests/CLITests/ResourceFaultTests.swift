@@ -58,9 +58,7 @@ struct ResourceFaultTests {
     func readOnlyDatabase() throws {
         let cli = try CLIRunner()
         let disk = try ScratchFileSystem(at: cli.path("disk"), size: "8m")
-        try cli.writeConfig(url: "file://\(cli.path("outbox"))")
-        let config = try String(contentsOfFile: cli.path("appeal.json"), encoding: .utf8)
-        try config.replacingOccurrences(of: "{ \"smtp\"", with: "{ \"database\": \"disk/appeals.sqlite\", \"smtp\"").write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        try cli.writeConfig(url: "file://\(cli.path("outbox"))", database: "disk/appeals.sqlite")
         try cli.prepareExample()
         #expect(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         try disk.remount(readOnly: true)
@@ -80,9 +78,7 @@ struct ResourceFaultTests {
     func fullDatabaseDisk() throws {
         let cli = try CLIRunner()
         let disk = try ScratchFileSystem(at: cli.path("disk"), size: "32m")
-        try cli.writeConfig(url: "file://\(cli.path("outbox"))")
-        let config = try String(contentsOfFile: cli.path("appeal.json"), encoding: .utf8)
-        try config.replacingOccurrences(of: "{ \"smtp\"", with: "{ \"database\": \"disk/appeals.sqlite\", \"smtp\"").write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        try cli.writeConfig(url: "file://\(cli.path("outbox"))", database: "disk/appeals.sqlite")
         try cli.prepareExample()
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(1000), "--campaign", CLIRunner.slug).code == 0)
         disk.fill()

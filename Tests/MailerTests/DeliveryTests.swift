@@ -76,13 +76,19 @@ struct DeliveryTests {
         #expect(try fixture.send().attempted == 0)
     }
 
-    @Test("STARTTLS with a private CA and AUTH")
-    func starttlsAuth() throws {
+    /// A server requiring STARTTLS and AUTH as alice / s3cret, and a fixture configured to trust it.
+    static func starttlsServer() throws -> (SMTPTestServer, DeliveryFixture) {
         let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
         fixture.config.smtp.username = "alice"
         fixture.config.smtp.caFile = server.certificate
+        return (server, fixture)
+    }
+
+    @Test("STARTTLS with a private CA and AUTH")
+    func starttlsAuth() throws {
+        let (server, fixture) = try Self.starttlsServer()
         #expect(try fixture.send(password: "s3cret").sent == 10)
         try expectDelivered(server, fixture)
         #expect(try server.received().allSatisfy { $0.tls && $0.authUser == "alice" })
@@ -106,11 +112,7 @@ struct DeliveryTests {
 
     @Test("a wrong password stops the run; the letters stay queued")
     func wrongPassword() throws {
-        let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
-        var fixture = try DeliveryFixture(server: server)
-        fixture.config.smtp.security = .starttls
-        fixture.config.smtp.username = "alice"
-        fixture.config.smtp.caFile = server.certificate
+        let (server, fixture) = try Self.starttlsServer()
         let summary = try fixture.send(password: "wrong")
         #expect(summary.stoppedForConfiguration)
         #expect(summary.stopped?.contains("535") == true)
