@@ -14,6 +14,7 @@ public struct LetterComposer: Sendable {
     let timeZone: TimeZone
 
     let defaultTemplate: LetterTemplate
+    let names = LocalizedNames()
 
     /// - Throws: ``AppealsError/storage(_:)`` when a language the campaign lists has no templates.
     public init(campaign: Campaign, templates: [LetterTemplate], timeZone: TimeZone = .current) throws(AppealsError) {
@@ -46,7 +47,8 @@ public struct LetterComposer: Sendable {
     public func compose(supporter: Supporter, target: Target, now: Date) -> RenderedLetter {
         let language = language(for: supporter, target: target)
         let template = templates[language] ?? defaultTemplate
-        let values = LetterValues(campaign: campaign, supporter: supporter, target: target, language: language, now: now, timeZone: timeZone)
+        let values = LetterValues(campaign: campaign, supporter: supporter, target: target, language: language,
+                                  date: names.date(now, in: language, timeZone: timeZone), names: names)
         let (subject, body) = template.render(values)
         return RenderedLetter(language: language, subject: subject, body: body)
     }

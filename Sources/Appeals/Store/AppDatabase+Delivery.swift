@@ -1,6 +1,15 @@
 import Foundation
 import GRDB
 
+/// The few columns a claim chooses by, without the letter's text.
+struct LetterRef: Decodable, FetchableRecord {
+    var id: Int64
+    var campaignId: Int64
+    var targetId: Int64
+
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+}
+
 extension AppDatabase {
     /// Takes due letters for one send run, atomically: two runs never claim the same letter.
     ///
@@ -52,8 +61,8 @@ extension AppDatabase {
             }
             // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
             arguments += [rules.limit * 4 + 100]
-            let candidates = try Letter.fetchAll(db, sql: """
-                SELECT l.* FROM letter l
+            let candidates = try LetterRef.fetchAll(db, sql: """
+                SELECT l.id, l.campaign_id, l.target_id FROM letter l
                 JOIN campaign c ON c.id = l.campaign_id
                 JOIN target t ON t.id = l.target_id
                 WHERE l.status IN ('queued', 'deferred') AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
@@ -72,7 +81,7 @@ extension AppDatabase {
                     """, arguments: [rules.now.addingTimeInterval(-3600)])
                 for row in rows { sentLastHour[row[0]] = row[1] }
             }
-            var chosen: [Letter] = []
+            var chosen: [Int64] = []
             for letter in candidates where chosen.count < rules.limit {
                 guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
                 if let window = campaign.sendingHours.flatMap(SendingHours.init) {
@@ -84,10 +93,11 @@ extension AppDatabase {
                     if used >= rules.perTargetPerHour { continue }
                     sentLastHour[letter.targetId] = used + 1
                 }
-                chosen.append(letter)
+                chosen.append(letter.id)
             }
             if chosen.isEmpty { return [] }
-            return try jobs(for: chosen, targets: targets, in: db)
+            let letters = try Letter.filter(keys: chosen).order(Column("due_at"), Column("id")).fetchAll(db)
+            return try jobs(for: letters, targets: targets, in: db)
         }
     }
 
@@ -131,39 +141,46 @@ extension AppDatabase {
         guard !outcomes.isEmpty else { return [:] }
         return try write { db in
             var statuses: [Int64: LetterStatus] = [:]
+            // Cached statements, and only the columns that change: this runs for every letter sent.
+            let current = try db.cachedStatement(sql: "SELECT attempts, target_id FROM letter WHERE id = ? AND status = 'sending' AND claimed_by = ?")
+            let update = try db.cachedStatement(sql: """
+                UPDATE letter SET status = ?, attempts = ?, last_code = ?, last_reply = ?, updated_at = ?, claimed_by = NULL,
+                    claimed_at = NULL, sent_at = COALESCE(?, sent_at), due_at = COALESCE(?, due_at),
+                    possible_duplicate = possible_duplicate OR ?
+                WHERE id = ?
+                """)
+            let attempt = try db.cachedStatement(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)")
             for outcome in outcomes {
-                guard var letter = try Letter.fetchOne(db, key: outcome.letterId), letter.status == .sending, letter.claimedBy == owner else { continue }
+                guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else { continue }
+                let attempts: Int = row[0] + 1
+                let targetId: Int64 = row[1]
+                var status: LetterStatus
+                var dueAt: Date?
+                var sentAt: Date?
                 let attemptOutcome: String
-                letter.attempts += 1
-                letter.lastCode = outcome.code
-                letter.lastReply = outcome.reply
-                letter.updatedAt = outcome.at
-                letter.claimedBy = nil
-                letter.claimedAt = nil
                 switch outcome.result {
                 case .sent:
-                    letter.status = .sent
-                    letter.sentAt = outcome.at
+                    status = .sent
+                    sentAt = outcome.at
                     attemptOutcome = "sent"
                 case .permanent:
-                    letter.status = .failed
+                    status = .failed
                     attemptOutcome = "failed"
                 case .transient, .unknown:
-                    if outcome.result == .unknown { letter.possibleDuplicate = true }
-                    if letter.attempts >= policy.maxAttempts {
-                        letter.status = .failed
+                    if attempts >= policy.maxAttempts {
+                        status = .failed
                     } else {
-                        letter.status = .deferred
-                        letter.dueAt = outcome.at.addingTimeInterval(policy.delay(afterAttempt: letter.attempts, jitter: jitter()))
+                        status = .deferred
+                        dueAt = outcome.at.addingTimeInterval(policy.delay(afterAttempt: attempts, jitter: jitter()))
                     }
                     attemptOutcome = outcome.result == .unknown ? "unknown" : "deferred"
                 }
-                try letter.update(db)
-                statuses[outcome.letterId] = letter.status
-                try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [outcome.letterId, outcome.at, outcome.code, outcome.reply, attemptOutcome])
+                try update.execute(arguments: [status, attempts, outcome.code, outcome.reply, outcome.at, sentAt, dueAt,
+                                               outcome.result == .unknown, outcome.letterId])
+                statuses[outcome.letterId] = status
+                try attempt.execute(arguments: [outcome.letterId, outcome.at, outcome.code, outcome.reply, attemptOutcome])
                 if outcome.disablesTarget {
-                    try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, letter.targetId])
+                    try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, targetId])
                 }
             }
             return statuses

@@ -7,22 +7,13 @@ struct LetterValues {
     var supporter: Supporter
     var target: Target
     var language: String
-    var now: Date
-    var timeZone: TimeZone
-
     /// `date` written out in the letter's language: "18 novembre 2026".
-    var date: String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: language)
-        formatter.timeZone = timeZone
-        formatter.dateStyle = .long
-        formatter.timeStyle = .none
-        return formatter.string(from: now)
-    }
+    var date: String
+    var names: LocalizedNames
 
     var mustacheContext: [String: Any] {
         func text(_ value: String?) -> PlainText { PlainText(value ?? "") }
-        let countryName = { (code: String?) in code.map { CountryCode.name(of: $0, in: language) } }
+        let countryName = { (code: String?) in code.map { names.country($0, in: language) } }
         return [
             "supporter": [
                 "name": text(supporter.name), "email": text(supporter.email), "city": text(supporter.city),
@@ -41,6 +32,35 @@ struct LetterValues {
             "personalNote": text(supporter.personalNote),
             "date": text(date),
         ]
+    }
+}
+
+/// Dates and country names in each language, computed once: a formatter or a locale per letter would
+/// cost more than rendering the letter.
+final class LocalizedNames: @unchecked Sendable {
+    private let lock = NSLock()
+    private var countries: [String: String] = [:]
+    private var dates: [String: String] = [:]
+
+    func country(_ code: String, in language: String) -> String {
+        let key = language + "|" + code
+        if let name = lock.withLock({ countries[key] }) { return name }
+        let name = CountryCode.name(of: code, in: language)
+        lock.withLock { countries[key] = name }
+        return name
+    }
+
+    func date(_ date: Date, in language: String, timeZone: TimeZone) -> String {
+        let key = "\(language)|\(timeZone.identifier)|\(Int(date.timeIntervalSince1970 / 60))"
+        if let text = lock.withLock({ dates[key] }) { return text }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: language)
+        formatter.timeZone = timeZone
+        formatter.dateStyle = .long
+        formatter.timeStyle = .none
+        let text = formatter.string(from: date)
+        lock.withLock { dates[key] = text }
+        return text
     }
 }
 
