@@ -89,14 +89,19 @@ enum HeaderEncoding {
 
     /// `Name: token token …`, folded before a token wherever the line would pass 78 characters.
     static func fold(_ name: String, _ tokens: [String]) -> String {
+        // Lengths in bytes: headers are ASCII once encoded, and String.count walks grapheme clusters.
         var lines: [String] = []
         var line = name + ":"
+        var length = line.utf8.count
         for token in tokens {
-            if line.count + 1 + token.count > maxLineLength && line.count > name.count + 1 {
+            let tokenLength = token.utf8.count
+            if length + 1 + tokenLength > maxLineLength && length > name.utf8.count + 1 {
                 lines.append(line)
                 line = ""
+                length = 0
             }
             line += " " + token
+            length += 1 + tokenLength
         }
         lines.append(line)
         return lines.joined(separator: "\r\n")

@@ -2,12 +2,16 @@ import Foundation
 import GRDB
 
 /// The few columns a claim chooses by, without the letter's text.
-struct LetterRef: Decodable, FetchableRecord {
+struct LetterRef: FetchableRecord {
     var id: Int64
     var campaignId: Int64
     var targetId: Int64
 
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    init(row: Row) throws {
+        id = row[0]
+        campaignId = row[1]
+        targetId = row[2]
+    }
 }
 
 extension AppDatabase {

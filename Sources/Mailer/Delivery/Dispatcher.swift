@@ -67,8 +67,8 @@ public final class Dispatcher {
         var failure: AppealsError?
 
         while true {
-            // Keep two batches ahead of the sessions.
-            while !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < batch {
+            // Keep one to two batches ahead of the sessions.
+            while !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < 2 * batch {
                 let jobs: [DeliveryJob]
                 do {
                     jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: lease.id))
@@ -82,7 +82,7 @@ public final class Dispatcher {
                 toClaim -= jobs.count
             }
             if exhausted || toClaim == 0 || pipeline.stopped { pipeline.close() }
-            let finished = pipeline.collect(atLeast: Self.commitEvery, timeout: Self.commitAfter)
+            let finished = pipeline.collect(atLeast: Self.commitEvery, refillBelow: batch, timeout: Self.commitAfter)
             do {
                 try commit(finished, summary: &summary, policy: policy, owner: lease.id)
             } catch {

@@ -71,11 +71,13 @@ final class Pipeline: @unchecked Sendable {
         }
     }
 
-    /// Waits until `count` jobs are done, every thread has ended, or `timeout` passes; returns what is done.
-    func collect(atLeast count: Int, timeout: TimeInterval) -> [Done] {
+    /// Waits until `count` jobs are done, fewer than `refill` wait to be sent (and more could be claimed),
+    /// every thread has ended, or `timeout` passes; returns what is done.
+    func collect(atLeast count: Int, refillBelow refill: Int, timeout: TimeInterval) -> [Done] {
         condition.withLock {
             let deadline = Date().addingTimeInterval(timeout)
-            while done.count < count && running > 0 && condition.wait(until: deadline) {}
+            while done.count < count && running > 0 && (closed || stopped || queue.count - head >= refill)
+                && condition.wait(until: deadline) {}
             defer { done.removeAll(keepingCapacity: true) }
             return done
         }
