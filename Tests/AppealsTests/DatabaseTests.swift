@@ -22,8 +22,8 @@ struct DatabaseTests {
         let error = #expect(throws: DatabaseError.self) {
             try store.database.writer.write { db in
                 try db.execute(sql: """
-                    INSERT INTO letter (campaign_id, supporter_id, target_id, language, subject, body, message_id, queued_at, due_at, updated_at)
-                    SELECT campaign_id, supporter_id, target_id, language, subject, body, '<other@example.org>', queued_at, due_at, updated_at
+                    INSERT INTO letter (campaign_id, supporter_id, target_id, language, message_id, queued_at, due_at, updated_at)
+                    SELECT campaign_id, supporter_id, target_id, language, '<other@example.org>', queued_at, due_at, updated_at
                     FROM letter LIMIT 1
                     """)
             }

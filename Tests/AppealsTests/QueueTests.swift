@@ -62,7 +62,7 @@ struct QueueTests {
         #expect(report.queued == 9)
         #expect(report.supportersWithoutEmbassy == 1)
         let languages = try store.database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT s.email, l.language, l.subject FROM letter l JOIN supporter s ON s.id = l.supporter_id")
+            try Row.fetchAll(db, sql: "SELECT s.email, l.language, t.subject FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN letter_text t ON t.letter_id = l.id")
         }
         #expect(languages.filter { $0["email"] == "lea@example.net" }.allSatisfy { ($0["language"] as String) == "fr" && ($0["subject"] as String).hasPrefix("Azerbaïdjan") })
         // No Norwegian templates, and the officials' language is English.

@@ -96,7 +96,7 @@ struct CrashTests {
                 """)
         }
         #expect(incomplete == 0)
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE body = '' OR subject = ''") } == 0)
+        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter l LEFT JOIN letter_text t ON t.letter_id = l.id WHERE t.body IS NULL OR t.body = '' OR t.subject = ''") } == 0)
 
         let result = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(result.code == 0)

@@ -3,6 +3,7 @@ import Foundation
 /// A letter claimed for sending, with what its message needs.
 public struct DeliveryJob: Sendable {
     public var letter: Letter
+    public var text: LetterText
     public var supporter: Supporter
     public var target: Target
 }

@@ -8,8 +8,6 @@ public struct Letter: Codable, Sendable, Equatable, Identifiable {
     public var supporterId: Int64
     public var targetId: Int64
     public var language: String
-    public var subject: String
-    public var body: String
     /// Fixed when the letter is queued, so a resend after a crash carries the same id.
     public var messageId: String
     public var status: LetterStatus
@@ -46,8 +44,6 @@ extension Letter {
         supporterId = row["supporter_id"]
         targetId = row["target_id"]
         language = row["language"]
-        subject = row["subject"]
-        body = row["body"]
         messageId = row["message_id"]
         status = row["status"]
         attempts = row["attempts"]
@@ -60,5 +56,22 @@ extension Letter {
         sentAt = row["sent_at"]
         updatedAt = row["updated_at"]
         possibleDuplicate = row["possible_duplicate"]
+    }
+}
+
+/// A letter's subject and body, stored apart from its status (see the schema).
+public struct LetterText: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public var letterId: Int64
+    public var subject: String
+    public var body: String
+
+    public static let databaseTableName = "letter_text"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public init(letterId: Int64, subject: String, body: String) {
+        self.letterId = letterId
+        self.subject = subject
+        self.body = body
     }
 }

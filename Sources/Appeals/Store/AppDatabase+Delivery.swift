@@ -108,9 +108,11 @@ extension AppDatabase {
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
         let supporters = Dictionary(try Supporter.filter(keys: Set(letters.map(\.supporterId))).fetchAll(db).map { ($0.id!, $0) },
                                     uniquingKeysWith: { first, _ in first })
+        let texts = Dictionary(try LetterText.filter(keys: letters.map { $0.id! }).fetchAll(db).map { ($0.letterId, $0) },
+                               uniquingKeysWith: { first, _ in first })
         return letters.compactMap { letter in
-            guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId] else { return nil }
-            return DeliveryJob(letter: letter, supporter: supporter, target: target)
+            guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId], let text = texts[letter.id!] else { return nil }
+            return DeliveryJob(letter: letter, text: text, supporter: supporter, target: target)
         }
     }
 

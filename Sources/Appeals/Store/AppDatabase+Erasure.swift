@@ -24,7 +24,8 @@ extension AppDatabase {
                 WHERE supporter_id = ? AND status IN ('queued', 'deferred')
                 """, arguments: [now, supporter.id])
             report.lettersCancelled = db.changesCount
-            try db.execute(sql: "UPDATE letter SET body = '', updated_at = ? WHERE supporter_id = ?", arguments: [now, supporter.id])
+            try db.execute(sql: "UPDATE letter_text SET body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)",
+                           arguments: [supporter.id])
             report.lettersErased = db.changesCount
             supporter.name = ""
             supporter.email = nil

@@ -19,11 +19,14 @@ extension AppDatabase {
         let (targets, stored) = try read { db in
             let targets = try Target.filter(Column("campaign_id") == composer.campaign.id!).order(Column("id")).fetchAll(db)
             let letters = try Letter.filter(Column("supporter_id") == supporter.id!).fetchAll(db)
-            return (targets, Dictionary(letters.map { ($0.targetId, $0) }, uniquingKeysWith: { first, _ in first }))
+            let texts = try LetterText.filter(keys: letters.map { $0.id! }).fetchAll(db)
+            let textById = Dictionary(texts.map { ($0.letterId, $0) }, uniquingKeysWith: { first, _ in first })
+            return (targets, Dictionary(letters.compactMap { letter in textById[letter.id!].map { (letter.targetId, (letter, $0)) } },
+                                        uniquingKeysWith: { first, _ in first }))
         }
         let previews = Targeting(targets).targets(for: supporter).map { target in
-            if let letter = stored[target.id!] {
-                return LetterPreview(target: target, letter: RenderedLetter(language: letter.language, subject: letter.subject, body: letter.body), stored: letter)
+            if let (letter, text) = stored[target.id!] {
+                return LetterPreview(target: target, letter: RenderedLetter(language: letter.language, subject: text.subject, body: text.body), stored: letter)
             }
             return LetterPreview(target: target, letter: composer.compose(supporter: supporter, target: target, now: now), stored: nil)
         }

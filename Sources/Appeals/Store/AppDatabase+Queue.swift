@@ -45,7 +45,7 @@ extension AppDatabase {
             }
             guard let last = supporters.last else { break }
             lastId = last.id!
-            var letters: [Letter] = []
+            var letters: [(Letter, RenderedLetter)] = []
             for supporter in supporters {
                 report.supporters += 1
                 if targeting.embassy(for: supporter) == nil { report.supportersWithoutEmbassy += 1 }
@@ -59,20 +59,23 @@ extension AppDatabase {
                         continue
                     }
                     let rendered = composer.compose(supporter: supporter, target: target, now: now)
-                    letters.append(Letter(
+                    letters.append((Letter(
                         id: nil, campaignId: campaign.id!, supporterId: supporter.id!, targetId: target.id!,
-                        language: rendered.language, subject: rendered.subject, body: rendered.body,
-                        messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil,
-                        queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false))
+                        language: rendered.language, messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil,
+                        lastReply: nil, queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now,
+                        possibleDuplicate: false), rendered))
                 }
             }
             if !letters.isEmpty {
                 // Another `queue` may have raced us to some pairs: the unique constraint decides, and we count what we added.
                 let added = try write { db in
                     var added = 0
-                    for var letter in letters {
+                    for (letter, rendered) in letters {
+                        var letter = letter
                         try letter.insert(db, onConflict: .ignore)
-                        added += db.changesCount
+                        guard db.changesCount == 1, let id = letter.id else { continue }
+                        try LetterText(letterId: id, subject: rendered.subject, body: rendered.body).insert(db)
+                        added += 1
                     }
                     return added
                 }

@@ -78,8 +78,6 @@ extension AppDatabase {
                     supporter_id INTEGER NOT NULL,
                     target_id INTEGER NOT NULL,
                     language TEXT NOT NULL,
-                    subject TEXT NOT NULL,
-                    body TEXT NOT NULL,
                     message_id TEXT NOT NULL UNIQUE CHECK (message_id GLOB '<?*@?*>'),
                     status TEXT NOT NULL DEFAULT 'queued'
                         CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled')),
@@ -103,6 +101,14 @@ extension AppDatabase {
                     FOREIGN KEY (target_id, campaign_id) REFERENCES target(id, campaign_id)
                 );
                 CREATE INDEX letter_due ON letter(status, due_at);
+
+                -- A letter's text, written once when it is queued. Apart from the letter row, so that every
+                -- status change rewrites a row of a few hundred bytes, not the letter's kilobytes.
+                CREATE TABLE letter_text (
+                    letter_id INTEGER PRIMARY KEY REFERENCES letter(id) ON DELETE CASCADE,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL
+                );
                 CREATE INDEX letter_supporter ON letter(supporter_id);
                 CREATE INDEX letter_target ON letter(target_id, status);
 

@@ -27,7 +27,7 @@ extension Dispatcher {
                     from: MailAddress(name: "\(job.supporter.name) via \(config.sender.name)", address: config.sender.address),
                     replyTo: job.supporter.email.map { MailAddress(name: job.supporter.name, address: $0) },
                     to: [MailAddress(name: "[TEST for \(job.target.name)]", address: address)],
-                    subject: "[TEST] " + job.letter.subject, body: job.letter.body, messageID: ids.next(), date: now())
+                    subject: "[TEST] " + job.text.subject, body: job.text.body, messageID: ids.next(), date: now())
                 reply = session.deliver(Array(message.rendered().utf8), envelope: Envelope(from: envelopeFrom, recipients: [address]))
             } catch {
                 reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")

@@ -10,7 +10,7 @@ struct MessageFactory: Sendable {
 
     func build(_ job: DeliveryJob) throws(MailerError) -> (bytes: [UInt8], envelope: Envelope) {
         let message = try MailMessage.appeal(
-            subject: job.letter.subject, body: job.letter.body, messageID: job.letter.messageId,
+            subject: job.text.subject, body: job.text.body, messageID: job.letter.messageId,
             supporter: job.supporter, target: job.target, sender: sender, date: now())
         return (Array(message.rendered().utf8), Envelope(from: envelopeFrom, recipients: message.recipients))
     }
