@@ -20,25 +20,28 @@ enum QuotedPrintable {
             previousWasCR = byte == 0x0D
             if byte == 0x0A || byte == 0x0D {
                 encodeLine(line, into: &output)
-                output += [0x0D, 0x0A]
+                output.append(0x0D)
+                output.append(0x0A)
                 line.removeAll(keepingCapacity: true)
             } else {
                 line.append(byte)
             }
         }
-        if !line.isEmpty {
+        if !line.isEmpty || output.isEmpty {
             encodeLine(line, into: &output)
-            output += [0x0D, 0x0A]
+            output.append(0x0D)
+            output.append(0x0A)
         }
-        if output.isEmpty { output = [0x0D, 0x0A] }
         return String(decoding: output, as: UTF8.self)
     }
 
     private static func encodeLine(_ bytes: [UInt8], into output: inout [UInt8]) {
-        let startsWithFrom = bytes.starts(with: [0x46, 0x72, 0x6F, 0x6D, 0x20])  // "From "
+        let startsWithFrom = bytes.count >= 5 && bytes[0] == 0x46 && bytes[1] == 0x72 && bytes[2] == 0x6F && bytes[3] == 0x6D && bytes[4] == 0x20
+        let last = bytes.count - 1
         var column = 0
-        for (index, byte) in bytes.enumerated() {
-            let isLast = index == bytes.count - 1
+        for index in bytes.indices {
+            let byte = bytes[index]
+            let isLast = index == last
             let literal: Bool
             switch byte {
             case 0x20, 0x09: literal = !isLast
@@ -49,13 +52,17 @@ enum QuotedPrintable {
             let width = literal ? 1 : 3
             // Leave room for the soft break's "=".
             if column + width > maxLineLength - 1 {
-                output += [0x3D, 0x0D, 0x0A]
+                output.append(0x3D)
+                output.append(0x0D)
+                output.append(0x0A)
                 column = 0
             }
             if literal {
                 output.append(byte)
             } else {
-                output += [0x3D, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
+                output.append(0x3D)
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
             }
             column += width
         }

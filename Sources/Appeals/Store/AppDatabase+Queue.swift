@@ -45,7 +45,7 @@ extension AppDatabase {
             }
             guard let last = supporters.last else { break }
             lastId = last.id!
-            var letters: [(Letter, RenderedLetter)] = []
+            var work: [(supporter: Supporter, target: Target)] = []
             for supporter in supporters {
                 report.supporters += 1
                 if targeting.embassy(for: supporter) == nil { report.supportersWithoutEmbassy += 1 }
@@ -56,25 +56,34 @@ extension AppDatabase {
                 for target in targeting.targets(for: supporter) {
                     if existing.contains([supporter.id!, target.id!]) {
                         report.alreadyQueued += 1
-                        continue
+                    } else {
+                        work.append((supporter, target))
                     }
-                    let rendered = composer.compose(supporter: supporter, target: target, now: now)
-                    letters.append((Letter(
-                        id: nil, campaignId: campaign.id!, supporterId: supporter.id!, targetId: target.id!,
+                }
+            }
+            let rendered = Self.render(work, with: composer, now: now)
+            let letters = zip(work, rendered).map { item, rendered in
+                (Letter(id: nil, campaignId: campaign.id!, supporterId: item.supporter.id!, targetId: item.target.id!,
                         language: rendered.language, messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil,
                         lastReply: nil, queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now,
-                        possibleDuplicate: false), rendered))
-                }
+                        possibleDuplicate: false), rendered)
             }
             if !letters.isEmpty {
                 // Another `queue` may have raced us to some pairs: the unique constraint decides, and we count what we added.
                 let added = try write { db in
+                    // Cached statements: Codable encoding per row would cost more than rendering the letter.
+                    let insertLetter = try db.cachedStatement(sql: """
+                        INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
+                            queued_at, due_at, updated_at, possible_duplicate)
+                        VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
+                        """)
+                    let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
                     var added = 0
                     for (letter, rendered) in letters {
-                        var letter = letter
-                        try letter.insert(db, onConflict: .ignore)
-                        guard db.changesCount == 1, let id = letter.id else { continue }
-                        try LetterText(letterId: id, subject: rendered.subject, body: rendered.body).insert(db)
+                        try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
+                                                             letter.messageId, letter.queuedAt, letter.dueAt, letter.updatedAt])
+                        guard db.changesCount == 1 else { continue }
+                        try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
                         added += 1
                     }
                     return added
@@ -86,4 +95,29 @@ extension AppDatabase {
         }
         return report
     }
+
+    /// Renders letters on every core: rendering is most of `queue`'s work, and letters are independent.
+    static func render(_ work: [(supporter: Supporter, target: Target)], with composer: LetterComposer, now: Date) -> [RenderedLetter] {
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        guard work.count > 64 && cores > 1 else {
+            return work.map { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
+        }
+        var results = [RenderedLetter?](repeating: nil, count: work.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let output = UnsafeOutput(buffer: buffer)
+            let chunk = (work.count + cores - 1) / cores
+            DispatchQueue.concurrentPerform(iterations: cores) { part in
+                // Each part writes only its own range of the buffer.
+                for index in (part * chunk)..<min(work.count, (part + 1) * chunk) {
+                    output.buffer[index] = composer.compose(supporter: work[index].supporter, target: work[index].target, now: now)
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+}
+
+/// A buffer whose disjoint ranges are written by different threads.
+private struct UnsafeOutput: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<RenderedLetter?>
 }

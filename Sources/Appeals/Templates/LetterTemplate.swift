@@ -43,7 +43,9 @@ public struct LetterTemplate: Sendable {
         let context = values.mustacheContext
         let subject = self.subject.render(context)
             .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        var body = letter.render(context).replacingOccurrences(of: "\r\n", with: "\n")
+        var body = letter.render(context)
+        // Foundation's replace is costly and a CR is rare (only from a template file saved with CRLF).
+        if body.utf8.contains(0x0D) { body = body.replacingOccurrences(of: "\r\n", with: "\n") }
         while body.hasSuffix("\n\n") { body.removeLast() }
         if !body.hasSuffix("\n") { body += "\n" }
         return (subject, body)

@@ -61,7 +61,8 @@ public final class Dispatcher {
         let policy = RetryPolicy(config.limits)
         var toClaim = options.limit ?? Int.max
         let total = min(toClaim, try database.dueCount(campaign: options.campaign, now: now()))
-        let batch = connections * Self.claimPerSession
+        // Each claim costs a handful of queries whatever its size: never fewer than 64 letters.
+        let batch = max(64, connections * Self.claimPerSession)
         var exhausted = false
         var done = 0
         var failure: AppealsError?
