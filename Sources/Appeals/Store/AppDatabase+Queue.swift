@@ -30,6 +30,8 @@ extension AppDatabase {
         let targeting = Targeting(try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) })
         var report = QueueReport()
         var lastId: Int64 = 0
+        // Each batch is written while the next one renders.
+        let pendingWrite = PendingWrite()
         while true {
             let (supporters, existing) = try read { db in
                 let supporters = try Supporter
@@ -68,32 +70,38 @@ extension AppDatabase {
                         lastReply: nil, queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now,
                         possibleDuplicate: false), rendered)
             }
+            // The previous batch's write must be done (and have succeeded) before the next begins.
+            report = try pendingWrite.wait(into: report)
             if !letters.isEmpty {
-                // Another `queue` may have raced us to some pairs: the unique constraint decides, and we count what we added.
-                let added = try write { db in
-                    // Cached statements: Codable encoding per row would cost more than rendering the letter.
-                    let insertLetter = try db.cachedStatement(sql: """
-                        INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
-                            queued_at, due_at, updated_at, possible_duplicate)
-                        VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
-                        """)
-                    let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
-                    var added = 0
-                    for (letter, rendered) in letters {
-                        try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
-                                                             letter.messageId, letter.queuedAt, letter.dueAt, letter.updatedAt])
-                        guard db.changesCount == 1 else { continue }
-                        try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
-                        added += 1
-                    }
-                    return added
-                }
-                report.queued += added
-                report.alreadyQueued += letters.count - added
+                pendingWrite.start({ () throws(AppealsError) in try self.insert(letters) }, attempted: letters.count)
             }
             progress?(report)
         }
-        return report
+        return try pendingWrite.wait(into: report)
+    }
+
+    /// Inserts rendered letters in one transaction; another `queue` may have raced us to some pairs: the
+    /// unique constraint decides.
+    /// - Returns: how many letters were added.
+    private func insert(_ letters: [(Letter, RenderedLetter)]) throws(AppealsError) -> Int {
+        try write { db in
+            // Cached statements: Codable encoding per row would cost more than rendering the letter.
+            let insertLetter = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
+                    queued_at, due_at, updated_at, possible_duplicate)
+                VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
+                """)
+            let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
+            var added = 0
+            for (letter, rendered) in letters {
+                try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
+                                                     letter.messageId, letter.queuedAt, letter.dueAt, letter.updatedAt])
+                guard db.changesCount == 1 else { continue }
+                try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
+                added += 1
+            }
+            return added
+        }
     }
 
     /// Renders letters on every core: rendering is most of `queue`'s work, and letters are independent.
@@ -114,6 +122,41 @@ extension AppDatabase {
             }
         }
         return results.map { $0! }
+    }
+}
+
+/// One batch's write running in the background while the next batch renders.
+private final class PendingWrite: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var outcome: Result<(added: Int, attempted: Int), AppealsError>?
+
+    func start(_ write: @escaping @Sendable () throws(AppealsError) -> Int, attempted: Int) {
+        group.enter()
+        DispatchQueue.global().async {
+            do throws(AppealsError) {
+                self.outcome = .success((try write(), attempted))
+            } catch {
+                self.outcome = .failure(error)
+            }
+            self.group.leave()
+        }
+    }
+
+    /// Waits for the write in flight, if any, and counts it into `report`.
+    func wait(into report: QueueReport) throws(AppealsError) -> QueueReport {
+        group.wait()
+        defer { outcome = nil }
+        var report = report
+        switch outcome {
+        case .success(let counts):
+            report.queued += counts.added
+            report.alreadyQueued += counts.attempted - counts.added
+        case .failure(let error):
+            throw error
+        case nil:
+            break
+        }
+        return report
     }
 }
 
