@@ -16,8 +16,8 @@ limit = int(sys.argv[4]) if len(sys.argv) > 4 else -1
 db = sqlite3.connect(database, isolation_level=None)
 db.execute("PRAGMA busy_timeout = 10000")
 rows = db.execute("""
-    SELECT l.id, l.subject, l.body, l.message_id, s.name, s.email, t.name, t.email FROM letter l
-    JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
+    SELECT l.id, x.subject, x.body, l.message_id, s.name, s.email, t.name, t.email FROM letter l
+    JOIN letter_text x ON x.letter_id = l.id JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
     WHERE l.status = 'queued' ORDER BY l.id LIMIT ?""", (limit,)).fetchall()
 started = time.perf_counter()
 smtp = smtplib.SMTP(host, port)
