@@ -75,6 +75,9 @@ from GNU `time -v`; each figure is one run.
 - send: every status change committed to SQLite (WAL) before the run ends; smtp-source sends the same
   count of messages of the same size over the same number of reused connections (`-d`), with no database.
 """
+analysis = os.path.join(os.path.dirname(out), "analysis.md")
+if os.path.exists(analysis):
+    report += "\n" + open(analysis).read()
 if not smoke:
     open(os.path.join(os.path.dirname(out), "results.md"), "w").write(report)
 else:

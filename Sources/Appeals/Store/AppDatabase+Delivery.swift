@@ -6,11 +6,14 @@ struct LetterRef: FetchableRecord {
     var id: Int64
     var campaignId: Int64
     var targetId: Int64
+    var dueAt: String
 
     init(row: Row) throws {
         id = row[0]
         campaignId = row[1]
         targetId = row[2]
+        // GRDB stores dates as sortable text: compared as stored.
+        dueAt = row[3]
     }
 }
 
@@ -25,9 +28,10 @@ extension AppDatabase {
             let jobs = try Self.dueJobs(db, rules)
             if jobs.isEmpty { return [] }
             let ids = jobs.map { $0.letter.id! }
+            // `+status`: look the letters up by id; on `status` SQLite would walk every due letter in its index.
             try db.execute(sql: """
                 UPDATE letter SET status = 'sending', claimed_by = ?, claimed_at = ?, updated_at = ?
-                WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) AND status IN ('queued', 'deferred')
+                WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) AND +status IN ('queued', 'deferred')
                 """, arguments: StatementArguments([rules.owner, rules.now, rules.now] as [any DatabaseValueConvertible]) + StatementArguments(ids))
             return jobs.map { job in
                 var claimed = job
@@ -58,20 +62,26 @@ extension AppDatabase {
     static func dueJobs(_ db: Database, _ rules: ClaimRules) throws -> [DeliveryJob] {
         do {
             var campaignFilter = "c.status = 'active'"
-            var arguments: StatementArguments = [rules.now]
+            var campaignArguments: StatementArguments = []
             if let slug = rules.campaign {
                 campaignFilter += " AND c.slug = ?"
-                arguments += [slug]
+                campaignArguments += [slug]
             }
             // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
-            arguments += [rules.limit * 4 + 100]
-            let candidates = try LetterRef.fetchAll(db, sql: """
-                SELECT l.id, l.campaign_id, l.target_id FROM letter l
-                JOIN campaign c ON c.id = l.campaign_id
-                JOIN target t ON t.id = l.target_id
-                WHERE l.status IN ('queued', 'deferred') AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
-                ORDER BY l.due_at, l.id LIMIT ?
-                """, arguments: arguments)
+            let wanted = rules.limit * 4 + 100
+            // One status at a time: `status IN (...)` would make SQLite sort every due letter on each claim,
+            // while `status = ?` walks the (status, due_at) index in order and stops at the limit.
+            var candidates: [LetterRef] = []
+            for status in ["queued", "deferred"] {
+                candidates += try LetterRef.fetchAll(db, sql: """
+                    SELECT l.id, l.campaign_id, l.target_id, l.due_at FROM letter l INDEXED BY letter_due
+                    JOIN campaign c ON c.id = l.campaign_id
+                    JOIN target t ON t.id = l.target_id
+                    WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
+                    ORDER BY l.due_at, l.id LIMIT ?
+                    """, arguments: [status, rules.now] + campaignArguments + [wanted])
+            }
+            candidates.sort { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
             if candidates.isEmpty { return [] }
             let campaigns = Dictionary(try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).map { ($0.id!, $0) },
                                        uniquingKeysWith: { first, _ in first })
@@ -100,7 +110,9 @@ extension AppDatabase {
                 chosen.append(letter.id)
             }
             if chosen.isEmpty { return [] }
-            let letters = try Letter.filter(keys: chosen).order(Column("due_at"), Column("id")).fetchAll(db)
+            // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
+            let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
+            let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
             return try jobs(for: letters, targets: targets, in: db)
         }
     }
@@ -199,7 +211,7 @@ extension AppDatabase {
         try write { db in
             try db.execute(sql: """
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = ?
-                WHERE status = 'sending' AND claimed_by = ? AND id IN (\(letterIds.map { _ in "?" }.joined(separator: ",")))
+                WHERE +status = 'sending' AND claimed_by = ? AND id IN (\(letterIds.map { _ in "?" }.joined(separator: ",")))
                 """, arguments: StatementArguments([now, owner] as [any DatabaseValueConvertible]) + StatementArguments(letterIds))
         }
     }

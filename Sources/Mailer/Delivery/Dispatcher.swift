@@ -68,19 +68,18 @@ public final class Dispatcher {
         var failure: AppealsError?
 
         while true {
-            // Keep one to two batches ahead of the sessions.
-            while !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < 2 * batch {
-                let jobs: [DeliveryJob]
+            // Keep one to two batches ahead of the sessions, one claim per turn: the turn must reach the commit
+            // below however fast the sessions drain the queue.
+            if !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < 2 * batch {
                 do {
-                    jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: lease.id))
+                    let jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: lease.id))
+                    if jobs.isEmpty { exhausted = true } else { pipeline.enqueue(jobs) }
+                    toClaim -= jobs.count
                 } catch {
                     failure = error
                     exhausted = true
                     pipeline.halt()
-                    break
                 }
-                if jobs.isEmpty { exhausted = true } else { pipeline.enqueue(jobs) }
-                toClaim -= jobs.count
             }
             if exhausted || toClaim == 0 || pipeline.stopped { pipeline.close() }
             let finished = pipeline.collect(atLeast: Self.commitEvery, refillBelow: batch, timeout: Self.commitAfter)
