@@ -19,7 +19,7 @@ public struct LetterComposer: Sendable {
     /// - Throws: ``AppealsError/storage(_:)`` when a language the campaign lists has no templates.
     public init(campaign: Campaign, templates: [LetterTemplate], timeZone: TimeZone = .current) throws(AppealsError) {
         self.campaign = campaign
-        self.templates = Dictionary(templates.map { ($0.language, $0) }, uniquingKeysWith: { first, _ in first })
+        self.templates = templates.keyed(by: \.language)
         self.timeZone = timeZone
         for language in campaign.languages where self.templates[language] == nil {
             throw .storage("campaign \(campaign.slug) has no templates for its language \(language)")

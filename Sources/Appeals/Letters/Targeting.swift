@@ -7,8 +7,7 @@ public struct Targeting: Sendable {
     public init(_ targets: [Target]) {
         let enabled = targets.filter { !$0.disabled }
         officials = enabled.filter { $0.kind == .official }
-        embassies = Dictionary(enabled.filter { $0.kind == .embassy }.compactMap { t in t.country.map { ($0, t) } },
-                               uniquingKeysWith: { first, _ in first })
+        embassies = enabled.filter { $0.kind == .embassy && $0.country != nil }.keyed { $0.country! }
     }
 
     /// The targets `supporter` writes to, officials first.

@@ -31,7 +31,7 @@ extension AppDatabase {
             // `+status`: look the letters up by id; on `status` SQLite would walk every due letter in its index.
             try db.execute(sql: """
                 UPDATE letter SET status = 'sending', claimed_by = ?, claimed_at = ?, updated_at = ?
-                WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ","))) AND +status IN ('queued', 'deferred')
+                WHERE id IN (\(sqlPlaceholders(ids.count))) AND +status IN ('queued', 'deferred')
                 """, arguments: StatementArguments([rules.owner, rules.now, rules.now] as [any DatabaseValueConvertible]) + StatementArguments(ids))
             return jobs.map { job in
                 var claimed = job
@@ -60,68 +60,62 @@ extension AppDatabase {
     }
 
     static func dueJobs(_ db: Database, _ rules: ClaimRules) throws -> [DeliveryJob] {
-        do {
-            var campaignFilter = "c.status = 'active'"
-            var campaignArguments: StatementArguments = []
-            if let slug = rules.campaign {
-                campaignFilter += " AND c.slug = ?"
-                campaignArguments += [slug]
-            }
-            // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
-            let wanted = rules.limit * 4 + 100
-            // One status at a time: `status IN (...)` would make SQLite sort every due letter on each claim,
-            // while `status = ?` walks the (status, due_at) index in order and stops at the limit.
-            var candidates: [LetterRef] = []
-            for status in ["queued", "deferred"] {
-                candidates += try LetterRef.fetchAll(db, sql: """
-                    SELECT l.id, l.campaign_id, l.target_id, l.due_at FROM letter l INDEXED BY letter_due
-                    JOIN campaign c ON c.id = l.campaign_id
-                    JOIN target t ON t.id = l.target_id
-                    WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
-                    ORDER BY l.due_at, l.id LIMIT ?
-                    """, arguments: [status, rules.now] + campaignArguments + [wanted])
-            }
-            candidates.sort { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
-            if candidates.isEmpty { return [] }
-            let campaigns = Dictionary(try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).map { ($0.id!, $0) },
-                                       uniquingKeysWith: { first, _ in first })
-            let targets = Dictionary(try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).map { ($0.id!, $0) },
-                                     uniquingKeysWith: { first, _ in first })
-            var sentLastHour: [Int64: Int] = [:]
-            if rules.perTargetPerHour > 0 {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT target_id, COUNT(*) FROM letter
-                    WHERE status = 'sending' OR (status = 'sent' AND sent_at > ?) GROUP BY target_id
-                    """, arguments: [rules.now.addingTimeInterval(-3600)])
-                for row in rows { sentLastHour[row[0]] = row[1] }
-            }
-            var chosen: [Int64] = []
-            for letter in candidates where chosen.count < rules.limit {
-                guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
-                if let window = campaign.sendingHours.flatMap(SendingHours.init) {
-                    let zone = target.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-                    if !window.contains(rules.now, in: zone) { continue }
-                }
-                if rules.perTargetPerHour > 0 {
-                    let used = sentLastHour[letter.targetId, default: 0]
-                    if used >= rules.perTargetPerHour { continue }
-                    sentLastHour[letter.targetId] = used + 1
-                }
-                chosen.append(letter.id)
-            }
-            if chosen.isEmpty { return [] }
-            // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
-            let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
-            let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
-            return try jobs(for: letters, targets: targets, in: db)
+        var campaignFilter = "c.status = 'active'"
+        var campaignArguments: StatementArguments = []
+        if let slug = rules.campaign {
+            campaignFilter += " AND c.slug = ?"
+            campaignArguments += [slug]
         }
+        // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
+        let wanted = rules.limit * 4 + 100
+        // One status at a time: `status IN (...)` would make SQLite sort every due letter on each claim,
+        // while `status = ?` walks the (status, due_at) index in order and stops at the limit.
+        var candidates: [LetterRef] = []
+        for status in ["queued", "deferred"] {
+            candidates += try LetterRef.fetchAll(db, sql: """
+                SELECT l.id, l.campaign_id, l.target_id, l.due_at FROM letter l INDEXED BY letter_due
+                JOIN campaign c ON c.id = l.campaign_id
+                JOIN target t ON t.id = l.target_id
+                WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
+                ORDER BY l.due_at, l.id LIMIT ?
+                """, arguments: [status, rules.now] + campaignArguments + [wanted])
+        }
+        candidates.sort { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        if candidates.isEmpty { return [] }
+        let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).keyed { $0.id! }
+        let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).keyed { $0.id! }
+        var sentLastHour: [Int64: Int] = [:]
+        if rules.perTargetPerHour > 0 {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT target_id, COUNT(*) FROM letter
+                WHERE status = 'sending' OR (status = 'sent' AND sent_at > ?) GROUP BY target_id
+                """, arguments: [rules.now.addingTimeInterval(-3600)])
+            for row in rows { sentLastHour[row[0]] = row[1] }
+        }
+        var chosen: [Int64] = []
+        for letter in candidates where chosen.count < rules.limit {
+            guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
+            if let window = campaign.sendingHours.flatMap(SendingHours.init) {
+                let zone = target.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+                if !window.contains(rules.now, in: zone) { continue }
+            }
+            if rules.perTargetPerHour > 0 {
+                let used = sentLastHour[letter.targetId, default: 0]
+                if used >= rules.perTargetPerHour { continue }
+                sentLastHour[letter.targetId] = used + 1
+            }
+            chosen.append(letter.id)
+        }
+        if chosen.isEmpty { return [] }
+        // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
+        let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
+        let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
+        return try jobs(for: letters, targets: targets, in: db)
     }
 
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
-        let supporters = Dictionary(try Supporter.filter(keys: Set(letters.map(\.supporterId))).fetchAll(db).map { ($0.id!, $0) },
-                                    uniquingKeysWith: { first, _ in first })
-        let texts = Dictionary(try LetterText.filter(keys: letters.map { $0.id! }).fetchAll(db).map { ($0.letterId, $0) },
-                               uniquingKeysWith: { first, _ in first })
+        let supporters = try Supporter.filter(keys: Set(letters.map(\.supporterId))).fetchAll(db).keyed { $0.id! }
+        let texts = try LetterText.filter(keys: letters.map { $0.id! }).fetchAll(db).keyed(by: \.letterId)
         return letters.compactMap { letter in
             guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId], let text = texts[letter.id!] else { return nil }
             return DeliveryJob(letter: letter, text: text, supporter: supporter, target: target)
@@ -143,8 +137,7 @@ extension AppDatabase {
                     missing.append(target)
                 }
             }
-            let byId = Dictionary(targets.map { ($0.id!, $0) }, uniquingKeysWith: { first, _ in first })
-            return (try Self.jobs(for: letters, targets: byId, in: db), missing)
+            return (try Self.jobs(for: letters, targets: targets.keyed { $0.id! }, in: db), missing)
         }
     }
 
@@ -211,7 +204,7 @@ extension AppDatabase {
         try write { db in
             try db.execute(sql: """
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = ?
-                WHERE +status = 'sending' AND claimed_by = ? AND id IN (\(letterIds.map { _ in "?" }.joined(separator: ",")))
+                WHERE +status = 'sending' AND claimed_by = ? AND id IN (\(sqlPlaceholders(letterIds.count)))
                 """, arguments: StatementArguments([now, owner] as [any DatabaseValueConvertible]) + StatementArguments(letterIds))
         }
     }
@@ -245,7 +238,7 @@ extension AppDatabase {
             try db.execute(sql: """
                 UPDATE letter SET status = 'queued', due_at = ?, updated_at = ?,
                     attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END
-                WHERE campaign_id = ? AND status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))
+                WHERE campaign_id = ? AND status IN (\(sqlPlaceholders(statuses.count)))
                 """, arguments: StatementArguments([now, now, campaign.id!] as [any DatabaseValueConvertible]) + StatementArguments(statuses.map(\.rawValue)))
             return db.changesCount
         }

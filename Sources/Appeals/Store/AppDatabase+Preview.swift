@@ -20,7 +20,7 @@ extension AppDatabase {
             let targets = try Target.filter(Column("campaign_id") == composer.campaign.id!).order(Column("id")).fetchAll(db)
             let letters = try Letter.filter(Column("supporter_id") == supporter.id!).fetchAll(db)
             let texts = try LetterText.filter(keys: letters.map { $0.id! }).fetchAll(db)
-            let textById = Dictionary(texts.map { ($0.letterId, $0) }, uniquingKeysWith: { first, _ in first })
+            let textById = texts.keyed(by: \.letterId)
             return (targets, Dictionary(letters.compactMap { letter in textById[letter.id!].map { (letter.targetId, (letter, $0)) } },
                                         uniquingKeysWith: { first, _ in first }))
         }
