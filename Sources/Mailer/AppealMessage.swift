@@ -11,10 +11,18 @@ extension MailMessage {
         guard let supporterAddress = supporter.email else { throw .invalidAddress(field: "Reply-To", "(erased)") }
         let supporterMailbox = MailAddress(name: supporter.name, address: supporterAddress)
         return try MailMessage(
-            from: MailAddress(name: "\(supporter.name) via \(sender.name)", address: sender.address),
+            from: .appealSender(supporterName: supporter.name, sender: sender),
             replyTo: supporterMailbox,
             to: [MailAddress(name: target.name, address: target.email)],
             cc: sender.copyToSupporter ? [supporterMailbox] : [],
             subject: subject, body: body, messageID: messageID, date: date)
+    }
+}
+
+extension MailAddress {
+    /// `"<supporter> via <sender.name>" <sender.address>`: a letter goes out in the supporter's name from the
+    /// organization's own address, never from the supporter's.
+    static func appealSender(supporterName: String, sender: AppConfig.Sender) -> MailAddress {
+        MailAddress(name: "\(supporterName) via \(sender.name)", address: sender.address)
     }
 }

@@ -24,7 +24,7 @@ extension Dispatcher {
             let reply: TransportReply
             do {
                 let message = try MailMessage(
-                    from: MailAddress(name: "\(job.supporter.name) via \(config.sender.name)", address: config.sender.address),
+                    from: .appealSender(supporterName: job.supporter.name, sender: config.sender),
                     replyTo: job.supporter.email.map { MailAddress(name: job.supporter.name, address: $0) },
                     to: [MailAddress(name: "[TEST for \(job.target.name)]", address: address)],
                     subject: "[TEST] " + job.text.subject, body: job.text.body, messageID: ids.next(), date: now())
