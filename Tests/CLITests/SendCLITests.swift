@@ -90,14 +90,7 @@ struct SendCLITests {
 /// Reads a CSV file with Python's csv module: an independent RFC 4180 reader.
 enum PythonCSV {
     static func rows(_ path: String) throws -> [[String]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))))", path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try JSONDecoder().decode([[String]].self, from: data)
+        let script = "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))))"
+        return try JSONDecoder().decode([[String]].self, from: Python.output(of: ["-c", script, path]))
     }
 }

@@ -54,15 +54,24 @@ public enum PythonEmail {
     }
 
     private static func run(_ files: [URL]) throws -> Data {
+        try Python.output(of: [Fixtures.servers.appendingPathComponent("parse_message.py").path] + files.map(\.path))
+    }
+}
+
+/// Runs the system python3: Python's standard library is the independent parser the tests check against.
+public enum Python {
+    /// The standard output of `python3 arguments…`.
+    /// - Throws: ``PythonEmail/Failure`` when python3 exits with an error.
+    public static func output(of arguments: [String]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.servers.appendingPathComponent("parse_message.py").path] + files.map(\.path)
+        process.arguments = ["python3"] + arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Failure(description: "python3 could not parse \(files.map(\.path))") }
+        guard process.terminationStatus == 0 else { throw PythonEmail.Failure(description: "python3 failed: \(arguments)") }
         return data
     }
 }
