@@ -15,6 +15,7 @@ public struct LetterComposer: Sendable {
 
     let defaultTemplate: LetterTemplate
     let names = LocalizedNames()
+    let skeletons = LetterSkeletons()
 
     /// - Throws: ``AppealsError/storage(_:)`` when a language the campaign lists has no templates.
     public init(campaign: Campaign, templates: [LetterTemplate], timeZone: TimeZone = .current) throws(AppealsError) {
@@ -45,11 +46,36 @@ public struct LetterComposer: Sendable {
 
     /// Renders the letter from `supporter` to `target` as it would be written on `now`.
     public func compose(supporter: Supporter, target: Target, now: Date) -> RenderedLetter {
+        let (language, template, values) = prepare(supporter: supporter, target: target, now: now)
+        let key = target.id.map {
+            LetterSkeletons.Key(language: language, targetId: $0, date: values.date, present: values.presentSupporterFields)
+        }
+        let skeletons = key.flatMap { key in
+            self.skeletons.entry(for: key) {
+                template.holdsMarker || values.fixedTexts.contains(where: LetterSkeleton.holdsMarker) ? nil : template.skeletons(values)
+            }
+        }
+        guard let skeletons else {
+            let (subject, body) = template.render(values)
+            return RenderedLetter(language: language, subject: subject, body: body)
+        }
+        let (subject, body) = LetterTemplate.finish(subject: skeletons.subject.filled(with: values.supporter),
+                                                    body: skeletons.body.filled(with: values.supporter))
+        return RenderedLetter(language: language, subject: subject, body: body)
+    }
+
+    /// Renders the letter through swift-mustache in full, never from a skeleton: what ``compose(supporter:target:now:)`` must equal.
+    func composeInFull(supporter: Supporter, target: Target, now: Date) -> RenderedLetter {
+        let (language, template, values) = prepare(supporter: supporter, target: target, now: now)
+        let (subject, body) = template.render(values)
+        return RenderedLetter(language: language, subject: subject, body: body)
+    }
+
+    private func prepare(supporter: Supporter, target: Target, now: Date) -> (String, LetterTemplate, LetterValues) {
         let language = language(for: supporter, target: target)
         let template = templates[language] ?? defaultTemplate
         let values = LetterValues(campaign: campaign, supporter: supporter, target: target, language: language,
                                   date: names.date(now, in: language, timeZone: timeZone), names: names)
-        let (subject, body) = template.render(values)
-        return RenderedLetter(language: language, subject: subject, body: body)
+        return (language, template, values)
     }
 }

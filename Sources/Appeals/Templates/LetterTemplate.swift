@@ -38,16 +38,67 @@ public struct LetterTemplate: Sendable {
         }
     }
 
+    /// Whether a source holds a skeleton's marker: its letters are then always rendered in full.
+    var holdsMarker: Bool { LetterSkeleton.holdsMarker(subjectSource) || LetterSkeleton.holdsMarker(letterSource) }
+
     /// Renders the subject (one line, white space folded) and the body (LF line ends, one final newline).
     func render(_ values: LetterValues) -> (subject: String, body: String) {
         let context = values.mustacheContext
-        let subject = self.subject.render(context)
-            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        var body = letter.render(context)
+        return Self.finish(subject: subject.render(context), body: letter.render(context))
+    }
+
+    /// Both templates rendered with holes for the supporter's values present in `values`.
+    func skeletons(_ values: LetterValues) -> (subject: LetterSkeleton, body: LetterSkeleton) {
+        var values = values
+        values.supporter = LetterSkeleton.markerValues(present: values.presentSupporterFields)
+        let context = values.mustacheContext
+        return (LetterSkeleton(rendered: subject.render(context)), LetterSkeleton(rendered: letter.render(context)))
+    }
+
+    /// What swift-mustache rendered, made a subject and a body.
+    static func finish(subject: String, body: String) -> (subject: String, body: String) {
+        let subject = folded(subject)
+        var body = body
         // Foundation's replace is costly and a CR is rare (only from a template file saved with CRLF).
-        if body.utf8.contains(0x0D) { body = body.replacingOccurrences(of: "\r\n", with: "\n") }
+        if holdsCR(body) { body = body.replacingOccurrences(of: "\r\n", with: "\n") }
         while body.hasSuffix("\n\n") { body.removeLast() }
         if !body.hasSuffix("\n") { body += "\n" }
         return (subject, body)
+    }
+
+    /// `text` with every run of white space made one space, and none at either end.
+    ///
+    /// Folded by bytes where that is sure to match ``foldedByCharacters(_:)``: ASCII white space, and no
+    /// byte that can begin other white space (U+0085, U+00A0, U+1680, U+2000…U+205F, U+3000) or a space
+    /// followed by a non-ASCII character (a combining mark makes a space and the mark one character).
+    static func folded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var spaceBefore = false
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            switch byte {
+            case 0xC2, 0xE1, 0xE2, 0xE3: return foldedByCharacters(text)
+            case 0x80... where previous == 0x20: return foldedByCharacters(text)
+            case 0x09...0x0D, 0x20: spaceBefore = !bytes.isEmpty
+            default:
+                if spaceBefore { bytes.append(0x20) }
+                spaceBefore = false
+                bytes.append(byte)
+            }
+            previous = byte
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func foldedByCharacters(_ text: String) -> String {
+        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    private static func holdsCR(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let start = bytes.baseAddress else { return false }
+            return memchr(start, 0x0D, bytes.count) != nil
+        } ?? text.utf8.contains(0x0D)
     }
 }

@@ -1,36 +1,81 @@
 import Foundation
 import Mustache
 
+/// The supporter's values a template can name: the only part of a letter that changes from one
+/// supporter to the next for the same target, language and date.
+enum SupporterField: Int, CaseIterable {
+    case name, email, city, country, countryName, language, personalNote
+}
+
 /// The values one letter is rendered with: SPEC's template variables, every one always present.
 struct LetterValues {
     var campaign: Campaign
-    var supporter: Supporter
     var target: Target
     var language: String
     /// `date` written out in the letter's language: "18 novembre 2026".
     var date: String
     var names: LocalizedNames
+    /// The supporter's values, indexed by ``SupporterField``; an absent value is empty.
+    var supporter: [String]
+
+    init(campaign: Campaign, supporter: Supporter, target: Target, language: String, date: String, names: LocalizedNames) {
+        self.init(campaign: campaign, supporterValues: [], target: target, language: language, date: date, names: names)
+        self.supporter = SupporterField.allCases.map { field in
+            switch field {
+            case .name: supporter.name
+            case .email: supporter.email ?? ""
+            case .city: supporter.city ?? ""
+            case .country: supporter.country ?? ""
+            case .countryName: supporter.country.map { names.country($0, in: language) } ?? ""
+            case .language: supporter.language ?? ""
+            case .personalNote: supporter.personalNote ?? ""
+            }
+        }
+    }
+
+    init(campaign: Campaign, supporterValues: [String], target: Target, language: String, date: String, names: LocalizedNames) {
+        self.campaign = campaign
+        self.target = target
+        self.language = language
+        self.date = date
+        self.names = names
+        self.supporter = supporterValues
+    }
+
+    /// Which supporter values are present, one bit per ``SupporterField``: all a template's sections can tell apart.
+    var presentSupporterFields: UInt8 {
+        supporter.enumerated().reduce(0) { mask, item in item.element.isEmpty ? mask : mask | 1 << item.offset }
+    }
+
+    private var targetCountryName: String {
+        target.country.map { names.country($0, in: language) } ?? ""
+    }
+
+    /// Every text of the context that is not the supporter's.
+    var fixedTexts: [String] {
+        [target.name, target.title, target.salutation, target.kind.rawValue, target.country ?? "", targetCountryName,
+         campaign.title, campaign.organization, campaign.summary, campaign.slug, date] + campaign.demands
+    }
 
     var mustacheContext: [String: Any] {
-        func text(_ value: String?) -> PlainText { PlainText(value ?? "") }
-        let countryName = { (code: String?) in code.map { names.country($0, in: language) } }
+        func text(_ field: SupporterField) -> PlainText { PlainText(supporter[field.rawValue]) }
         return [
             "supporter": [
-                "name": text(supporter.name), "email": text(supporter.email), "city": text(supporter.city),
-                "country": text(supporter.country), "countryName": text(countryName(supporter.country)),
-                "language": text(supporter.language),
+                "name": text(.name), "email": text(.email), "city": text(.city), "country": text(.country),
+                "countryName": text(.countryName), "language": text(.language),
             ] as [String: Any],
             "target": [
-                "name": text(target.name), "title": text(target.title), "salutation": text(target.salutation),
-                "kind": text(target.kind.rawValue), "country": text(target.country),
-                "countryName": text(countryName(target.country)), "isEmbassy": target.kind == .embassy,
+                "name": PlainText(target.name), "title": PlainText(target.title), "salutation": PlainText(target.salutation),
+                "kind": PlainText(target.kind.rawValue), "country": PlainText(target.country ?? ""),
+                "countryName": PlainText(targetCountryName), "isEmbassy": target.kind == .embassy,
             ] as [String: Any],
             "campaign": [
-                "title": text(campaign.title), "organization": text(campaign.organization), "summary": text(campaign.summary),
-                "slug": text(campaign.slug), "demands": campaign.demands.map(PlainText.init),
+                "title": PlainText(campaign.title), "organization": PlainText(campaign.organization),
+                "summary": PlainText(campaign.summary), "slug": PlainText(campaign.slug),
+                "demands": campaign.demands.map(PlainText.init),
             ] as [String: Any],
-            "personalNote": text(supporter.personalNote),
-            "date": text(date),
+            "personalNote": text(.personalNote),
+            "date": PlainText(date),
         ]
     }
 }
