@@ -85,6 +85,9 @@ extension AppDatabase {
     /// - Returns: how many letters were added.
     private func insert(_ letters: [(Letter, RenderedLetter)]) throws(AppealsError) -> Int {
         try write { db in
+            // The unique indexes take letters in random order (Message-IDs): with SQLite's default 2 MB
+            // cache their pages were read back from disk and written to the WAL again and again.
+            try db.execute(sql: "PRAGMA cache_size = -32768")
             // Cached statements: Codable encoding per row would cost more than rendering the letter.
             let insertLetter = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
@@ -92,10 +95,18 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
                 """)
             let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
+            // A batch is queued at one instant: its dates are converted once (GRDB formats each `Date` anew).
+            var stamps: [Date: DatabaseValue] = [:]
+            func stamp(_ date: Date) -> DatabaseValue {
+                if let value = stamps[date] { return value }
+                let value = date.databaseValue
+                stamps[date] = value
+                return value
+            }
             var added = 0
             for (letter, rendered) in letters {
                 try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
-                                                     letter.messageId, letter.queuedAt, letter.dueAt, letter.updatedAt])
+                                                     letter.messageId, stamp(letter.queuedAt), stamp(letter.dueAt), stamp(letter.updatedAt)])
                 guard db.changesCount == 1 else { continue }
                 try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
                 added += 1

@@ -26,6 +26,22 @@ extension Supporter: FetchableRecord, MutablePersistableRecord {
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
+    /// Decoded by hand: `Codable` decoding with snake-case keys cost more per supporter than rendering a letter.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        campaignId = try row.decode(forColumn: "campaign_id")
+        name = try row.decode(forColumn: "name")
+        email = try row.decode(forColumn: "email")
+        emailKey = try row.decode(forColumn: "email_key")
+        country = try row.decode(forColumn: "country")
+        city = try row.decode(forColumn: "city")
+        language = try row.decode(forColumn: "language")
+        consent = try row.decode(forColumn: "consent")
+        personalNote = try row.decode(forColumn: "personal_note")
+        createdAt = try row.decode(forColumn: "created_at")
+        erasedAt = try row.decode(forColumn: "erased_at")
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
