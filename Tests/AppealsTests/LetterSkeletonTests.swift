@@ -101,14 +101,17 @@ struct LetterSkeletonTests {
         }
     }
 
-    @Test("Message-IDs are random version 4 UUIDs on the sender's domain")
+    @Test("Message-IDs are version 7 UUIDs on the sender's domain: time first, then random")
     func messageIDs() {
-        #expect(MessageIDGenerator.uuid(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
-        #expect(MessageIDGenerator.uuid(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
-        #expect(MessageIDGenerator.uuid(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210")
-        let ids = MessageIDGenerator(domain: "example.org")
+        #expect(MessageIDGenerator.uuid(milliseconds: 0, random: 0, 0) == "00000000-0000-7000-8000-000000000000")
+        #expect(MessageIDGenerator.uuid(milliseconds: 0xFFFF_FFFF_FFFF, random: .max, .max) == "ffffffff-ffff-7fff-bfff-ffffffffffff")
+        #expect(MessageIDGenerator.uuid(milliseconds: 0x0193_5F2A_1B2C, random: 0xABC, 0xFEDC_BA98_7654_3210)
+                == "01935f2a-1b2c-7abc-bedc-ba9876543210")
+        let ids = MessageIDGenerator(domain: "example.org", clock: { Date(timeIntervalSince1970: 1_763_856_000) })
         let made = (0..<1000).map { _ in ids.next() }
         #expect(Set(made).count == 1000)
-        #expect(made.allSatisfy { $0.wholeMatch(of: /<[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@example\.org>/) != nil })
+        #expect(made.allSatisfy { $0.wholeMatch(of: /<019aae02-a400-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}@example\.org>/) != nil })
+        let later = MessageIDGenerator(domain: "example.org", clock: { Date(timeIntervalSince1970: 1_763_856_000.001) }).next()
+        #expect(made.allSatisfy { $0 < later })
     }
 }

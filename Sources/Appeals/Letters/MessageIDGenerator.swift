@@ -4,18 +4,24 @@ import Foundation
 public struct MessageIDGenerator: Sendable {
     private let make: @Sendable () -> String
 
-    /// Random ids on the sender's domain: `<3f2a…@example.org>`, a version 4 UUID.
-    public init(domain: String) {
+    /// Ids on the sender's domain: `<019ab3c4-…@example.org>`, a version 7 UUID (RFC 9562): the time in
+    /// milliseconds, then 74 random bits.
+    ///
+    /// Time first keeps the ids of a queue run in order, so the unique index takes each at its end rather
+    /// than at a random page: at 500,000 letters random ids made that index the slowest part of `queue`.
+    public init(domain: String, clock: @escaping @Sendable () -> Date = Date.init) {
         // Foundation's `UUID()` opens /dev/urandom for every id; the system generator does not.
         make = {
             var random = SystemRandomNumberGenerator()
-            return "<\(Self.uuid(high: random.next(), low: random.next()))@\(domain)>"
+            let milliseconds = UInt64(max(0, clock().timeIntervalSince1970 * 1000))
+            return "<\(Self.uuid(milliseconds: milliseconds, random: random.next(), random.next()))@\(domain)>"
         }
     }
 
-    /// A version 4 UUID in lower case (RFC 9562) from 128 random bits.
-    static func uuid(high: UInt64, low: UInt64) -> String {
-        let high = high & ~0xF000 | 0x4000
+    /// A version 7 UUID in lower case from a time in milliseconds and random bits (the first 12 bits of
+    /// `high`, 62 of `low`).
+    static func uuid(milliseconds: UInt64, random high: UInt64, _ low: UInt64) -> String {
+        let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | high & 0x0FFF
         let low = low & ~(0xC000 << 48) | 0x8000 << 48
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
