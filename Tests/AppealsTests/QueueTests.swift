@@ -105,4 +105,27 @@ struct QueueTests {
         #expect(report.targets.first { $0.email == "embassy.fr@example.net" }?.pending == 0)
         #expect(report.json.text.hasPrefix("{\"campaign\": \"azerbaijan-rufat-safarov\", \"supporters\": 3, \"supportersWithoutEmbassy\": 1, \"letters\": {\"queued\": 14, \"sending\": 0"))
     }
+
+    @Test("a long queue copies its log into the file as it goes: the log stays a few batches long")
+    func checkpointsAlongTheWay() throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        for index in 0..<320 {
+            _ = try store.database.addSupporter(["name": "Supporter \(index)", "email": "s\(index)@example.net", "country": "FR"],
+                                                campaign: TestDatabase.slug)
+        }
+        try store.database.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let report = try store.database.queueLetters(
+            campaign: TestDatabase.slug, messageIDs: MessageIDGenerator(domain: "example.org"), now: TestDatabase.fixedNow, batchSize: 2)
+        #expect(report.queued == 320 * 5)
+        let (textBytes, autocheckpoint) = try store.database.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT SUM(length(CAST(body AS BLOB))) FROM letter_text")!,
+             try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")!)
+        }
+        let log = try FileManager.default.attributesOfItem(atPath: store.database.path + "-wal")[.size] as! Int
+        // 160 batches of 10 letters: a log never restarted would hold every letter at least once.
+        #expect(log < textBytes / 2, "log \(log) bytes for \(textBytes) bytes of letters")
+        #expect(autocheckpoint == 1000)
+        #expect(try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
+    }
 }

@@ -30,8 +30,17 @@ extension AppDatabase {
         let targeting = Targeting(try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) })
         var report = QueueReport()
         var lastId: Int64 = 0
-        // Each batch is written while the next one renders.
+        // Each batch is written while the next one renders, and copied from the log into the file while
+        // the next one is written.
         let pendingWrite = PendingWrite()
+        let checkpointer = try walCheckpointer()
+        try setAutomaticCheckpoints(false)
+        defer {
+            _ = try? pendingWrite.wait(into: report)
+            checkpointer.finish()
+            try? setAutomaticCheckpoints(true)
+        }
+        var batches = 0
         while true {
             let (supporters, existing) = try read { db in
                 let supporters = try Supporter
@@ -73,11 +82,29 @@ extension AppDatabase {
             // The previous batch's write must be done (and have succeeded) before the next begins.
             report = try pendingWrite.wait(into: report)
             if !letters.isEmpty {
-                pendingWrite.start({ () throws(AppealsError) in try self.insert(letters) }, attempted: letters.count)
+                batches += 1
+                let catchUp = batches % 8 == 0
+                pendingWrite.start({ () throws(AppealsError) in
+                    if catchUp { try self.storageFailure { try checkpointer.catchUp() } }
+                    let added = try self.insert(letters)
+                    checkpointer.request()
+                    return added
+                }, attempted: letters.count)
             }
             progress?(report)
         }
         return try pendingWrite.wait(into: report)
+    }
+
+    private func walCheckpointer() throws(AppealsError) -> WALCheckpointer {
+        try storageFailure { try WALCheckpointer(path: path) }
+    }
+
+    /// Turns SQLite's checkpoints at commit on or off for the writing connection.
+    private func setAutomaticCheckpoints(_ on: Bool) throws(AppealsError) {
+        try storageFailure {
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(on ? 1000 : 0)") }
+        }
     }
 
     /// Inserts rendered letters in one transaction; another `queue` may have raced us to some pairs: the

@@ -37,22 +37,21 @@ public struct AppDatabase: Sendable {
 
     /// Runs `body` in one write transaction, turning database failures into ``AppealsError/storage(_:)``.
     func write<T>(_ body: (Database) throws -> T) throws(AppealsError) -> T {
-        do {
-            return try writer.write { db in try body(db) }
-        } catch let error as AppealsError {
-            throw error
-        } catch {
-            throw .storage("cannot write to database \(path): \(Self.describe(error))")
-        }
+        try storageFailure("cannot write to database") { try writer.write { db in try body(db) } }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws(AppealsError) -> T {
+        try storageFailure("cannot read database") { try writer.read { db in try body(db) } }
+    }
+
+    /// Runs `body`, turning database failures into ``AppealsError/storage(_:)`` that say what was being done.
+    func storageFailure<T>(_ doing: String = "cannot write to database", _ body: () throws -> T) throws(AppealsError) -> T {
         do {
-            return try writer.read { db in try body(db) }
+            return try body()
         } catch let error as AppealsError {
             throw error
         } catch {
-            throw .storage("cannot read database \(path): \(Self.describe(error))")
+            throw .storage("\(doing) \(path): \(Self.describe(error))")
         }
     }
 
