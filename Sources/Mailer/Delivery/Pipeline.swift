@@ -1,8 +1,9 @@
 import Appeals
 import Foundation
 
-/// The sending half of a run: one thread per session takes jobs in order, builds the message, sends it
-/// and hands the reply back, while the dispatcher claims more letters and commits replies meanwhile.
+/// The sending half of a run: messages are built as jobs arrive, on every core; one thread per session
+/// takes them in order, sends each and hands the reply back, while the dispatcher claims more letters
+/// and commits replies meanwhile. A session thread does nothing but talk to its server.
 final class Pipeline: @unchecked Sendable {
     /// A job's fate: a reply, or not attempted (its target was closed, or the run must stop).
     struct Done {
@@ -11,7 +12,7 @@ final class Pipeline: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private var queue: [DeliveryJob] = []
+    private var queue: [Prepared] = []
     private var head = 0
     private var done: [Done] = []
     private var inFlight = 0
@@ -21,22 +22,31 @@ final class Pipeline: @unchecked Sendable {
     private var threads: [Thread] = []
     private var running = 0
 
+    /// A job and its message, built before a session takes it.
+    private struct Prepared {
+        let job: DeliveryJob
+        let message: Result<(bytes: [UInt8], envelope: Envelope), MailerError>
+    }
+
+    private let factory: MessageFactory
+
     init(sessions: [any MailSession], limiter: RateLimiter, factory: MessageFactory,
          closesTarget: @escaping @Sendable (TransportReply, DeliveryJob) -> Bool) {
+        self.factory = factory
         running = sessions.count
         for session in sessions {
             let box = UncheckedSession(session: session)
             let thread = Thread { [self] in
-                while let job = take() {
+                while let item = take() {
                     let reply: TransportReply
-                    do {
-                        let message = try factory.build(job)
+                    switch item.message {
+                    case .success(let message):
                         limiter.acquire()
                         reply = box.session.deliver(message.bytes, envelope: message.envelope)
-                    } catch {
+                    case .failure(let error):
                         reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
                     }
-                    finish(job, reply, closing: closesTarget(reply, job))
+                    finish(item.job, reply, closing: closesTarget(reply, item.job))
                 }
                 condition.withLock {
                     running -= 1
@@ -52,15 +62,41 @@ final class Pipeline: @unchecked Sendable {
     /// Jobs waiting to be sent.
     var waiting: Int { condition.withLock { queue.count - head } }
 
+    /// Builds the jobs' messages, on every core, and queues them for the sessions.
     func enqueue(_ jobs: [DeliveryJob]) {
+        let prepared = Self.build(jobs, with: factory)
         condition.withLock {
             if head > 1024 {
                 queue.removeFirst(head)
                 head = 0
             }
-            queue += jobs
+            queue += prepared
             condition.broadcast()
         }
+    }
+
+    private static func build(_ jobs: [DeliveryJob], with factory: MessageFactory) -> [Prepared] {
+        @Sendable func prepare(_ job: DeliveryJob) -> Prepared {
+            do throws(MailerError) {
+                return Prepared(job: job, message: .success(try factory.build(job)))
+            } catch {
+                return Prepared(job: job, message: .failure(error))
+            }
+        }
+        let parts = min(jobs.count / 16, ProcessInfo.processInfo.activeProcessorCount)
+        guard parts > 1 else { return jobs.map(prepare) }
+        var built = [Prepared?](repeating: nil, count: jobs.count)
+        built.withUnsafeMutableBufferPointer { buffer in
+            let output = UnsafeOutput(buffer: buffer)
+            let chunk = (jobs.count + parts - 1) / parts
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                // Each part writes only its own range of the buffer.
+                for index in (part * chunk)..<min(jobs.count, (part + 1) * chunk) {
+                    output.buffer[index] = prepare(jobs[index])
+                }
+            }
+        }
+        return built.map { $0! }
     }
 
     /// No more jobs will come: the threads end once the queue is empty.
@@ -102,24 +138,24 @@ final class Pipeline: @unchecked Sendable {
         }
         return condition.withLock {
             defer { head = queue.count }
-            return Array(queue[head...])
+            return queue[head...].map(\.job)
         }
     }
 
-    private func take() -> DeliveryJob? {
+    private func take() -> Prepared? {
         condition.withLock {
             while true {
                 if stopped { return nil }
                 while head < queue.count {
-                    let job = queue[head]
+                    let item = queue[head]
                     head += 1
-                    if closedTargets.contains(job.letter.targetId) {
-                        done.append(Done(job: job, reply: nil))
+                    if closedTargets.contains(item.job.letter.targetId) {
+                        done.append(Done(job: item.job, reply: nil))
                         condition.broadcast()
                         continue
                     }
                     inFlight += 1
-                    return job
+                    return item
                 }
                 if closed { return nil }
                 condition.wait()
@@ -141,4 +177,9 @@ final class Pipeline: @unchecked Sendable {
 /// A session handed to the one thread that uses it.
 private struct UncheckedSession: @unchecked Sendable {
     let session: any MailSession
+}
+
+/// A buffer whose disjoint ranges are written by different threads.
+private struct UnsafeOutput<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
 }
