@@ -39,4 +39,23 @@ extension Target: FetchableRecord, MutablePersistableRecord {
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
+
+    /// Decoded by hand: every claim of letters reads their targets, and `Codable` with snake-case keys is slow.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        campaignId = try row.decode(forColumn: "campaign_id")
+        kind = try row.decode(forColumn: "kind")
+        name = try row.decode(forColumn: "name")
+        title = try row.decode(forColumn: "title")
+        salutation = try row.decode(forColumn: "salutation")
+        email = try row.decode(forColumn: "email")
+        emailKey = try row.decode(forColumn: "email_key")
+        country = try row.decode(forColumn: "country")
+        language = try row.decode(forColumn: "language")
+        postalAddress = try row.decode(forColumn: "postal_address")
+        fax = try row.decode(forColumn: "fax")
+        timezone = try row.decode(forColumn: "timezone")
+        disabled = try row.decode(forColumn: "disabled")
+        disabledReason = try row.decode(forColumn: "disabled_reason")
+    }
 }
