@@ -6,11 +6,30 @@ enum HeaderEncoding {
 
     /// Any control character in a user-supplied value becomes a space: a CR or LF can never start a new header.
     static func sanitized(_ text: String) -> String {
+        isSanitized(text) ? text : sanitizedByScalars(text)
+    }
+
+    static func sanitizedByScalars(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             scalars.append(scalar.properties.generalCategory == .control ? " " : scalar)
         }
         return String(scalars).split(whereSeparator: { $0 == " " }).joined(separator: " ")
+    }
+
+    /// Whether ``sanitized(_:)`` would leave `text` as it is, told from its bytes: no control character (C0,
+    /// DEL, or C1 as `C2 80`…`C2 9F`), and single spaces between words only. Most values are.
+    static func isSanitized(_ text: String) -> Bool {
+        var previous: UInt8 = 0x20
+        for byte in text.utf8 {
+            switch byte {
+            case 0x00...0x1F, 0x7F: return false
+            case 0x80...0x9F where previous == 0xC2: return false
+            case 0x20 where previous == 0x20: return false
+            default: previous = byte
+            }
+        }
+        return previous != 0x20 || text.isEmpty
     }
 
     /// `"Name" <addr>` for ASCII names, a phrase with encoded-words for the others, a bare `<addr>` for none.

@@ -8,7 +8,18 @@ struct HostileInputTests {
     static let headerNames = ["Date", "From", "Reply-To", "To", "Subject", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"]
 
     /// What a header value becomes: control characters are spaces, runs of spaces one space.
-    static func expectedHeader(_ text: String) -> String { HeaderEncoding.sanitized(text) }
+    /// By scalars: the byte-level shortcut in ``HeaderEncoding/sanitized(_:)`` must agree with it.
+    static func expectedHeader(_ text: String) -> String { HeaderEncoding.sanitizedByScalars(text) }
+
+    @Test("header values left as they are by the byte-level check are exactly what sanitizing by scalars gives")
+    func sanitizedShortcut() {
+        var random = SeededRandom(seed: 11)
+        let samples = ["", " ", "a", "a b", " a", "a ", "a  b", "a\u{85}b", "a\u{9F}b", "a\u{A0}b", "a \u{301}b", " \u{301}", "x\u{7F}"]
+            + (0..<3000).map { _ in HostileText.make(&random, maxPieces: 8) }
+        for text in samples {
+            #expect(Array(HeaderEncoding.sanitized(text).utf8) == Array(HeaderEncoding.sanitizedByScalars(text).utf8), "\(text.debugDescription)")
+        }
+    }
 
     /// What the body decodes to: every CRLF, CR or LF one LF, and one final newline. By scalars: a CR
     /// followed by a combining mark is still a line break.

@@ -146,9 +146,11 @@ final class CurlSMTPSession: MailSession {
         appeal_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { buffer, size, count, context in
             guard let buffer, let context else { return size * count }
             let transfer = Unmanaged<CurlSMTPSession.Transfer>.fromOpaque(context).takeUnretainedValue()
+            // Reply lines end in CRLF; trimmed as bytes (Foundation's trimming cost more than the reply).
             let bytes = UnsafeRawBufferPointer(start: buffer, count: size * count)
-            let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !line.isEmpty && transfer.lines.count < 200 { transfer.lines.append(line) }
+            let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
+            let trimmed = bytes.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+            if !trimmed.isEmpty && transfer.lines.count < 200 { transfer.lines.append(String(decoding: trimmed, as: UTF8.self)) }
             return size * count
         }
         return handle
