@@ -95,12 +95,12 @@ enum HeaderEncoding {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
-            let bytes = Array(String(character).utf8)
+            let bytes = character.utf8
             if chunk.count + bytes.count > maxBytes && !chunk.isEmpty {
                 words.append(prefix + Data(chunk).base64EncodedString() + suffix)
-                chunk.removeAll()
+                chunk.removeAll(keepingCapacity: true)
             }
-            chunk += bytes
+            chunk.append(contentsOf: bytes)
         }
         if !chunk.isEmpty { words.append(prefix + Data(chunk).base64EncodedString() + suffix) }
         return words

@@ -8,34 +8,35 @@ enum QuotedPrintable {
     /// Beyond what RFC 2045 requires, a `.` or `From ` at the start of a line is encoded too, so no
     /// relay's dot-stuffing or mbox quoting can alter the letter. Works on bytes: this runs once per letter sent.
     static func encode(_ text: String) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count + text.utf8.count / 8 + 16)
-        var line: [UInt8] = []
-        var previousWasCR = false
-        for byte in text.utf8 {
-            if byte == 0x0A && previousWasCR {
-                previousWasCR = false
-                continue
-            }
-            previousWasCR = byte == 0x0D
-            if byte == 0x0A || byte == 0x0D {
-                encodeLine(line, into: &output)
+        var text = text
+        return text.withUTF8 { bytes in
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count + bytes.count / 8 + 16)
+            var lineStart = 0
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard byte == 0x0A || byte == 0x0D else {
+                    index += 1
+                    continue
+                }
+                encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart..<index]), into: &output)
                 output.append(0x0D)
                 output.append(0x0A)
-                line.removeAll(keepingCapacity: true)
-            } else {
-                line.append(byte)
+                // CRLF is one line break.
+                index += byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+                lineStart = index
             }
+            if lineStart < bytes.count || output.isEmpty {
+                encodeLine(UnsafeBufferPointer(rebasing: bytes[lineStart...]), into: &output)
+                output.append(0x0D)
+                output.append(0x0A)
+            }
+            return String(decoding: output, as: UTF8.self)
         }
-        if !line.isEmpty || output.isEmpty {
-            encodeLine(line, into: &output)
-            output.append(0x0D)
-            output.append(0x0A)
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
-    private static func encodeLine(_ bytes: [UInt8], into output: inout [UInt8]) {
+    private static func encodeLine(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         let startsWithFrom = bytes.count >= 5 && bytes[0] == 0x46 && bytes[1] == 0x72 && bytes[2] == 0x6F && bytes[3] == 0x6D && bytes[4] == 0x20
         let last = bytes.count - 1
         var column = 0
