@@ -53,7 +53,7 @@ enum HeaderEncoding {
             run.removeAll()
         }
         for word in text.split(separator: " ") {
-            if isPlainASCII(String(word)) {
+            if isPlainASCII(word) {
                 flushRun()
                 tokens.append(word.allSatisfy(isAtomCharacter) ? String(word) : quoted(String(word)))
             } else {
@@ -65,9 +65,16 @@ enum HeaderEncoding {
     }
 
     /// ASCII text that can stand as it is: no encoded-word look-alike, and no word too long to fold under 78 columns.
-    private static func isPlainASCII(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { $0.isASCII } && !text.contains("=?")
-            && !text.split(separator: " ").contains { $0.utf8.count > 60 }
+    private static func isPlainASCII<Text: StringProtocol>(_ text: Text) -> Bool {
+        var previous: UInt8 = 0
+        var wordLength = 0
+        for byte in text.utf8 {
+            if byte >= 0x80 || (previous == UInt8(ascii: "=") && byte == UInt8(ascii: "?")) { return false }
+            wordLength = byte == 0x20 ? 0 : wordLength + 1
+            if wordLength > 60 { return false }
+            previous = byte
+        }
+        return true
     }
 
     private static func isAtomCharacter(_ character: Character) -> Bool {
