@@ -37,7 +37,7 @@ public struct MailMessage: Sendable, Equatable {
         headers.append(HeaderEncoding.fold("To", Self.list(to)))
         if !cc.isEmpty { headers.append(HeaderEncoding.fold("Cc", Self.list(cc))) }
         headers.append(HeaderEncoding.fold("Subject", HeaderEncoding.unstructured(subject)))
-        headers.append(HeaderEncoding.fold("Message-ID", [HeaderEncoding.sanitized(messageID).replacingOccurrences(of: " ", with: "")]))
+        headers.append(HeaderEncoding.fold("Message-ID", [String(decoding: HeaderEncoding.sanitized(messageID).utf8.filter { $0 != 0x20 }, as: UTF8.self)]))
         headers.append("MIME-Version: 1.0")
         headers.append("Content-Type: text/plain; charset=utf-8")
         headers.append("Content-Transfer-Encoding: quoted-printable")
