@@ -55,6 +55,18 @@ struct RecoveryTests {
         #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(3601)).sent == 4)
     }
 
+    @Test("a claim left short by hourly limits looks further down the queue")
+    func claimLooksFurther() throws {
+        let fixture = try DeliveryFixture(server: nil)
+        // Due order: the first supporter's five letters, then the second's four officials (over the
+        // limit already), then the second's embassy: the sixth letter to claim is the tenth in line.
+        let claimed = try fixture.store.database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 6, now: DeliveryFixture.sendTime, perTargetPerHour: 1, owner: "4242-deadbeef"))
+        #expect(claimed.count == 6)
+        #expect(Set(claimed.map(\.target.id)).count == 6)
+        #expect(claimed.last?.target.kind == .embassy)
+    }
+
     @Test("back-off grows exponentially from retryBaseSeconds, jittered, capped at retryMaxSeconds")
     func backOff() {
         let policy = RetryPolicy(maxAttempts: 8, baseSeconds: 60, maxSeconds: 3600)

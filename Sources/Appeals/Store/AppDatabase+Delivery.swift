@@ -60,28 +60,53 @@ extension AppDatabase {
     }
 
     static func dueJobs(_ db: Database, _ rules: ClaimRules) throws -> [DeliveryJob] {
+        // Sending hours and per-target quotas may pass over some candidates: when the first page leaves
+        // the claim short and more letters are due, over-fetch. Most claims need the first page only.
+        var (chosen, targets): ([Int64], [Int64: Target]) = ([], [:])
+        for wanted in [rules.limit, rules.limit * 4 + 100] {
+            let (candidates, exhausted) = try dueCandidates(db, rules, wanted: wanted)
+            (chosen, targets) = try choose(from: candidates, in: db, rules)
+            if chosen.count >= rules.limit || exhausted { break }
+        }
+        if chosen.isEmpty { return [] }
+        // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
+        let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
+        let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
+        return try jobs(for: letters, targets: targets, in: db)
+    }
+
+    /// Letters due by status and time, in due order, at most `wanted` of each status.
+    /// - Returns: the candidates, and whether they are all there are.
+    private static func dueCandidates(_ db: Database, _ rules: ClaimRules, wanted: Int) throws -> ([LetterRef], exhausted: Bool) {
         var campaignFilter = "c.status = 'active'"
         var campaignArguments: StatementArguments = []
         if let slug = rules.campaign {
             campaignFilter += " AND c.slug = ?"
             campaignArguments += [slug]
         }
-        // Over-fetch: sending hours and per-target quotas may leave some candidates for later.
-        let wanted = rules.limit * 4 + 100
         // One status at a time: `status IN (...)` would make SQLite sort every due letter on each claim,
         // while `status = ?` walks the (status, due_at) index in order and stops at the limit.
         var candidates: [LetterRef] = []
+        var exhausted = true
         for status in ["queued", "deferred"] {
-            candidates += try LetterRef.fetchAll(db, sql: """
+            let page = try LetterRef.fetchAll(db, sql: """
                 SELECT l.id, l.campaign_id, l.target_id, l.due_at FROM letter l INDEXED BY letter_due
                 JOIN campaign c ON c.id = l.campaign_id
                 JOIN target t ON t.id = l.target_id
                 WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
                 ORDER BY l.due_at, l.id LIMIT ?
                 """, arguments: [status, rules.now] + campaignArguments + [wanted])
+            candidates += page
+            exhausted = exhausted && page.count < wanted
         }
         candidates.sort { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
-        if candidates.isEmpty { return [] }
+        return (candidates, exhausted)
+    }
+
+    /// The candidates a claim may take under sending hours and per-target quotas, in order, up to its
+    /// limit, and the candidates' targets.
+    private static func choose(from candidates: [LetterRef], in db: Database, _ rules: ClaimRules) throws -> ([Int64], [Int64: Target]) {
+        if candidates.isEmpty { return ([], [:]) }
         let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).keyed { $0.id! }
         let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).keyed { $0.id! }
         var sentLastHour: [Int64: Int] = [:]
@@ -106,11 +131,7 @@ extension AppDatabase {
             }
             chosen.append(letter.id)
         }
-        if chosen.isEmpty { return [] }
-        // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
-        let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
-        let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
-        return try jobs(for: letters, targets: targets, in: db)
+        return (chosen, targets)
     }
 
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
@@ -161,6 +182,7 @@ extension AppDatabase {
                 WHERE id = ?
                 """)
             let attempt = try db.cachedStatement(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)")
+            var dates = DatabaseDates()
             for outcome in outcomes {
                 guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else { continue }
                 let attempts: Int = row[0] + 1
@@ -186,10 +208,11 @@ extension AppDatabase {
                     }
                     attemptOutcome = outcome.result == .unknown ? "unknown" : "deferred"
                 }
-                try update.execute(arguments: [status, attempts, outcome.code, outcome.reply, outcome.at, sentAt, dueAt,
+                let at = dates.value(outcome.at)
+                try update.execute(arguments: [status, attempts, outcome.code, outcome.reply, at, dates.value(sentAt), dates.value(dueAt),
                                                outcome.result == .unknown, outcome.letterId])
                 statuses[outcome.letterId] = status
-                try attempt.execute(arguments: [outcome.letterId, outcome.at, outcome.code, outcome.reply, attemptOutcome])
+                try attempt.execute(arguments: [outcome.letterId, at, outcome.code, outcome.reply, attemptOutcome])
                 if outcome.disablesTarget {
                     try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, targetId])
                 }
