@@ -122,18 +122,11 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
                 """)
             let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
-            // A batch is queued at one instant: its dates are converted once (GRDB formats each `Date` anew).
-            var stamps: [Date: DatabaseValue] = [:]
-            func stamp(_ date: Date) -> DatabaseValue {
-                if let value = stamps[date] { return value }
-                let value = date.databaseValue
-                stamps[date] = value
-                return value
-            }
+            var dates = DatabaseDates()
             var added = 0
             for (letter, rendered) in letters {
                 try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
-                                                     letter.messageId, stamp(letter.queuedAt), stamp(letter.dueAt), stamp(letter.updatedAt)])
+                                                     letter.messageId, dates.value(letter.queuedAt), dates.value(letter.dueAt), dates.value(letter.updatedAt)])
                 guard db.changesCount == 1 else { continue }
                 try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
                 added += 1

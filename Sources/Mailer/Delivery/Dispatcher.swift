@@ -108,6 +108,8 @@ public final class Dispatcher {
         guard !finished.isEmpty else { return }
         var outcomes: [DeliveryOutcome] = []
         var unattempted: [Int64] = []
+        // One time for the batch: the replies came in the last 100 ms, and one instant is stored once.
+        let at = now()
         for item in finished {
             let job = item.job
             guard let reply = item.reply else {
@@ -133,11 +135,11 @@ public final class Dispatcher {
             }
             let disables = Self.disablesTarget(reply, target: job.target, copyToSupporter: config.sender.copyToSupporter)
             if disables { summary.disabledTargets.append(job.target.email) }
-            outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: result, code: reply.code, reply: reply.text, at: now(),
+            outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: result, code: reply.code, reply: reply.text, at: at,
                                             disablesTarget: disables))
         }
         let statuses = try database.record(outcomes, owner: owner, policy: policy)
-        try database.release(unattempted, owner: owner, now: now())
+        try database.release(unattempted, owner: owner, now: at)
         for status in statuses.values {
             switch status {
             case .sent: summary.sent += 1
