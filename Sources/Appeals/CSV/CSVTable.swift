@@ -6,20 +6,32 @@ public struct CSVTable: Sendable {
     public struct Row: Sendable {
         /// `0` for values that came from the command line rather than a file.
         public let line: Int
-        let values: [String: String]
+        /// The record's fields, and where each column is among them: one index shared by every row of a
+        /// file (a dictionary per row cost more memory than the text it held).
+        private let fields: [String]
+        private let columnIndex: [String: Int]
 
         public init(line: Int, values: [String: String]) {
             self.line = line
-            self.values = values
+            fields = Array(values.values)
+            columnIndex = Dictionary(uniqueKeysWithValues: values.keys.enumerated().map { ($1, $0) })
         }
+
+        init(line: Int, fields: [String], columnIndex: [String: Int]) {
+            self.line = line
+            self.fields = fields
+            self.columnIndex = columnIndex
+        }
+
+        var columns: [String] { Array(columnIndex.keys) }
 
         /// The trimmed value of `column`, or `""` when the column is absent or empty.
         public subscript(column: String) -> String {
-            values[column]?.trimmingCharacters(in: .whitespaces) ?? ""
+            raw(column).trimmingCharacters(in: .whitespaces)
         }
 
         /// The untrimmed value, for paragraphs whose inner line breaks matter.
-        public func raw(_ column: String) -> String { values[column] ?? "" }
+        public func raw(_ column: String) -> String { columnIndex[column].map { fields[$0] } ?? "" }
     }
 
     public let file: String
@@ -29,7 +41,7 @@ public struct CSVTable: Sendable {
     /// A table of values that did not come from a file (`supporter add`).
     public init(file: String, rows: [Row]) {
         self.file = file
-        self.columns = rows.first.map { Array($0.values.keys) } ?? []
+        self.columns = rows.first?.columns ?? []
         self.rows = rows
     }
 
@@ -61,13 +73,16 @@ public struct CSVTable: Sendable {
             issues.append(InputIssue(InputLocation(file: file, line: header.line, field: column), "required column is missing"))
         }
         var rows: [Row] = []
+        // A repeated column keeps its first field, as reported above.
+        var columnIndex: [String: Int] = [:]
+        for (index, column) in columns.enumerated() where columnIndex[column] == nil { columnIndex[column] = index }
         for record in records.dropFirst() {
             guard record.fields.count == columns.count else {
                 issues.append(InputIssue(InputLocation(file: file, line: record.line),
                                          "expected \(columns.count) fields as in the header, found \(record.fields.count)"))
                 continue
             }
-            rows.append(Row(line: record.line, values: Dictionary(zip(columns, record.fields), uniquingKeysWith: { first, _ in first })))
+            rows.append(Row(line: record.line, fields: record.fields, columnIndex: columnIndex))
         }
         if !issues.isEmpty { throw .invalidInput(issues) }
         self.file = file

@@ -55,6 +55,12 @@ extension AppDatabase {
             var known = try Set(String.fetchAll(db, sql: "SELECT email_key FROM supporter WHERE campaign_id = ? AND email_key IS NOT NULL",
                                                 arguments: [campaign.id]))
             var lineByEmail: [String: Int] = [:]
+            // A cached statement: `Codable` encoding with snake-case keys cost more than the rest of the import.
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO supporter (campaign_id, name, email, email_key, country, city, language, consent, personal_note, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var dates = DatabaseDates()
             for entry in parsed {
                 let key = entry.supporter.emailKey!
                 let location = InputLocation(file: table.file, line: entry.line > 0 ? entry.line : nil, field: "email")
@@ -67,8 +73,10 @@ extension AppDatabase {
                     report.alreadyPresent.append(InputIssue(location, "\(entry.supporter.email!) is already a supporter of \(slug)"))
                     continue
                 }
-                var supporter = entry.supporter
-                try supporter.insert(db)
+                let supporter = entry.supporter
+                try insert.execute(arguments: [supporter.campaignId, supporter.name, supporter.email, supporter.emailKey, supporter.country,
+                                               supporter.city, supporter.language, supporter.consent, supporter.personalNote,
+                                               dates.value(supporter.createdAt)])
                 known.insert(key)
                 report.imported += 1
             }
