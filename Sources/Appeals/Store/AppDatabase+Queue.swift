@@ -135,24 +135,9 @@ extension AppDatabase {
         }
     }
 
-    /// Renders letters on every core: rendering is most of `queue`'s work, and letters are independent.
+    /// Renders letters on every core: letters are independent.
     static func render(_ work: [(supporter: Supporter, target: Target)], with composer: LetterComposer, now: Date) -> [RenderedLetter] {
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        guard work.count > 64 && cores > 1 else {
-            return work.map { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
-        }
-        var results = [RenderedLetter?](repeating: nil, count: work.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let output = UnsafeOutput(buffer: buffer)
-            let chunk = (work.count + cores - 1) / cores
-            DispatchQueue.concurrentPerform(iterations: cores) { part in
-                // Each part writes only its own range of the buffer.
-                for index in (part * chunk)..<min(work.count, (part + 1) * chunk) {
-                    output.buffer[index] = composer.compose(supporter: work[index].supporter, target: work[index].target, now: now)
-                }
-            }
-        }
-        return results.map { $0! }
+        work.concurrentMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
     }
 }
 
@@ -189,9 +174,4 @@ private final class PendingWrite: @unchecked Sendable {
         }
         return report
     }
-}
-
-/// A buffer whose disjoint ranges are written by different threads.
-private struct UnsafeOutput: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<RenderedLetter?>
 }

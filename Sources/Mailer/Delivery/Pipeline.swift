@@ -76,27 +76,13 @@ final class Pipeline: @unchecked Sendable {
     }
 
     private static func build(_ jobs: [DeliveryJob], with factory: MessageFactory) -> [Prepared] {
-        @Sendable func prepare(_ job: DeliveryJob) -> Prepared {
+        jobs.concurrentMap { job in
             do throws(MailerError) {
                 return Prepared(job: job, message: .success(try factory.build(job)))
             } catch {
                 return Prepared(job: job, message: .failure(error))
             }
         }
-        let parts = min(jobs.count / 16, ProcessInfo.processInfo.activeProcessorCount)
-        guard parts > 1 else { return jobs.map(prepare) }
-        var built = [Prepared?](repeating: nil, count: jobs.count)
-        built.withUnsafeMutableBufferPointer { buffer in
-            let output = UnsafeOutput(buffer: buffer)
-            let chunk = (jobs.count + parts - 1) / parts
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                // Each part writes only its own range of the buffer.
-                for index in (part * chunk)..<min(jobs.count, (part + 1) * chunk) {
-                    output.buffer[index] = prepare(jobs[index])
-                }
-            }
-        }
-        return built.map { $0! }
     }
 
     /// No more jobs will come: the threads end once the queue is empty.
@@ -177,9 +163,4 @@ final class Pipeline: @unchecked Sendable {
 /// A session handed to the one thread that uses it.
 private struct UncheckedSession: @unchecked Sendable {
     let session: any MailSession
-}
-
-/// A buffer whose disjoint ranges are written by different threads.
-private struct UnsafeOutput<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
 }
