@@ -115,6 +115,7 @@ struct QueueTests {
                                                 campaign: TestDatabase.slug)
         }
         try store.database.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let cacheBefore = try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
         let report = try store.database.queueLetters(
             campaign: TestDatabase.slug, messageIDs: MessageIDGenerator(domain: "example.org"), now: TestDatabase.fixedNow, batchSize: 2)
         #expect(report.queued == 320 * 5)
@@ -127,5 +128,7 @@ struct QueueTests {
         #expect(log < textBytes / 2, "log \(log) bytes for \(textBytes) bytes of letters")
         #expect(autocheckpoint == 1000)
         #expect(try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
+        // The writer's own settings are put back: the larger cache is for queueing only.
+        #expect(try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
     }
 }

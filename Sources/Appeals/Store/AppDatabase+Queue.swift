@@ -34,11 +34,11 @@ extension AppDatabase {
         // the next one is written.
         let pendingWrite = PendingWrite()
         let checkpointer = try walCheckpointer()
-        try setAutomaticCheckpoints(false)
+        let usual = try applyWriterSettings(.bulk)
         defer {
             _ = try? pendingWrite.wait(into: report)
             checkpointer.finish()
-            try? setAutomaticCheckpoints(true)
+            _ = try? applyWriterSettings(usual)
         }
         var batches = 0
         while true {
@@ -100,10 +100,28 @@ extension AppDatabase {
         try storageFailure { try WALCheckpointer(path: path) }
     }
 
-    /// Turns SQLite's checkpoints at commit on or off for the writing connection.
-    private func setAutomaticCheckpoints(_ on: Bool) throws(AppealsError) {
+    /// How the writing connection commits: SQLite's checkpoint at commit, and its page cache.
+    struct WriterSettings {
+        var autocheckpointPages: Int
+        var cacheSize: Int
+
+        /// For `queue`: checkpoints run beside the writer (``WALCheckpointer``), and a 32 MB cache keeps the
+        /// unique indexes' pages, which SQLite's default 2 MB read back from disk and wrote to the log again
+        /// and again.
+        static let bulk = WriterSettings(autocheckpointPages: 0, cacheSize: -32768)
+    }
+
+    /// Applies `settings` to the writing connection.
+    /// - Returns: the settings it had, to put back.
+    private func applyWriterSettings(_ settings: WriterSettings) throws(AppealsError) -> WriterSettings {
         try storageFailure {
-            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = \(on ? 1000 : 0)") }
+            try writer.writeWithoutTransaction { db in
+                let previous = WriterSettings(autocheckpointPages: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1000,
+                                              cacheSize: try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000)
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(settings.autocheckpointPages)")
+                try db.execute(sql: "PRAGMA cache_size = \(settings.cacheSize)")
+                return previous
+            }
         }
     }
 
@@ -112,9 +130,6 @@ extension AppDatabase {
     /// - Returns: how many letters were added.
     private func insert(_ letters: [(Letter, RenderedLetter)]) throws(AppealsError) -> Int {
         try write { db in
-            // The unique indexes take letters in random order (Message-IDs): with SQLite's default 2 MB
-            // cache their pages were read back from disk and written to the WAL again and again.
-            try db.execute(sql: "PRAGMA cache_size = -32768")
             // Cached statements: Codable encoding per row would cost more than rendering the letter.
             let insertLetter = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
