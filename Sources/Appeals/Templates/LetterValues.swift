@@ -19,7 +19,11 @@ struct LetterValues {
     var supporter: [String]
 
     init(campaign: Campaign, supporter: Supporter, target: Target, language: String, date: String, names: LocalizedNames) {
-        self.init(campaign: campaign, supporterValues: [], target: target, language: language, date: date, names: names)
+        self.campaign = campaign
+        self.target = target
+        self.language = language
+        self.date = date
+        self.names = names
         self.supporter = SupporterField.allCases.map { field in
             switch field {
             case .name: supporter.name
@@ -31,15 +35,6 @@ struct LetterValues {
             case .personalNote: supporter.personalNote ?? ""
             }
         }
-    }
-
-    init(campaign: Campaign, supporterValues: [String], target: Target, language: String, date: String, names: LocalizedNames) {
-        self.campaign = campaign
-        self.target = target
-        self.language = language
-        self.date = date
-        self.names = names
-        self.supporter = supporterValues
     }
 
     /// Which supporter values are present, one bit per ``SupporterField``: all a template's sections can tell apart.
