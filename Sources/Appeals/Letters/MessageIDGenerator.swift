@@ -3,6 +3,7 @@ import Foundation
 /// Makes the `Message-ID` a letter keeps for life, from the moment it is queued.
 public struct MessageIDGenerator: Sendable {
     private let make: @Sendable () -> String
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Ids on the sender's domain: `<019ab3c4-…@example.org>`, a version 7 UUID (RFC 9562): the time in
     /// milliseconds, then 74 random bits.
@@ -23,13 +24,12 @@ public struct MessageIDGenerator: Sendable {
     static func uuid(milliseconds: UInt64, random high: UInt64, _ low: UInt64) -> String {
         let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | high & 0x0FFF
         let low = low & ~(0xC000 << 48) | 0x8000 << 48
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(36)
         for (index, shift) in stride(from: 124, through: 0, by: -4).enumerated() {
-            if [8, 12, 16, 20].contains(index) { text.append(UInt8(ascii: "-")) }
+            if index == 8 || index == 12 || index == 16 || index == 20 { text.append(UInt8(ascii: "-")) }
             let nibble = shift >= 64 ? high >> (shift - 64) : low >> shift
-            text.append(digits[Int(nibble & 0xF)])
+            text.append(hexDigits[Int(nibble & 0xF)])
         }
         return String(decoding: text, as: UTF8.self)
     }
