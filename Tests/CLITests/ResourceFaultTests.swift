@@ -88,7 +88,7 @@ struct ResourceFaultTests {
         #expect(!result.stderr.contains("Backtrac"))
         disk.empty()
         let retry = try cli.run("queue", "--campaign", CLIRunner.slug)
-        #expect(retry.code == 0)
+        #expect(retry.code == 0, "\(retry.stderr)")
         #expect((try cli.statusJSON()["letters"] as? [String: Int])?["queued"] == 95 + 5000)
     }
 

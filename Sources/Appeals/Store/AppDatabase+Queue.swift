@@ -83,7 +83,10 @@ extension AppDatabase {
             report = try pendingWrite.wait(into: report)
             if !letters.isEmpty {
                 batches += 1
-                let catchUp = batches % 8 == 0
+                // Every other batch the copy is finished first, so the log restarts: it holds two batches at
+                // most, one more than SQLite's own checkpoints let it (every 8 batches filled a 32 MB disk
+                // that the queue fits on).
+                let catchUp = batches % 2 == 0
                 pendingWrite.start({ () throws(AppealsError) in
                     if catchUp { try self.storageFailure { try checkpointer.catchUp() } }
                     let added = try self.insert(letters)

@@ -7,7 +7,7 @@ import GRDB
 /// SQLite checkpoints in the committing thread by default: for `queue`, whose batches write megabytes of
 /// letters, that copy was a third of the writer's time, with the other core idle. A passive checkpoint
 /// never blocks the writer. The log is restarted only when a commit finds it fully copied and no reader
-/// in it, so every few batches ``catchUp()`` finishes the copy before the next write: the log stays a few
+/// in it, so every other batch ``catchUp()`` finishes the copy before the next write: the log stays two
 /// batches long.
 final class WALCheckpointer: @unchecked Sendable {
     private let connection: DatabaseQueue
