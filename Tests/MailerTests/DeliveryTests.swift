@@ -169,7 +169,7 @@ struct DeliveryTests {
         ("421-connect", .deferred, 421),
         ("451-data", .deferred, 451),
         ("452-data", .deferred, 452),
-        ("554-data", .failed, 554),
+        ("554-data-plain", .failed, 554),
         ("553-rcpt", .failed, 553),
         ("drop-data", .deferred, nil),
     ]
@@ -191,6 +191,94 @@ struct DeliveryTests {
         #expect(attempts.count == tried.count)
         #expect(attempts.allSatisfy { ($0["code"] as Int?) == code && !($0["reply"] as String).isEmpty })
         #expect(try server.received().isEmpty)
+    }
+
+    /// Targets disabled so far.
+    func disabledTargets(_ fixture: DeliveryFixture) throws -> [Target] {
+        try fixture.store.database.targets(ofCampaign: TestDatabase.slug).filter(\.disabled)
+    }
+
+    static let refusalsAboutUs: [(fault: String, words: String)] = [
+        ("550-mail", "MAIL FROM"),
+        ("554-rcpt-relay", "Relay access denied"),
+        ("554-data", "5.7.1"),
+    ]
+
+    @Test("a refusal about our sender, our right to relay or our message stops the run: no target disabled, letters stay queued",
+          arguments: refusalsAboutUs)
+    func refusalAboutUs(_ fault: String, _ words: String) throws {
+        let server = try SMTPTestServer(["--fault", fault])
+        let fixture = try DeliveryFixture(server: server)
+        let summary = try fixture.send()
+        #expect(summary.stopped?.contains(words) == true, "\(summary.stopped ?? "not stopped")")
+        #expect(summary.disabledTargets.isEmpty && summary.failed == 0)
+        #expect(try disabledTargets(fixture).isEmpty)
+        try expectUntouched(fixture)
+        // Once the server takes our letters, every one goes out.
+        let fixed = try SMTPTestServer()
+        var later = fixture
+        later.config.smtp.url = fixed.url
+        #expect(try later.send().sent == 10)
+    }
+
+    @Test("the same refusal for letters to several targets stops the run after a few, not after all of them")
+    func sameRefusalEveryTime() throws {
+        let server = try SMTPTestServer(["--fault", "554-data-plain"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.connections = 1
+        let summary = try fixture.send()
+        #expect(summary.stopped?.contains("in a row") == true, "\(summary.stopped ?? "not stopped")")
+        #expect(summary.failed == RunBreaker.sameRefusalsInARow)
+        let letters = try fixture.letters()
+        #expect(letters.filter { $0.status == .queued && $0.attempts == 0 }.count == 10 - RunBreaker.sameRefusalsInARow)
+        #expect(try disabledTargets(fixture).isEmpty)
+    }
+
+    @Test("a refused copy to the supporter: the official's copy goes out, and the refusal is recorded")
+    func refusedCopy() throws {
+        let server = try SMTPTestServer(["--reject-rcpt", "juergen@"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.sender.copyToSupporter = true
+        let summary = try fixture.send()
+        #expect(summary.sent == 10 && summary.failed == 0 && summary.refusedCopies == 5)
+        let received = try server.received()
+        #expect(received.count == 10)
+        let juergen = try fixture.store.database.supporter(email: "juergen@example.net", campaign: TestDatabase.slug)
+        for letter in try fixture.letters() {
+            let message = try #require(received.first { $0.data.range(of: Data(letter.messageId.utf8)) != nil })
+            #expect(letter.status == .sent)
+            if letter.supporterId == juergen.id {
+                #expect(message.recipients.count == 1 && !message.recipients[0].contains("juergen"))
+                #expect(letter.lastReply?.contains("copy to the supporter refused: 550 5.1.1") == true)
+            } else {
+                #expect(message.recipients.count == 2 && letter.lastReply?.contains("refused") == false)
+            }
+        }
+        #expect(try disabledTargets(fixture).isEmpty)
+    }
+
+    @Test("a refused target with a good copy: nothing goes to the copy alone; the target is disabled")
+    func refusedTargetGoodCopy() throws {
+        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.sender.copyToSupporter = true
+        let summary = try fixture.send()
+        #expect(summary.sent == 8 && summary.failed == 1 && summary.disabledTargets == ["president@example.org"])
+        let received = try server.received()
+        #expect(received.count == 8 && received.allSatisfy { $0.recipients.count == 2 && !$0.recipients.contains("president@example.org") })
+        #expect(try disabledTargets(fixture).map(\.email) == ["president@example.org"])
+    }
+
+    @Test("a server that stalls after the greeting: the run stops after a few timeouts, and no attempt is spent", arguments: ["stall-ehlo", "stall-mail"])
+    func stalledServer(_ fault: String) throws {
+        let server = try SMTPTestServer(["--fault", fault])
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.timeoutSeconds = 1
+        let summary = try fixture.send()
+        // Three timeouts over two connections, not one per letter.
+        #expect(summary.stopped?.contains("\(RunBreaker.timeoutsInARow) timeouts in a row") == true, "\(summary.stopped ?? "not stopped")")
+        #expect(!summary.stoppedForConfiguration && summary.attempted == 0)
+        try expectUntouched(fixture)
     }
 
     @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried")

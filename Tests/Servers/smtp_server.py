@@ -5,8 +5,11 @@
       ({"mail_from", "rcpt_tos", "auth_user", "tls"}).
   smtp_server.py --out DIR --fault KIND [--fault-count N] [--delay SECONDS]
       Our own fault-injecting server (plain SMTP). KIND: 421-connect, 451-data, 452-data, 554-data,
-      550-rcpt, 553-rcpt, drop-data, slow, none. The fault hits the first N transactions (default: all),
-      then the server behaves.
+      550-rcpt, 553-rcpt, drop-data, slow, none; 550-mail (our sender refused), 554-rcpt-relay (relay access
+      denied, 5.7.1), 554-data-plain (554 without an enhanced code, after the message), stall-ehlo (greets,
+      then never answers), stall-mail (answers EHLO, never MAIL). The fault hits the first N transactions
+      (default: all), then the server behaves.
+  --reject-rcpt TEXT: RCPT for an address containing TEXT gets 550 5.1.1 (any KIND, or none).
 
 Prints "READY <port>" once it listens, then runs until stdin closes or it gets SIGTERM.
 """
@@ -116,14 +119,28 @@ class FaultServer:
                 if not line:
                     return
                 verb = line[:4].upper()
+                stall = {"stall-ehlo": (b"EHLO", b"HELO"), "stall-mail": (b"MAIL",)}.get(fault, ())
+                if verb in stall and self.faulty():
+                    self.transactions += 1
+                    await reader.read()
+                    return
                 if verb in (b"EHLO", b"HELO"):
                     writer.write(b"250-127.0.0.1\r\n250 8BITMIME\r\n" if verb == b"EHLO" else b"250 127.0.0.1\r\n")
                 elif verb == b"MAIL":
                     mail_from, rcpts = line[10:].strip().strip(b"<>").decode(), []
-                    writer.write(b"250 2.1.0 Ok\r\n")
+                    if fault == "550-mail" and self.faulty():
+                        self.transactions += 1
+                        writer.write(b"550 5.1.0 <" + mail_from.encode() + b">: Sender address rejected: User unknown in local recipient table\r\n")
+                    else:
+                        writer.write(b"250 2.1.0 Ok\r\n")
                 elif verb == b"RCPT":
                     address = line[8:].strip().strip(b"<>").decode()
-                    if fault == "550-rcpt" and self.faulty():
+                    if self.args.reject_rcpt and self.args.reject_rcpt in address:
+                        writer.write(b"550 5.1.1 <" + address.encode() + b">: Recipient address rejected: User unknown in virtual mailbox table\r\n")
+                    elif fault == "554-rcpt-relay" and self.faulty():
+                        self.transactions += 1
+                        writer.write(b"554 5.7.1 <" + address.encode() + b">: Relay access denied\r\n")
+                    elif fault == "550-rcpt" and self.faulty():
                         self.transactions += 1
                         writer.write(b"550 5.1.1 <" + address.encode() + b">: Recipient address rejected: mailbox unavailable\r\n")
                     elif fault == "553-rcpt" and self.faulty():
@@ -147,7 +164,8 @@ class FaultServer:
                         await asyncio.sleep(self.args.delay)
                     codes = {"451-data": b"451 4.3.0 Temporary failure, try again later\r\n",
                              "452-data": b"452 4.3.1 Insufficient system storage\r\n",
-                             "554-data": b"554 5.7.1 Message rejected\r\n"}
+                             "554-data": b"554 5.7.1 Message rejected\r\n",
+                             "554-data-plain": b"554 Transaction failed\r\n"}
                     if fault in codes and faulty:
                         writer.write(codes[fault])
                     else:
@@ -195,9 +213,12 @@ def main():
     parser.add_argument("--fault")
     parser.add_argument("--fault-count", type=int, default=-1)
     parser.add_argument("--delay", type=float, default=5)
+    parser.add_argument("--reject-rcpt")
     args = parser.parse_args()
     args.tls_dir = args.tls_dir or args.out
     store = Store(args.out)
+    if args.reject_rcpt and not args.fault:
+        args.fault = "none"
     port, stop = run_fault(args, store) if args.fault else run_aiosmtpd(args, store)
     print("READY %d" % port, flush=True)
     done = threading.Event()

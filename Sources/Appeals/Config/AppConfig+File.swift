@@ -16,8 +16,10 @@ extension AppConfig {
             }
             if let url = smtp.string("url") {
                 config.smtp.url = url
-                if !(url.hasPrefix("smtp://") || url.hasPrefix("smtps://") || url.hasPrefix("file://")) {
-                    smtp.fail("url", "\"\(url)\" must start with smtp://, smtps:// or file://")
+                do throws(AppealsError) {
+                    _ = try MailEndpoint(url: url)
+                } catch {
+                    smtp.fail("url", error.issues.first?.message ?? error.description)
                 }
             }
             if let security = smtp.string("security") {

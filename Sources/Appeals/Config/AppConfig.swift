@@ -16,6 +16,10 @@ public struct AppConfig: Sendable, Equatable {
         public var caFile: String?
         public var timeoutSeconds = 30
         public var connections = 2
+
+        /// `url`, parsed.
+        /// - Throws: ``AppealsError/invalidInput(_:)`` naming `smtp.url`.
+        public func endpoint() throws(AppealsError) -> MailEndpoint { try MailEndpoint(url: url) }
     }
 
     public struct Sender: Sendable, Equatable {

@@ -221,6 +221,20 @@ extension AppDatabase {
         }
     }
 
+    /// The letters `owner` holds that it may still send: still its own (an erased supporter's letters are
+    /// cancelled under it), their campaign still active and their target still enabled.
+    public func sendableClaims(owner: String) throws(AppealsError) -> Set<Int64> {
+        try read { db in
+            // `status = 'sending'` walks only the letters being sent, through the due index.
+            let statement = try db.cachedStatement(sql: """
+                SELECT l.id FROM letter l INDEXED BY letter_due
+                JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                WHERE l.status = 'sending' AND l.claimed_by = ? AND c.status = 'active' AND t.disabled = 0
+                """)
+            return try Set(Int64.fetchCursor(statement, arguments: [owner]))
+        }
+    }
+
     /// Gives back letters a run claimed but never attempted (the run stopped early): they stay due.
     public func release(_ letterIds: [Int64], owner: String, now: Date) throws(AppealsError) {
         guard !letterIds.isEmpty else { return }
@@ -242,6 +256,12 @@ extension AppDatabase {
             let owners = try String.fetchAll(db, sql: "SELECT DISTINCT claimed_by FROM letter WHERE status = 'sending'")
             var recovered = 0
             for owner in owners where !isAlive(owner) {
+                // An erased supporter's letters are never sent again in their name.
+                try db.execute(sql: """
+                    UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                    WHERE status = 'sending' AND claimed_by = ?
+                      AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                    """, arguments: [now, owner])
                 try db.execute(sql: """
                     UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = ?, updated_at = ?,
                         possible_duplicate = 1

@@ -3,15 +3,22 @@ import GRDB
 
 /// What erasing a supporter did.
 public struct ErasureReport: Sendable, Equatable {
-    /// Letters whose bodies were erased (the letters themselves stay, for the counts).
+    /// Letters whose texts were erased (the letters themselves stay, for the counts).
     public var lettersErased = 0
-    /// Pending letters cancelled: a letter without its supporter's data cannot be sent in their name.
+    /// Unsent letters cancelled, including those a running `send` had claimed: a letter without its supporter's
+    /// data is never sent in their name.
     public var lettersCancelled = 0
+    /// Stored server replies from which the supporter's address or name was removed.
+    public var repliesScrubbed = 0
+    /// The Message-IDs of the supporter's letters, so that copies outside the database (the `file://` outbox)
+    /// can be found.
+    public var messageIds: [String] = []
 }
 
 extension AppDatabase {
-    /// Removes a supporter's personal data (name, email, city, note, and their letters' bodies) while
-    /// keeping every count: the supporter row, their letters' statuses and the delivery attempts remain.
+    /// Removes a supporter's personal data (name, email, city, note, their letters' subjects and bodies, and
+    /// their address or name wherever a server's reply quoted it) while keeping every count: the supporter row,
+    /// their letters' statuses and the delivery attempts remain.
     /// - Throws: ``AppealsError/notFound(_:)`` when the campaign has no supporter with that email.
     public func eraseSupporter(email: String, campaign slug: String, now: Date = Date()) throws(AppealsError) -> ErasureReport {
         let report = try write { db in
@@ -19,14 +26,19 @@ extension AppDatabase {
             guard var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db)
             else { throw AppealsError.notFound("\(email) is not a supporter of \(slug) (or was erased already)") }
             var report = ErasureReport()
+            // Letters a running send has claimed are cancelled under it: it checks what it may still send
+            // before each message, and records nothing for a letter it no longer holds.
             try db.execute(sql: """
-                UPDATE letter SET status = 'cancelled', updated_at = ?
-                WHERE supporter_id = ? AND status IN ('queued', 'deferred')
+                UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                WHERE supporter_id = ? AND status IN ('queued', 'deferred', 'sending')
                 """, arguments: [now, supporter.id])
             report.lettersCancelled = db.changesCount
-            try db.execute(sql: "UPDATE letter_text SET body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)",
+            try db.execute(sql: "UPDATE letter_text SET subject = '', body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)",
                            arguments: [supporter.id])
             report.lettersErased = db.changesCount
+            report.messageIds = try String.fetchAll(db, sql: "SELECT message_id FROM letter WHERE supporter_id = ? ORDER BY id", arguments: [supporter.id])
+            let scrub = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
+            report.repliesScrubbed = try scrub.apply(db, supporterId: supporter.id!, campaignId: campaign.id!)
             supporter.name = ""
             supporter.email = nil
             supporter.emailKey = nil
@@ -44,5 +56,47 @@ extension AppDatabase {
             throw .storage("erased \(email), but could not checkpoint the database \(path): \(Self.describe(error))")
         }
         return report
+    }
+}
+
+/// Removes a supporter's address and name from the SMTP replies stored for their letters (a server may quote
+/// the `Cc` address), and from a target's disabling reason.
+struct ReplyScrubber {
+    let email: String
+    let name: String
+    static let mark = "[erased]"
+
+    func scrubbed(_ text: String) -> String {
+        var text = text
+        // A name of a few letters would also match ordinary words of the reply.
+        for value in [email, name] where value.count >= 4 {
+            text = text.replacingOccurrences(of: value, with: Self.mark, options: .caseInsensitive)
+        }
+        return text
+    }
+
+    /// - Returns: how many stored texts changed.
+    func apply(_ db: Database, supporterId: Int64, campaignId: Int64) throws -> Int {
+        var changed = 0
+        let places: [(select: String, update: String, arguments: StatementArguments)] = [
+            ("SELECT id, last_reply FROM letter WHERE supporter_id = ? AND last_reply IS NOT NULL",
+             "UPDATE letter SET last_reply = ? WHERE id = ?", [supporterId]),
+            ("SELECT a.id, a.reply FROM delivery_attempt a JOIN letter l ON l.id = a.letter_id WHERE l.supporter_id = ?",
+             "UPDATE delivery_attempt SET reply = ? WHERE id = ?", [supporterId]),
+            ("SELECT id, disabled_reason FROM target WHERE campaign_id = ? AND disabled_reason IS NOT NULL",
+             "UPDATE target SET disabled_reason = ? WHERE id = ?", [campaignId]),
+        ]
+        for place in places {
+            for row in try Row.fetchAll(db, sql: place.select, arguments: place.arguments) {
+                let id: Int64 = row[0]
+                let text: String = row[1]
+                let clean = scrubbed(text)
+                if clean != text {
+                    try db.execute(sql: place.update, arguments: [clean, id])
+                    changed += 1
+                }
+            }
+        }
+        return changed
     }
 }

@@ -35,10 +35,9 @@ public final class Dispatcher {
     var factory: MessageFactory { MessageFactory(sender: config.sender, now: now) }
     var envelopeFrom: String { factory.envelopeFrom }
 
-    /// A "mailbox unavailable" reply about the target's own address, not about a copy to the supporter.
-    static func disablesTarget(_ reply: TransportReply, target: Target, copyToSupporter: Bool) -> Bool {
-        reply.kind == .permanent && reply.isMailboxUnavailable
-            && (!copyToSupporter || reply.text.lowercased().contains(target.email.lowercased()))
+    /// A "mailbox unavailable" reply to the target's own `RCPT`: never one about our sender, our message or a copy.
+    static func disablesTarget(_ reply: TransportReply) -> Bool {
+        reply.isTargetMailboxUnavailable
     }
 
     public func run(_ options: SendOptions) throws(AppealsError) -> SendSummary {
@@ -53,10 +52,9 @@ public final class Dispatcher {
         let connections = max(1, config.smtp.connections)
         let sessions = (0..<connections).map { _ in transport.makeSession() }
         defer { sessions.forEach { $0.close() } }
-        let copies = config.sender.copyToSupporter
-        let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory) { reply, job in
+        let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory) { reply, _ in
             // Other letters to a target whose mailbox is gone are not tried: they stay queued behind the disabled target.
-            Self.disablesTarget(reply, target: job.target, copyToSupporter: copies)
+            Self.disablesTarget(reply)
         }
         let policy = RetryPolicy(config.limits)
         var toClaim = options.limit ?? Int.max
@@ -94,12 +92,26 @@ public final class Dispatcher {
             }
             done += finished.filter { $0.reply != nil }.count
             if !finished.isEmpty { progress?(done, max(total, done)) }
+            // A campaign paused or closed, a supporter erased, a target disabled by another command: their letters
+            // waiting here are not sent, and go back (or stay cancelled) within one turn.
+            if failure == nil && !pipeline.idle {
+                do {
+                    pipeline.withdrawAll(but: try database.sendableClaims(owner: lease.id))
+                } catch {
+                    failure = error
+                    pipeline.halt()
+                }
+            }
             if (exhausted || toClaim == 0 || pipeline.stopped || failure != nil) && pipeline.idle { break }
         }
         let untouched = pipeline.join()
         // Whatever the sessions did not take goes back as it was; so does everything if the database failed.
         try? database.release(untouched.map { $0.letter.id! }, owner: lease.id, now: now())
         if let failure { throw failure }
+        if summary.stopped == nil, let halt = pipeline.haltReason {
+            summary.stopped = halt.text
+            summary.stoppedForConfiguration = halt.kind == .stopRun(.configuration)
+        }
         if summary.stopped == nil && options.limit.map({ done < $0 }) ?? true {
             summary.waiting = try database.dueCount(campaign: options.campaign, now: now())
         }
@@ -129,6 +141,10 @@ public final class Dispatcher {
                     summary.stoppedForConfiguration = reason == .configuration
                 }
                 continue
+            case .stalled:
+                // Not an attempt: the server never answered for this letter. The run stops after a few.
+                unattempted.append(job.letter.id!)
+                continue
             case .accepted: result = .sent
             case .transient: result = .transient
             case .unknownOutcome:
@@ -136,9 +152,14 @@ public final class Dispatcher {
                 result = .unknown
             case .permanent: result = .permanent
             }
-            let disables = Self.disablesTarget(reply, target: job.target, copyToSupporter: config.sender.copyToSupporter)
+            let disables = Self.disablesTarget(reply)
             if disables { summary.disabledTargets.append(job.target.email) }
-            outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: result, code: reply.code, reply: reply.text, at: at,
+            var text = reply.text
+            if !reply.refusedCopies.isEmpty {
+                summary.refusedCopies += 1
+                text += " (copy to the supporter refused: \(reply.refusedCopies.joined(separator: "; ")))"
+            }
+            outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: result, code: reply.code, reply: text, at: at,
                                             disablesTarget: disables))
         }
         let statuses = try database.record(outcomes, owner: owner, policy: policy)

@@ -19,6 +19,11 @@ final class Pipeline: @unchecked Sendable {
     private var closed = false
     private(set) var stopped = false
     private var closedTargets: Set<Int64> = []
+    /// Letters that must not be sent after all: their campaign was paused or closed, their supporter erased.
+    private var withdrawn: Set<Int64> = []
+    private var breaker = RunBreaker()
+    /// Why the pipeline stopped itself, when it did (too many timeouts, or the same refusal for every letter).
+    private(set) var haltReason: TransportReply?
     private var threads: [Thread] = []
     private var running = 0
 
@@ -108,6 +113,14 @@ final class Pipeline: @unchecked Sendable {
     /// Whether every job handed in has come back (or, once stopped, nothing is still being sent).
     var idle: Bool { condition.withLock { (head == queue.count || stopped) && inFlight == 0 && done.isEmpty } }
 
+    /// Keeps the waiting jobs whose letters are in `valid` and gives back the others unsent: the store no longer
+    /// lets this run send them.
+    func withdrawAll(but valid: Set<Int64>) {
+        condition.withLock {
+            for item in queue[head...] where !valid.contains(item.job.letter.id!) { withdrawn.insert(item.job.letter.id!) }
+        }
+    }
+
     /// Stops handing out jobs: the ones being sent finish, the others are returned by `join`.
     func halt() {
         condition.withLock {
@@ -135,7 +148,7 @@ final class Pipeline: @unchecked Sendable {
                 while head < queue.count {
                     let item = queue[head]
                     head += 1
-                    if closedTargets.contains(item.job.letter.targetId) {
+                    if closedTargets.contains(item.job.letter.targetId) || withdrawn.contains(item.job.letter.id!) {
                         done.append(Done(job: item.job, reply: nil))
                         condition.broadcast()
                         continue
@@ -154,6 +167,10 @@ final class Pipeline: @unchecked Sendable {
             inFlight -= 1
             done.append(Done(job: job, reply: reply))
             if case .stopRun = reply.kind { stopped = true }
+            if let verdict = breaker.observe(reply, target: job.letter.targetId, closesTarget: closing), haltReason == nil {
+                haltReason = verdict
+                stopped = true
+            }
             if closing { closedTargets.insert(job.letter.targetId) }
             condition.broadcast()
         }

@@ -27,6 +27,8 @@ public struct SendSummary: Sendable, Equatable {
     public var stoppedForConfiguration = false
     /// Letters due but held back at the end of the run: outside their target's sending hours, or over its hourly limit.
     public var waiting = 0
+    /// Letters whose copy to the supporter was refused while the target's own copy went on.
+    public var refusedCopies = 0
     /// Targets disabled in this run because their mailbox does not exist.
     public var disabledTargets: [String] = []
 

@@ -6,14 +6,12 @@ extension AppConfig {
     /// - Parameter environment: where the password variable named by `smtp.passwordEnv` is read.
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the config key at fault.
     public func makeTransport(environment: [String: String] = ProcessInfo.processInfo.environment) throws(AppealsError) -> any MailTransport {
-        let url = smtp.url
-        if url.hasPrefix("file://") {
-            let path = String(url.dropFirst("file://".count))
-            guard !path.isEmpty else { throw .invalid(InputLocation(file: "config", field: "smtp.url"), "file:// needs a folder, such as file:///var/spool/appeal") }
+        let url: String
+        switch try smtp.endpoint() {
+        case .folder(let path):
             return FileTransport(folder: path)
-        }
-        guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://"), let parsed = URL(string: url), parsed.host != nil else {
-            throw .invalid(InputLocation(file: "config", field: "smtp.url"), "\"\(url)\" is not smtp://host:port, smtps://host:port or file:///folder")
+        case let endpoint:
+            url = endpoint.curlURL!
         }
         var password: String?
         if let username = smtp.username {

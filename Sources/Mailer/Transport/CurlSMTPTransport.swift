@@ -32,12 +32,78 @@ final class CurlSMTPSession: MailSession {
         handle = nil
     }
 
-    /// The message being uploaded and the server's reply lines, reached from libcurl's C callbacks.
+    /// The message being uploaded and the server's replies, each with the command it answers, reached from
+    /// libcurl's C callbacks on the session's thread.
     final class Transfer {
+        struct Reply {
+            var stage: SMTPStage
+            var code: Int
+            var text: String
+        }
+
         let bytes: [UInt8]
+        let recipientCount: Int
         var offset = 0
-        var lines: [String] = []
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        /// The command the next reply answers: set as libcurl sends each command (its debug callback).
+        var stage = SMTPStage.session
+        var commandsSent = 0
+        private var recipientsSent = 0
+        var replies: [Reply] = []
+        /// Continuation lines (`250-...`) of the reply being read.
+        private var pending: [String] = []
+
+        init(bytes: [UInt8], recipientCount: Int) {
+            self.bytes = bytes
+            self.recipientCount = recipientCount
+        }
+
+        /// A command libcurl sent; only its verb is looked at (AUTH's arguments are credentials).
+        func sent(_ command: UnsafeRawBufferPointer) {
+            let verb = String(decoding: command.prefix(4), as: UTF8.self).uppercased()
+            commandsSent += 1
+            switch verb {
+            case "MAIL": stage = .mailFrom
+            case "RCPT":
+                stage = .recipient(recipientsSent)
+                recipientsSent += 1
+            case "DATA": stage = .data
+            case "EHLO", "HELO", "STAR", "AUTH", "QUIT": stage = .session
+            default: break
+            }
+        }
+
+        /// A reply line; returns `false` when the transfer must stop now: the target's own address was
+        /// refused, and libcurl (allowed to go on without a refused copy) would send the message to the copy alone.
+        func received(_ line: String) -> Bool {
+            let bytes = Array(line.utf8.prefix(4))
+            guard bytes.count >= 3, let code = Int(String(decoding: bytes.prefix(3), as: UTF8.self)) else { return true }
+            if bytes.count == 4 && bytes[3] == UInt8(ascii: "-") {
+                if pending.count < 20 { pending.append(line) }
+                return true
+            }
+            let text = (pending + [line]).joined(separator: " ")
+            pending.removeAll()
+            if replies.count < 200 { replies.append(Reply(stage: stage, code: code, text: String(text.prefix(2000)))) }
+            if stage == .data && code == 354 { stage = .message }
+            return !(stage == .recipient(0) && code >= 400 && recipientCount > 1)
+        }
+
+        /// The reply that failed the transfer: the last refusal that is not about a copy.
+        var failing: Reply? {
+            replies.last { reply in
+                guard reply.code >= 400 else { return false }
+                if case .recipient(let index) = reply.stage { return index == 0 }
+                return true
+            }
+        }
+
+        /// Refusals of copies to other recipients than the target.
+        var refusedCopies: [String] {
+            replies.compactMap { reply in
+                if case .recipient(let index) = reply.stage, index > 0, reply.code >= 400 { return reply.text }
+                return nil
+            }
+        }
     }
 
     func deliver(_ message: [UInt8], envelope: Envelope) -> TransportReply {
@@ -49,7 +115,7 @@ final class CurlSMTPSession: MailSession {
             return TransportReply(.stopRun(.configuration), code: nil, text: "libcurl could not start a session")
         }
         self.handle = handle
-        let transfer = Transfer(bytes: message)
+        let transfer = Transfer(bytes: message, recipientCount: envelope.recipients.count)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         var recipients: UnsafeMutablePointer<curl_slist>?
         for address in envelope.recipients { recipients = curl_slist_append(recipients, "<\(address)>") }
@@ -62,6 +128,7 @@ final class CurlSMTPSession: MailSession {
             appeal_curl_setopt_long(handle, CURLOPT_INFILESIZE, message.count)
             appeal_curl_setopt_pointer(handle, CURLOPT_READDATA, context)
             appeal_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+            appeal_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, context)
             appeal_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
             let code = curl_easy_perform(handle)
             appeal_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
@@ -75,52 +142,77 @@ final class CurlSMTPSession: MailSession {
         let curlMessage = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 
         if code == CURLE_OK {
-            return TransportReply(.accepted, code: responseCode, text: transfer.lines.last { $0.hasPrefix("2") } ?? "\(responseCode)")
+            let accepted = transfer.replies.last { $0.stage == .message && $0.code < 400 }
+            return TransportReply(.accepted, code: responseCode, text: accepted?.text ?? "\(responseCode)", stage: .message,
+                                  refusedCopies: transfer.refusedCopies)
         }
         // After an error libcurl may keep a connection whose state is unknown: never reuse it.
         close()
-        let failing = Self.failingReply(transfer.lines)
+        let failing = transfer.failing
         let text = failing?.text ?? (curlMessage.isEmpty ? String(cString: curl_easy_strerror(code)) : curlMessage)
-        let replyCode = failing?.code
         let wholeMessageSent = uploaded >= curl_off_t(message.count) && transfer.offset >= message.count
 
         switch code {
         case CURLE_LOGIN_DENIED:
-            return TransportReply(.stopRun(.configuration), code: replyCode, text: "authentication failed: \(text)")
+            return TransportReply(.stopRun(.configuration), code: failing?.code, text: "authentication failed: \(text)", stage: .session)
         case CURLE_USE_SSL_FAILED:
-            return TransportReply(.stopRun(.configuration), code: replyCode, text: "the server does not offer STARTTLS, which security \"starttls\" requires: \(text)")
+            return TransportReply(.stopRun(.configuration), code: failing?.code, text: "the server does not offer STARTTLS, which security \"starttls\" requires: \(text)", stage: .session)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
-            return TransportReply(.stopRun(.configuration), code: replyCode, text: "TLS failed: \(text)")
+            return TransportReply(.stopRun(.configuration), code: failing?.code, text: "TLS failed: \(text)", stage: .session)
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return TransportReply(.stopRun(.unreachable), code: nil, text: "cannot reach \(settings.url): \(text)")
+            return TransportReply(.stopRun(.unreachable), code: nil, text: "cannot reach \(settings.url): \(text)", stage: .session)
         default:
             break
         }
-        if let replyCode {
-            if replyCode == 530 || replyCode == 535 || replyCode == 534 {
-                return TransportReply(.stopRun(.configuration), code: replyCode, text: "authentication required or refused: \(text)")
-            }
-            if (500..<600).contains(replyCode) { return TransportReply(.permanent, code: replyCode, text: text) }
-            if (400..<500).contains(replyCode) { return TransportReply(.transient, code: replyCode, text: text) }
+        if let failing {
+            let kind = TransportReply.classify(code: failing.code, text: failing.text, stage: failing.stage)
+            return TransportReply(kind, code: failing.code, text: Self.explain(kind, failing, envelope: envelope), stage: failing.stage,
+                                  refusedCopies: transfer.refusedCopies)
         }
-        if wholeMessageSent && [CURLE_OPERATION_TIMEDOUT, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_SEND_ERROR].contains(code) {
-            return TransportReply(.unknownOutcome, code: replyCode, text: "no reply after the message was sent (\(text)): it may have been accepted")
+        let timedOut = code == CURLE_OPERATION_TIMEDOUT
+        if wholeMessageSent && (timedOut || [CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_SEND_ERROR].contains(code)) {
+            return TransportReply(.unknownOutcome, code: nil, text: "no reply after the message was sent (\(text)): it may have been accepted",
+                                  stage: .message)
         }
-        if code == CURLE_OPERATION_TIMEDOUT && transfer.lines.isEmpty {
-            return TransportReply(.stopRun(.unreachable), code: nil, text: "no answer from \(settings.url) within \(settings.timeoutSeconds) s")
+        if timedOut && transfer.replies.isEmpty && transfer.commandsSent == 0 {
+            return TransportReply(.stopRun(.unreachable), code: nil, text: "no answer from \(settings.url) within \(settings.timeoutSeconds) s",
+                                  stage: .session)
         }
-        return TransportReply(.transient, code: replyCode, text: text)
+        if timedOut {
+            return TransportReply(.stalled, code: nil, text: "\(settings.url) stopped answering for \(settings.timeoutSeconds) s before the message was handed over",
+                                  stage: transfer.stage)
+        }
+        return TransportReply(.transient, code: nil, text: text, stage: transfer.stage)
+    }
+
+    /// A refusal that stops the run, said so that the operator knows what to fix; others keep the server's words.
+    static func explain(_ kind: TransportReply.Kind, _ reply: Transfer.Reply, envelope: Envelope) -> String {
+        guard case .stopRun = kind else { return reply.text }
+        switch reply.stage {
+        case _ where [530, 534, 535].contains(reply.code):
+            return "authentication required or refused: \(reply.text)"
+        case .mailFrom:
+            return "the server refused our sender address \(envelope.from) (MAIL FROM): \(reply.text)"
+        case .recipient:
+            return "the server refuses to take our letters (relay or policy, about our sender, not the target's address): \(reply.text)"
+        case .message:
+            return "the server refuses our messages themselves (size or content policy): \(reply.text)"
+        case .session, .data:
+            return "the server refused the session: \(reply.text)"
+        }
     }
 
     private func makeHandle() -> UnsafeMutableRawPointer? {
         guard let handle = curl_easy_init() else { return nil }
-        let host = settings.url.hasSuffix("/") ? String(settings.url.dropLast()) : settings.url
-        appeal_curl_setopt_string(handle, CURLOPT_URL, "\(host)/\(settings.heloName)")
+        appeal_curl_setopt_string(handle, CURLOPT_URL, "\(settings.url)/\(settings.heloName)")
         appeal_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
         appeal_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         appeal_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.timeoutSeconds)
         appeal_curl_setopt_long(handle, CURLOPT_TIMEOUT, settings.timeoutSeconds)
         appeal_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        // A refused copy to the supporter must not stop the target's own copy (the target's refusal still does:
+        // `Transfer.received` stops the transfer then).
+        appeal_curl_allow_rcpt_fails(handle, 1)
         if settings.url.hasPrefix("smtp://") {
             // TRY would fall back to plaintext without a word: "starttls" means TLS or nothing.
             let mode = settings.security == .starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE
@@ -150,19 +242,19 @@ final class CurlSMTPSession: MailSession {
             let bytes = UnsafeRawBufferPointer(start: buffer, count: size * count)
             let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
             let trimmed = bytes.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
-            if !trimmed.isEmpty && transfer.lines.count < 200 { transfer.lines.append(String(decoding: trimmed, as: UTF8.self)) }
-            return size * count
+            if trimmed.isEmpty { return size * count }
+            return transfer.received(String(decoding: trimmed, as: UTF8.self)) ? size * count : 0
+        }
+        // The commands libcurl sends, so that each reply is known by the command it answers. The debug callback
+        // is called only in verbose mode; it prints nothing itself.
+        appeal_curl_setopt_long(handle, CURLOPT_VERBOSE, 1)
+        appeal_curl_setopt_debug(handle) { _, type, data, size, context in
+            guard type == CURLINFO_HEADER_OUT, let data, let context else { return 0 }
+            let transfer = Unmanaged<CurlSMTPSession.Transfer>.fromOpaque(context).takeUnretainedValue()
+            transfer.sent(UnsafeRawBufferPointer(start: data, count: size))
+            return 0
         }
         return handle
-    }
-
-    /// The reply that carries the failure: the last line with a 4xx or 5xx code (QUIT's 221 comes after it).
-    static func failingReply(_ lines: [String]) -> (code: Int, text: String)? {
-        for line in lines.reversed() {
-            guard line.count >= 3, let code = Int(line.prefix(3)), (400..<600).contains(code) else { continue }
-            return (code, line)
-        }
-        return nil
     }
 
     static func isPlainAddress(_ address: String) -> Bool {

@@ -20,33 +20,37 @@ public struct TransportReply: Sendable, Equatable {
         case permanent
         /// The connection failed after the whole message was sent: it may have been accepted.
         case unknownOutcome
-        /// Nothing can be sent now (bad credentials, no TLS, server unreachable): stop the run, letters stay queued.
+        /// The server stopped answering before the message was handed over: not an attempt; the letter stays
+        /// queued, and a run that sees several in a row stops.
+        case stalled
+        /// Nothing can be sent now (bad credentials, no TLS, sender refused, server unreachable): stop the run,
+        /// letters stay queued.
         case stopRun(StopReason)
     }
 
     public enum StopReason: Sendable, Equatable {
-        /// Fix the configuration: credentials, TLS, certificates.
+        /// Fix the configuration: credentials, TLS, certificates, the sender address, the right to relay.
         case configuration
-        /// The server could not be reached.
+        /// The server could not be reached, or stopped answering.
         case unreachable
+        /// The server refuses our messages themselves (size, content policy).
+        case refused
     }
 
     public var kind: Kind
     public var code: Int?
     public var text: String
+    /// The command the reply answers, when the transport knows it.
+    public var stage: SMTPStage?
+    /// Replies refusing a copy (`Cc`) while the target's own copy went on: recorded, not a failure of the letter.
+    public var refusedCopies: [String] = []
 
-    public init(_ kind: Kind, code: Int?, text: String) {
+    public init(_ kind: Kind, code: Int?, text: String, stage: SMTPStage? = nil, refusedCopies: [String] = []) {
         self.kind = kind
         self.code = code
         self.text = text
-    }
-
-    /// "Mailbox unavailable": the address itself is dead, not the server.
-    public var isMailboxUnavailable: Bool {
-        guard let code, [550, 551, 553].contains(code) else { return false }
-        let lower = text.lowercased()
-        return ["5.1.1", "5.1.0", "5.1.2", "5.1.3", "mailbox unavailable", "user unknown", "no such user", "mailbox not found", "unknown user"]
-            .contains { lower.contains($0) }
+        self.stage = stage
+        self.refusedCopies = refusedCopies
     }
 }
 

@@ -1,0 +1,43 @@
+import Testing
+@testable import Mailer
+
+@Suite("What a refusal means, by the command it answers")
+struct ReplyClassTests {
+    static let cases: [(code: Int, text: String, stage: SMTPStage, kind: TransportReply.Kind, disablesTarget: Bool)] = [
+        (550, "550 5.1.0 <appeals@example.org>: Sender address rejected: User unknown", .mailFrom, .stopRun(.configuration), false),
+        (553, "553 5.7.1 <appeals@example.org>: Sender address not allowed", .mailFrom, .stopRun(.configuration), false),
+        (451, "451 4.3.0 try later", .mailFrom, .transient, false),
+        (550, "550 5.1.1 <president@example.org>: Recipient address rejected: User unknown", .recipient(0), .permanent, true),
+        (550, "550 5.1.10 null MX", .recipient(0), .permanent, true),
+        (550, "550 5.2.1 mailbox disabled", .recipient(0), .permanent, true),
+        (550, "550 No such user here", .recipient(0), .permanent, true),
+        (550, "550 5.1.1 <supporter@example.net>: User unknown", .recipient(1), .permanent, false),
+        (553, "553 5.1.3 bad destination mailbox address syntax", .recipient(0), .permanent, false),
+        (554, "554 5.7.1 <president@example.org>: Relay access denied", .recipient(0), .stopRun(.configuration), false),
+        (550, "550 relaying denied", .recipient(0), .stopRun(.configuration), false),
+        (552, "552 5.2.2 mailbox full", .recipient(0), .permanent, false),
+        (554, "554 5.7.1 Message rejected as spam", .message, .stopRun(.refused), false),
+        (552, "552 5.3.4 Message size exceeds fixed limit", .message, .stopRun(.refused), false),
+        (554, "554 Transaction failed", .message, .permanent, false),
+        (451, "451 4.3.0 Temporary failure", .message, .transient, false),
+        (535, "535 5.7.8 Authentication credentials invalid", .session, .stopRun(.configuration), false),
+        (421, "421 4.3.2 Service not available", .session, .transient, false),
+        (554, "554 5.7.1 No SMTP service here", .session, .stopRun(.configuration), false),
+    ]
+
+    @Test("each refusal is classified by its command and code", arguments: cases)
+    func classified(_ code: Int, _ text: String, _ stage: SMTPStage, _ kind: TransportReply.Kind, _ disables: Bool) {
+        let classified = TransportReply.classify(code: code, text: text, stage: stage)
+        #expect(classified == kind)
+        #expect(TransportReply(classified, code: code, text: text, stage: stage).isTargetMailboxUnavailable == disables)
+    }
+
+    @Test("enhanced status codes are read only where RFC 3463 puts them")
+    func enhancedStatus() {
+        #expect(EnhancedStatus(reply: "550 5.1.1 <x>: no")?.description == "5.1.1")
+        #expect(EnhancedStatus(reply: "550-5.1.10 null MX")?.description == "5.1.10")
+        #expect(EnhancedStatus(reply: "550 User 5.1.1 unknown") == nil)
+        #expect(EnhancedStatus(reply: "550 5.1.1x") == nil)
+        #expect(EnhancedStatus(reply: "550") == nil)
+    }
+}
