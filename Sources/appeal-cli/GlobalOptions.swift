@@ -40,3 +40,8 @@ func printError(_ message: String) {
 func printWarning(_ message: String) {
     FileHandle.standardError.write(Data("\(message)\n".utf8))
 }
+
+/// `1 letter`, `2 letters`.
+func plural(_ count: Int, _ singular: String, _ pluralForm: String? = nil) -> String {
+    "\(count) \(count == 1 ? singular : pluralForm ?? singular + "s")"
+}

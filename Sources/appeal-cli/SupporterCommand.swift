@@ -1,5 +1,6 @@
 import Appeals
 import ArgumentParser
+import Mailer
 
 struct SupporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,9 +59,15 @@ struct SupporterCommand: ParsableCommand {
         @Option(help: "The supporter's email.") var email: String
 
         func run() throws {
+            let config = try options.loadConfig()
             let database = try options.openDatabase()
             let report = try reporting { () throws(AppealsError) in try database.eraseSupporter(email: email, campaign: campaign) }
-            print("erased \(email) from \(campaign): \(report.lettersErased) letters' bodies removed, \(report.lettersCancelled) unsent letters cancelled")
+            print("erased \(email) from \(campaign): \(plural(report.lettersErased, "letter")) emptied, "
+                  + "\(plural(report.lettersCancelled, "unsent letter")) cancelled, \(plural(report.repliesScrubbed, "stored server reply", "stored server replies")) cleaned")
+            if let outbox = try? config.makeTransport() as? FileTransport {
+                print("removed \(plural(outbox.removeMessages(report.messageIds), "message file")) of theirs from the outbox \(outbox.folder)")
+            }
+            print("copies made earlier outside this database (exports, messages already sent, backups) are beyond its reach")
         }
     }
 }

@@ -103,12 +103,23 @@ final class CLIRunner {
     }
 
     /// Writes `appeal.json` in the working folder: the config every later command picks up.
-    func writeConfig(url: String, extra: String = "", database: String = "appeals.sqlite") throws {
+    func writeConfig(url: String, extra: String = "", database: String = "appeals.sqlite", perSecond: Int = 0, copyToSupporter: Bool = false) throws {
         try """
             { "database": "\(database)",
               "smtp": { "url": "\(url)", "security": "none", "timeoutSeconds": 5, "connections": 2 \(extra) },
-              "limits": { "messagesPerSecond": 0 } }
+              "sender": { "copyToSupporter": \(copyToSupporter) },
+              "limits": { "messagesPerSecond": \(perSecond) } }
             """.write(toFile: path("appeal.json"), atomically: true, encoding: .utf8)
+    }
+
+    /// Waits until `condition` holds, checking every 20 ms for at most `seconds`.
+    func waitUntil(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
     }
 
     func statusJSON() throws -> [String: Any] {

@@ -68,7 +68,7 @@ struct SecretsTests {
         #expect(!holders.isEmpty, "before erasure the database holds the address")
         let result = try cli.run("supporter", "erase", "--campaign", CLIRunner.slug, "--email", "Elodie.Marchand@example.net")
         #expect(result.code == 0)
-        #expect(result.stdout.contains("5 letters' bodies removed"))
+        #expect(result.stdout.contains("5 letters emptied"))
         let after = try cli.statusJSON()
         #expect(after["supporters"] as? Int == before["supporters"] as? Int)
         #expect(after["letters"] as? [String: Int] == before["letters"] as? [String: Int])

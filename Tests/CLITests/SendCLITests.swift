@@ -26,6 +26,29 @@ struct SendCLITests {
         #expect(try cli.run("send").stdout.hasPrefix("sent 0,"))
     }
 
+    @Test("campaign pause or close during send: no new message goes out after it, and claimed letters go back to queued",
+          arguments: ["pause", "close"])
+    func pauseDuringSend(_ verb: String) throws {
+        let server = try SMTPTestServer()
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url, perSecond: 10)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let running = try cli.start(["send"])
+        #expect(try cli.waitUntil { try server.received().count >= 5 })
+        #expect(try cli.run("campaign", verb, CLIRunner.slug).code == 0)
+        let atPause = try server.received().count
+        let sent = try running.finish()
+        #expect(sent.code == 0, "\(sent.stderr)")
+        // Only what the two connections were already sending, and one more slot before the sender looked, may
+        // still arrive (at 10 a second, 364 letters
+        // claimed used to go on for 36 s).
+        let after = try server.received().count
+        #expect(after - atPause <= 3, "\(after - atPause) messages after the campaign was paused")
+        let letters = try #require(try cli.statusJSON()["letters"] as? [String: Int])
+        #expect(letters["sent"] == after && letters["queued"] == 95 - after && letters["sending"] == 0, "\(letters)")
+    }
+
     @Test("two send processes on one database deliver every letter exactly once")
     func twoSenders() throws {
         let server = try SMTPTestServer()

@@ -25,6 +25,22 @@ struct RecoveryTests {
         #expect(Set(ids) == Set(letters.map(\.messageId)))
     }
 
+    @Test("after a crash, the letters of a supporter erased meanwhile end cancelled, not failed, and are not sent")
+    func erasedAfterCrash() throws {
+        let server = try SMTPTestServer()
+        let fixture = try DeliveryFixture(server: server)
+        let claimed = try fixture.store.database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 10, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4242-deadbeef"))
+        #expect(claimed.count == 10)
+        let report = try fixture.store.database.eraseSupporter(email: "juergen@example.net", campaign: TestDatabase.slug)
+        #expect(report.lettersCancelled == 5)
+        let summary = try fixture.send()
+        #expect(summary.sent == 5 && summary.failed == 0 && summary.possibleDuplicates == 5)
+        let letters = try fixture.letters()
+        #expect(letters.filter { $0.status == .cancelled }.count == 5 && letters.filter { $0.status == .sent }.count == 5)
+        #expect(try server.received().allSatisfy { $0.data.range(of: Data("juergen".utf8)) == nil })
+    }
+
     @Test("a live run's letters are never taken by another run")
     func liveRunRespected() throws {
         let server = try SMTPTestServer()

@@ -21,6 +21,8 @@ final class Pipeline: @unchecked Sendable {
     private var closedTargets: Set<Int64> = []
     /// Letters that must not be sent after all: their campaign was paused or closed, their supporter erased.
     private var withdrawn: Set<Int64> = []
+    /// Letters a session has taken and not finished: it may still be waiting for its slot under the rate limit.
+    private var taken: Set<Int64> = []
     private var breaker = RunBreaker()
     /// Why the pipeline stopped itself, when it did (too many timeouts, or the same refusal for every letter).
     private(set) var haltReason: TransportReply?
@@ -47,6 +49,8 @@ final class Pipeline: @unchecked Sendable {
                     switch item.message {
                     case .success(let message):
                         limiter.acquire()
+                        // The wait for a slot may be long: the letter may have been withdrawn meanwhile.
+                        guard stillWanted(item.job) else { continue }
                         reply = box.session.deliver(message.bytes, envelope: message.envelope)
                     case .failure(let error):
                         reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
@@ -118,6 +122,7 @@ final class Pipeline: @unchecked Sendable {
     func withdrawAll(but valid: Set<Int64>) {
         condition.withLock {
             for item in queue[head...] where !valid.contains(item.job.letter.id!) { withdrawn.insert(item.job.letter.id!) }
+            withdrawn.formUnion(taken.subtracting(valid))
         }
     }
 
@@ -154,6 +159,7 @@ final class Pipeline: @unchecked Sendable {
                         continue
                     }
                     inFlight += 1
+                    taken.insert(item.job.letter.id!)
                     return item
                 }
                 if closed { return nil }
@@ -162,9 +168,22 @@ final class Pipeline: @unchecked Sendable {
         }
     }
 
+    /// Whether a job taken by a session may still be sent; if not, it is handed back unsent.
+    private func stillWanted(_ job: DeliveryJob) -> Bool {
+        condition.withLock {
+            guard withdrawn.contains(job.letter.id!) || stopped else { return true }
+            inFlight -= 1
+            taken.remove(job.letter.id!)
+            done.append(Done(job: job, reply: nil))
+            condition.broadcast()
+            return false
+        }
+    }
+
     private func finish(_ job: DeliveryJob, _ reply: TransportReply, closing: Bool) {
         condition.withLock {
             inFlight -= 1
+            taken.remove(job.letter.id!)
             done.append(Done(job: job, reply: reply))
             if case .stopRun = reply.kind { stopped = true }
             if let verdict = breaker.observe(reply, target: job.letter.targetId, closesTarget: closing), haltReason == nil {

@@ -15,6 +15,14 @@ public struct FileTransport: MailTransport {
 
     public func makeSession() -> any MailSession { Session(folder: folder) }
 
+    /// Deletes the messages with these Message-IDs from the folder (an erased supporter's letters).
+    /// - Returns: how many files were deleted.
+    public func removeMessages(_ messageIds: [String]) -> Int {
+        messageIds.reduce(0) { count, id in
+            unlink("\(folder)/\(Self.fileName(for: id))") == 0 ? count + 1 : count
+        }
+    }
+
     /// The file name for a Message-ID: its text without the angle brackets, `/` made safe.
     public static func fileName(for messageID: String) -> String {
         let bare = messageID.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
