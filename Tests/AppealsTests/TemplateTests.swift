@@ -29,7 +29,9 @@ struct TemplateTests {
     @Test("an unknown variable is an error naming file, line and name")
     func unknownVariable() {
         let found = issues { _ = try Self.template("Dear {{target.salutation}},\n\nFrom {{supporter.nmae}}\n") }
-        #expect(found.map(\.description) == ["letter.en.mustache:3: unknown variable supporter.nmae"])
+        #expect(found.map(\.description) == ["letter.en.mustache:3: unknown variable supporter.nmae; the variables are "
+                                             + TemplateSchema.letter.names.joined(separator: ", ")])
+        #expect(found.first?.message.contains("supporter.name, supporter.city") == false && found.first?.message.contains("supporter.name") == true)
     }
 
     static let refused: [(String, String)] = [
@@ -113,6 +115,67 @@ struct TemplateTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try "Dear {{target.salutation}},\n{{supporter.fullName}}\n".write(to: folder.appendingPathComponent("letter.fr.mustache"), atomically: true, encoding: .utf8)
         let found = issues { _ = try CampaignFolder(path: folder.path) }
-        #expect(found.map(\.description) == ["\(folder.path)/letter.fr.mustache:2: unknown variable supporter.fullName"])
+        #expect(found.map { String($0.description.prefix { $0 != ";" }) } == ["\(folder.path)/letter.fr.mustache:2: unknown variable supporter.fullName"])
+    }
+
+    @Test("a NUL or another control character in a template is refused with its line; tab, CR and LF are text",
+          arguments: ["\u{0}", "\u{1B}", "\u{7F}", "\u{85}"])
+    func controlCharacters(_ character: String) {
+        let found = issues { _ = try Self.template("Dear {{target.salutation}},\n\nWe ask\(character) you to act.\nSigned\n") }
+        #expect(found.count == 1 && found.first?.location.line == 3 && found.first?.message.contains("control character") == true, "\(found)")
+        #expect(issues { _ = try Self.template("Dear\t{{target.salutation}},\r\nText\n") }.isEmpty)
+    }
+
+    @Test("sections nested thousands deep are refused, not a crash")
+    func deepNesting() {
+        let depth = 3000
+        let source = String(repeating: "{{#campaign.demands}}", count: depth) + "x" + String(repeating: "{{/campaign.demands}}", count: depth)
+        let found = issues { _ = try Self.template(source) }
+        #expect(found.count == 1 && found.first?.message.contains("nested more than \(TemplateChecker.maxNesting) deep") == true, "\(found.prefix(2))")
+    }
+
+    /// A long letter with every kind of tag, standalone lines, CRLF, non-ASCII text and long runs without a line break.
+    static func longTemplate(lines: Int) -> String {
+        var text = "{{target.salutation}},\n\n"
+        for index in 0..<lines {
+            switch index % 7 {
+            case 0: text += "{{#campaign.demands}}\n- {{.}} ({{supporter.name}})\n{{/campaign.demands}}\n"
+            case 1: text += "  {{#personalNote}}\n  {{personalNote}}\n  {{/personalNote}}\n"
+            case 2: text += "Ligne \(index) — {{supporter.city}}, {{supporter.countryName}}; {{{campaign.title}}}\r\n"
+            case 3: text += "{{^target.isEmbassy}}Minister{{/target.isEmbassy}}{{#target.isEmbassy}}Ambassador{{/target.isEmbassy}} {{target.name}}\n"
+            case 4: text += String(repeating: "word\(index) {{campaign.slug}} ", count: 40) + "\n"
+            case 5: text += "{{! a comment }}\n   \n"
+            default: text += "{{date}} {{campaign.organization}}\n"
+            }
+        }
+        return text
+    }
+
+    @Test("a long template is compiled in pieces that render exactly as the whole", arguments: [3, 60, 600])
+    func pieces(_ lines: Int) throws {
+        let source = Self.longTemplate(lines: lines)
+        let check = TemplateChecker(file: "letter.en.mustache", schema: .letter).check(source)
+        #expect(check.issues.isEmpty)
+        #expect(lines < 60 || check.cuts.count > source.utf8.count / (2 * TemplateChecker.pieceBytes), "\(check.cuts.count) cuts in \(source.utf8.count) bytes")
+        let whole = try TemplatePieces(source, cuts: [], file: "letter.en.mustache")
+        let cut = try TemplatePieces(source, cuts: check.cuts, file: "letter.en.mustache")
+        #expect(cut.pieces.count == check.cuts.count + 1)
+        for note in [nil, "My own note\nover two lines"] {
+            var supporter = Self.supporter
+            supporter.personalNote = note
+            for target in [Self.embassy, { var official = Self.embassy; official.kind = .official; return official }()] {
+                let context = LetterValues(campaign: Self.campaign, supporter: supporter, target: target, language: "en", date: "18 November 2026",
+                                           names: LocalizedNames()).mustacheContext
+                #expect(cut.render(context) == whole.render(context))
+            }
+        }
+    }
+
+    @Test("a template larger than 1 MB, or an outermost section of more than 500 tags, is refused at once")
+    func tooLarge() {
+        let big = String(repeating: "Lorem ipsum {{supporter.name}} dolor sit amet.\n", count: 30_000)
+        #expect(issues { _ = try Self.template(big) }.first?.message.contains("at most 1024 KB") == true)
+        let crowded = "{{#campaign.demands}}" + String(repeating: "{{.}}", count: 600) + "{{/campaign.demands}}"
+        #expect(issues { _ = try Self.template(crowded) }.first?.message.contains("more than 500 tags") == true)
     }
 }

@@ -41,8 +41,7 @@ struct SendCLITests {
         let sent = try running.finish()
         #expect(sent.code == 0, "\(sent.stderr)")
         // Only what the two connections were already sending, and one more slot before the sender looked, may
-        // still arrive (at 10 a second, 364 letters
-        // claimed used to go on for 36 s).
+        // still arrive (at 10 a second, 364 letters claimed used to go on for 36 s).
         let after = try server.received().count
         #expect(after - atPause <= 3, "\(after - atPause) messages after the campaign was paused")
         let letters = try #require(try cli.statusJSON()["letters"] as? [String: Int])

@@ -6,12 +6,8 @@ public struct LetterTemplate: Sendable {
     public let language: String
     public let subjectSource: String
     public let letterSource: String
-    let subject: MustacheTemplate
-    let letter: MustacheTemplate
-
-    /// Letters are plain text: the pragma turns off swift-mustache's default HTML escaping.
-    /// On a line of its own it is a standalone tag, so it adds no text and shifts lines by one.
-    private static let plainTextPragma = "{{%CONTENT_TYPE: TEXT}}\n"
+    let subject: TemplatePieces
+    let letter: TemplatePieces
 
     /// Checks both templates against SPEC's variable list and compiles them.
     /// - Parameters:
@@ -21,21 +17,12 @@ public struct LetterTemplate: Sendable {
         self.language = language
         self.subjectSource = subject
         self.letterSource = letter
-        var issues = TemplateChecker(file: subjectFile, schema: .letter).problems(in: subject)
-        issues += TemplateChecker(file: letterFile, schema: .letter).problems(in: letter)
+        let subjectCheck = TemplateChecker(file: subjectFile, schema: .letter).check(subject)
+        let letterCheck = TemplateChecker(file: letterFile, schema: .letter).check(letter)
+        let issues = subjectCheck.issues + letterCheck.issues
         if !issues.isEmpty { throw .invalidInput(issues) }
-        self.subject = try Self.compile(subject, file: subjectFile)
-        self.letter = try Self.compile(letter, file: letterFile)
-    }
-
-    private static func compile(_ source: String, file: String) throws(AppealsError) -> MustacheTemplate {
-        do {
-            return try MustacheTemplate(string: plainTextPragma + source)
-        } catch let error as MustacheTemplate.ParserError {
-            throw .invalid(InputLocation(file: file, line: max(1, error.context.lineNumber - 1)), "malformed template: \(error.error)")
-        } catch {
-            throw .invalid(InputLocation(file: file), "malformed template: \(error)")
-        }
+        self.subject = try TemplatePieces(subject, cuts: subjectCheck.cuts, file: subjectFile)
+        self.letter = try TemplatePieces(letter, cuts: letterCheck.cuts, file: letterFile)
     }
 
     /// Whether a source holds a skeleton's marker: its letters are then always rendered in full.
@@ -100,5 +87,37 @@ public struct LetterTemplate: Sendable {
             guard let start = bytes.baseAddress else { return false }
             return memchr(start, 0x0D, bytes.count) != nil
         } ?? text.utf8.contains(0x0D)
+    }
+}
+
+/// A template compiled in pieces cut where ``TemplateChecker`` found it safe: swift-mustache's parser takes
+/// time in the square of its input's size, pieces keep it linear in the template's. Rendered one after the other.
+struct TemplatePieces: Sendable {
+    let pieces: [MustacheTemplate]
+
+    /// Letters are plain text: the pragma turns off swift-mustache's default HTML escaping.
+    /// On a line of its own it is a standalone tag, so it adds no text and shifts lines by one.
+    private static let plainTextPragma = "{{%CONTENT_TYPE: TEXT}}\n"
+
+    init(_ source: String, cuts: [Int], file: String) throws(AppealsError) {
+        let bytes = Array(source.utf8)
+        var pieces: [MustacheTemplate] = []
+        var line = 0
+        for (start, end) in zip([0] + cuts, cuts + [bytes.count]) {
+            let piece = bytes[start..<end]
+            do {
+                pieces.append(try MustacheTemplate(string: Self.plainTextPragma + String(decoding: piece, as: UTF8.self)))
+            } catch let error as MustacheTemplate.ParserError {
+                throw .invalid(InputLocation(file: file, line: line + max(1, error.context.lineNumber - 1)), "malformed template: \(error.error)")
+            } catch {
+                throw .invalid(InputLocation(file: file), "malformed template: \(error)")
+            }
+            line += piece.count(where: { $0 == 0x0A })
+        }
+        self.pieces = pieces
+    }
+
+    func render(_ context: Any) -> String {
+        pieces.count == 1 ? pieces[0].render(context) : pieces.map { $0.render(context) }.joined()
     }
 }

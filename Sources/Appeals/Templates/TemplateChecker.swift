@@ -16,35 +16,88 @@ struct TemplateChecker {
         let pushesScope: Bool
     }
 
+    /// Sections nested deeper than this are refused: no letter needs them, and the renderer recurses per level.
+    static let maxNesting = 50
+    /// A letter template is at most this large (a letter is a few kilobytes).
+    static let maxBytes = 1 << 20
+    /// The renderer's parser takes time in the square of a piece's size: a template is compiled in pieces of
+    /// about this size, cut outside sections, and one outermost section may span at most `maxSectionBytes`
+    /// and hold at most `maxSectionTags` tags.
+    static let pieceBytes = 2048
+    static let maxSectionBytes = 64 << 10
+    static let maxSectionTags = 500
+
     /// - Returns: every problem found, each naming `file:line`.
-    func problems(in source: String) -> [InputIssue] {
+    func problems(in source: String) -> [InputIssue] { check(source).issues }
+
+    /// Checks `source`.
+    /// - Returns: every problem found, each naming `file:line`; and where the source may be cut into pieces
+    ///   that render, one after the other, as the whole does (byte offsets, outside any section and tag, at a
+    ///   line start or between two ASCII letters or digits, so that no tag's "standalone" line changes).
+    func check(_ source: String) -> (issues: [InputIssue], cuts: [Int]) {
         var issues: [InputIssue] = []
         var scopes: [TemplateSchema] = [schema]
         var sections: [Section] = []
-        var line = 1
-        var rest = Substring(source)
+        let bytes = Array(source.utf8)
+        var cuts: [Int] = []
 
         func report(_ message: String, at line: Int) {
             issues.append(InputIssue(InputLocation(file: file, line: line), message))
         }
-
-        while let open = rest.range(of: "{{") {
-            line += rest[..<open.lowerBound].count(where: \.isNewline)
-            let tagLine = line
-            let afterOpen = rest[open.upperBound...]
-            let triple = afterOpen.first == "{"
-            guard let close = afterOpen.range(of: triple ? "}}}" : "}}") else {
-                report("a tag opened here is never closed with \(triple ? "}}}" : "}}")", at: tagLine)
-                return issues
+        if bytes.count > Self.maxBytes {
+            report("is \(bytes.count / 1024) KB; a letter template is at most \(Self.maxBytes / 1024) KB", at: 1)
+            return (issues, [])
+        }
+        issues += controlCharacters(in: bytes)
+        var outermost: (start: Int, tags: Int)?
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+        }
+        /// Cut points in plain text outside any section, from `start` to `end`.
+        func cut(from start: Int, to end: Int) {
+            var position = max(start, 1)
+            while position < end {
+                if position - (cuts.last ?? 0) >= Self.pieceBytes
+                    && (bytes[position - 1] == 0x0A || (isWordByte(bytes[position - 1]) && isWordByte(bytes[position]))) {
+                    cuts.append(position)
+                }
+                position += 1
             }
-            var content = afterOpen[afterOpen.startIndex..<close.lowerBound]
-            line += content.count(where: \.isNewline)
-            rest = afterOpen[close.upperBound...]
-            if triple { content = content.dropFirst() }
+        }
 
+        // One pass over the bytes: each tag is found after the previous one, and lines are counted as the scan moves.
+        var line = 1
+        var counted = 0
+        func advanceLine(to index: Int) {
+            while counted < index {
+                if bytes[counted] == 0x0A { line += 1 }
+                counted += 1
+            }
+        }
+        var index = 0
+        while let open = Self.find([0x7B, 0x7B], in: bytes, from: index) {
+            if sections.isEmpty { cut(from: index, to: open) }
+            advanceLine(to: open)
+            let tagLine = line
+            let triple = open + 2 < bytes.count && bytes[open + 2] == 0x7B
+            let closer: [UInt8] = triple ? [0x7D, 0x7D, 0x7D] : [0x7D, 0x7D]
+            let contentStart = open + (triple ? 3 : 2)
+            guard let close = Self.find(closer, in: bytes, from: contentStart) else {
+                report("a tag opened here is never closed with \(triple ? "}}}" : "}}")", at: tagLine)
+                return (issues, [])
+            }
+            index = close + closer.count
+            let content = String(decoding: bytes[contentStart..<close], as: UTF8.self)
             let sigil = triple ? "&" : content.first.map(String.init) ?? ""
-            let body = ["#", "^", "/", "!", "&", ">", "<", "$", "=", "%"].contains(sigil) && !triple ? content.dropFirst() : content
+            let body = ["#", "^", "/", "!", "&", ">", "<", "$", "=", "%"].contains(sigil) && !triple ? Substring(content).dropFirst() : Substring(content)
             let name = body.trimmingCharacters(in: .whitespaces)
+            if let section = outermost {
+                outermost!.tags += 1
+                if section.tags + 1 > Self.maxSectionTags {
+                    report("the section opened on line \(sections[0].line) holds more than \(Self.maxSectionTags) tags; split it", at: tagLine)
+                    return (issues, [])
+                }
+            }
             switch sigil {
             case "!":
                 continue
@@ -61,7 +114,7 @@ struct TemplateChecker {
                 break
             }
             guard isValidName(name) else {
-                report(name.isEmpty ? "empty tag" : "\"\(name)\" is not a variable name (transforms and spaces are not supported)", at: tagLine)
+                report(name.isEmpty ? "empty tag" : "\"\(name.prefix(80))\" is not a variable name (transforms and spaces are not supported)", at: tagLine)
                 continue
             }
             if sigil == "/" {
@@ -75,10 +128,22 @@ struct TemplateChecker {
                 }
                 sections.removeLast()
                 if innermost.pushesScope { scopes.removeLast() }
+                if sections.isEmpty, let section = outermost {
+                    outermost = nil
+                    if index - section.start > Self.maxSectionBytes {
+                        report("the section {{#\(name)}} opened on line \(innermost.line) spans more than \(Self.maxSectionBytes / 1024) KB; split it", at: tagLine)
+                        return (issues, [])
+                    }
+                }
                 continue
             }
+            if (sigil == "#" || sigil == "^") && sections.count >= Self.maxNesting {
+                report("sections are nested more than \(Self.maxNesting) deep", at: tagLine)
+                return (issues, [])
+            }
+            if (sigil == "#" || sigil == "^") && sections.isEmpty { outermost = (open, 0) }
             guard let resolved = resolve(name, in: scopes) else {
-                report("unknown variable \(name)", at: tagLine)
+                report("unknown variable \(name); the variables are \(TemplateSchema.letter.names.joined(separator: ", "))", at: tagLine)
                 if sigil == "#" || sigil == "^" { sections.append(Section(name: name, line: tagLine, pushesScope: false)) }
                 continue
             }
@@ -104,6 +169,42 @@ struct TemplateChecker {
         }
         for section in sections.reversed() {
             report("section {{#\(section.name)}} is never closed with {{/\(section.name)}}", at: section.line)
+        }
+        if sections.isEmpty { cut(from: index, to: bytes.count) }
+        return (issues, issues.isEmpty ? cuts : [])
+    }
+
+    /// The first index of `needle` in `bytes` at or after `start`.
+    private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= bytes.count else { return nil }
+        var index = start
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == needle[0] && (needle.count < 2 || bytes[index + 1] == needle[1]) && (needle.count < 3 || bytes[index + 2] == needle[2]) {
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Lines holding a NUL or another control character (tab, CR and LF are text): a letter must never be cut
+    /// or carry invisible bytes. At most ten are listed.
+    private func controlCharacters(in bytes: [UInt8]) -> [InputIssue] {
+        var issues: [InputIssue] = []
+        var line = 1
+        var lastReported = 0
+        for (index, byte) in bytes.enumerated() {
+            if byte == 0x0A { line += 1; continue }
+            // C0 controls and DEL; C1 controls are U+0080…U+009F, encoded 0xC2 0x80…0x9F.
+            let c0 = (byte < 0x20 && byte != 0x09 && byte != 0x0D) || byte == 0x7F
+            let c1 = byte == 0xC2 && index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1])
+            guard (c0 || c1) && line != lastReported else { continue }
+            let code = c1 ? Int(bytes[index + 1]) : Int(byte)
+            issues.append(InputIssue(InputLocation(file: file, line: line),
+                                     "holds the control character U+\(String(format: "%04X", code))\(code == 0 ? " (NUL)" : ""); only tab and line breaks are allowed"))
+            lastReported = line
+            if issues.count == 10 { break }
         }
         return issues
     }

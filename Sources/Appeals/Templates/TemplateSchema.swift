@@ -17,6 +17,15 @@ indirect enum TemplateSchema: Sendable, Equatable {
         "date": .text,
     ])
 
+    /// Every name a template may use, dotted, sorted: `campaign.demands`, `date`, ….
+    var names: [String] {
+        guard case .object(let children) = self else { return [] }
+        return children.keys.sorted().flatMap { key -> [String] in
+            let nested = children[key]!.names
+            return nested.isEmpty ? [key] : nested.map { "\(key).\($0)" }
+        }
+    }
+
     func child(_ name: Substring) -> TemplateSchema? {
         if case .object(let children) = self { return children[String(name)] }
         return nil
