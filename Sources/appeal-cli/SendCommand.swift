@@ -28,6 +28,9 @@ struct SendCommand: ParsableCommand {
             try sendTests(dispatcher, campaign: campaign, to: testTo)
             return
         }
+        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
+            printWarning("warning: campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
+        }
         let progress = ProgressBar()
         dispatcher.progress = { done, total in progress.show(done: done, total: total) }
         let started = Date()

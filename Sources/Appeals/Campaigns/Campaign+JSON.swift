@@ -48,11 +48,7 @@ extension Campaign {
     }
 
     static func isISODate(_ text: String) -> Bool {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        guard text.count == 10, let date = formatter.date(from: text) else { return false }
-        return formatter.string(from: date) == text
+        guard text.count == 10, let date = utcDay.date(from: text) else { return false }
+        return utcDay.string(from: date) == text
     }
 }

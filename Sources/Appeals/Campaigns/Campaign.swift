@@ -29,6 +29,20 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
     public var createdAt: Date
 
     public var defaultLanguage: String { languages[0] }
+
+    /// Whether the deadline day (inclusive, in UTC) is over at `now`: no new letter is queued after it.
+    public func deadlinePassed(at now: Date) -> Bool {
+        guard let deadline, let day = Self.utcDay.date(from: deadline) else { return false }
+        return now >= day.addingTimeInterval(24 * 3600)
+    }
+
+    static let utcDay: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter
+    }()
 }
 
 extension Campaign: FetchableRecord, MutablePersistableRecord {

@@ -42,6 +42,9 @@ public struct CampaignFolder: Sendable {
                     guard let text = String(data: try read(name), encoding: .utf8) else {
                         throw AppealsError.invalid(InputLocation(file: file(name)), "is not valid UTF-8")
                     }
+                    if text.allSatisfy(\.isWhitespace) {
+                        throw AppealsError.invalid(InputLocation(file: file(name)), "is empty: a letter needs a subject and a text")
+                    }
                     texts.append(text)
                 }
                 templates.append(try LetterTemplate(language: language, subject: texts[0], subjectFile: file(subjectName),

@@ -26,6 +26,11 @@ extension AppDatabase {
         }
     }
 
+    /// Active campaigns (only `slug`, if given) whose deadline has passed at `now`: sending warns of them.
+    public func activeCampaignsPastDeadline(slug: String?, now: Date) throws(AppealsError) -> [Campaign] {
+        try campaigns().filter { ($0.slug == slug || slug == nil) && $0.status == .active && $0.deadlinePassed(at: now) }
+    }
+
     public func campaigns() throws(AppealsError) -> [Campaign] {
         try read { db in try Campaign.order(Column("slug")).fetchAll(db) }
     }

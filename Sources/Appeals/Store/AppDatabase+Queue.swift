@@ -27,6 +27,9 @@ extension AppDatabase {
         guard campaign.status.acceptsLetters else {
             throw .conflict("campaign \(slug) is \(campaign.status.rawValue): letters are queued only for active or paused campaigns (appeal-cli campaign open \(slug))")
         }
+        if campaign.deadlinePassed(at: now) {
+            throw .conflict("campaign \(slug)'s deadline \(campaign.deadline!) has passed: no new letters are queued (letters already queued are still sent; move \"deadline\" in campaign.json to queue more)")
+        }
         let targeting = Targeting(try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) })
         var report = QueueReport()
         var lastId: Int64 = 0

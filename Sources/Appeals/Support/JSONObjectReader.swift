@@ -22,6 +22,11 @@ struct JSONObjectReader {
         guard let object = parsed as? [String: Any] else {
             throw .invalid(InputLocation(file: file, line: 1), "expected a JSON object { … }")
         }
+        // JSONSerialization keeps the last of two equal keys without a word: one of them is a mistake.
+        let duplicates = Self.duplicateKeys(in: Array(data))
+        if !duplicates.isEmpty {
+            throw .invalidInput(duplicates.map { InputIssue(InputLocation(file: file, line: $0.line, field: $0.key), "appears twice in the same object") })
+        }
         self.init(file: file, text: text, object: object, prefix: "")
     }
 
@@ -118,6 +123,46 @@ struct JSONObjectReader {
         for key in object.keys.sorted() where !seen.contains(key) {
             fail(key, "unknown key")
         }
+    }
+
+    /// Keys written twice in one object, with their second line; `bytes` is valid JSON.
+    static func duplicateKeys(in bytes: [UInt8]) -> [(key: String, line: Int)] {
+        struct Frame {
+            var isObject: Bool
+            var keys: Set<String> = []
+            var expectingKey: Bool
+        }
+        var stack: [Frame] = []
+        var duplicates: [(key: String, line: Int)] = []
+        var line = 1
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\n"): line += 1
+            case UInt8(ascii: "{"): stack.append(Frame(isObject: true, expectingKey: true))
+            case UInt8(ascii: "["): stack.append(Frame(isObject: false, expectingKey: false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","): if stack.last?.isObject == true { stack[stack.count - 1].expectingKey = true }
+            case UInt8(ascii: "\""):
+                let start = index + 1
+                index += 1
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if stack.last?.isObject == true && stack[stack.count - 1].expectingKey {
+                    let raw = bytes[start..<min(index, bytes.count)]
+                    let key = raw.contains(UInt8(ascii: "\\"))
+                        ? (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")]), options: .fragmentsAllowed) as? String) ?? ""
+                        : String(decoding: raw, as: UTF8.self)
+                    if !stack[stack.count - 1].keys.insert(key).inserted { duplicates.append((key, line)) }
+                    stack[stack.count - 1].expectingKey = false
+                }
+            default: break
+            }
+            index += 1
+        }
+        return duplicates
     }
 
     private static func lineOfSyntaxError(_ error: any Error, in text: String) -> Int {
