@@ -12,7 +12,9 @@ struct QueueCommand: ParsableCommand {
         let config = try options.loadConfig()
         let database = try options.openDatabase()
         let report = try reporting { () throws(AppealsError) in
-            try database.queueLetters(campaign: campaign, messageIDs: MessageIDGenerator(domain: config.sender.domain))
+            try database.queueLetters(campaign: campaign, messageIDs: MessageIDGenerator(domain: config.sender.domain), waiting: {
+                printWarning("another queue run is writing to \(database.path); waiting for it to finish")
+            })
         }
         print("queued \(report.queued) letters (\(report.alreadyQueued) already queued) for \(report.supporters) supporters of \(campaign)")
         if report.supportersWithoutEmbassy > 0 {

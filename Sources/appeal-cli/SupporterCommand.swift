@@ -17,7 +17,7 @@ struct SupporterCommand: ParsableCommand {
         func run() throws {
             let database = try options.openDatabase()
             let report = try reporting { () throws(AppealsError) in
-                let table = try CSVTable(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)
+                let table = try CSVFile(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)
                 return try database.importSupporters(table, campaign: campaign, skipInvalid: skipInvalid)
             }
             printImport(report, noun: "supporters", campaign: campaign)

@@ -43,7 +43,7 @@ struct ImportTests {
         try store.createExampleCampaign()
         let report = try store.importSupporters("supporters-bad.csv", skipInvalid: true)
         #expect(report.imported == 2)
-        #expect(report.skipped.map { $0.location.line } == [3, 4, 5])
+        #expect(report.skipped.listed.map { $0.location.line } == [3, 4, 5])
         #expect(try store.count("supporter") == 2)
     }
 
@@ -64,7 +64,7 @@ struct ImportTests {
         try store.createExampleCampaign()
         let first = try store.importSupporters("supporters-duplicates.csv")
         #expect(first.imported == 2)
-        #expect(first.alreadyPresent.map { $0.location.line } == [3])
+        #expect(first.alreadyPresent.listed.map { $0.location.line } == [3])
         let second = try store.importSupporters("supporters-duplicates.csv")
         #expect(second.imported == 0)
         #expect(second.alreadyPresent.count == 3)
@@ -101,7 +101,7 @@ struct ImportTests {
         #expect(try store.count("target") == 14)
         let report = try store.database.importTargets(table, campaign: TestDatabase.slug, skipInvalid: true)
         #expect(report.imported == 1)
-        #expect(report.alreadyPresent.map { $0.location.line } == [6])
+        #expect(report.alreadyPresent.listed.map { $0.location.line } == [6])
         #expect(try store.count("target") == 15)
     }
 }

@@ -117,7 +117,7 @@ struct QueueTests {
         try store.database.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         let cacheBefore = try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
         let report = try store.database.queueLetters(
-            campaign: TestDatabase.slug, messageIDs: MessageIDGenerator(domain: "example.org"), now: TestDatabase.fixedNow, batchSize: 2)
+            campaign: TestDatabase.slug, messageIDs: MessageIDGenerator(domain: "example.org"), now: TestDatabase.fixedNow, batchLetters: 10)
         #expect(report.queued == 320 * 5)
         let (textBytes, autocheckpoint) = try store.database.writer.read { db in
             (try Int.fetchOne(db, sql: "SELECT SUM(length(CAST(body AS BLOB))) FROM letter_text")!,

@@ -28,6 +28,15 @@ public struct CSVReader: Sendable {
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record.
     public func records(from bytes: [UInt8]) throws(AppealsError) -> [CSVRecord] {
         var records: [CSVRecord] = []
+        try AppealsError.rethrown { try bytes.withUnsafeBufferPointer { buffer in try forEachRecord(in: buffer) { records.append($0) } } }
+        return records
+    }
+
+    /// Hands each record to `body` as it is read, keeping none: a file of a million rows is read in the memory
+    /// of one. Blank lines are skipped.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record, or what
+    ///   `body` throws.
+    public func forEachRecord(in bytes: UnsafeBufferPointer<UInt8>, _ body: (CSVRecord) throws -> Void) throws {
         var index = 0
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         var line = 1
@@ -104,7 +113,7 @@ public struct CSVReader: Sendable {
                 index += 1
             } else if byte == lf || byte == cr {
                 try finishField()
-                records.append(CSVRecord(line: recordLine, fields: fields))
+                try body(CSVRecord(line: recordLine, fields: fields))
                 fields.removeAll(keepingCapacity: true)
                 index += (byte == cr && index + 1 < end && bytes[index + 1] == lf) ? 2 : 1
                 line += 1
@@ -118,8 +127,7 @@ public struct CSVReader: Sendable {
         }
         if !atRecordStart {
             try finishField()
-            records.append(CSVRecord(line: recordLine, fields: fields))
+            try body(CSVRecord(line: recordLine, fields: fields))
         }
-        return records
     }
 }

@@ -54,40 +54,124 @@ public struct CSVTable: Sendable {
     /// - Throws: ``AppealsError/invalidInput(_:)`` for a malformed file, an unknown, repeated or missing column,
     ///   or a row whose field count differs from the header's.
     public init(file: String, bytes: [UInt8], known: [String], required: [String]) throws(AppealsError) {
-        let records = try CSVReader(file: file).records(from: bytes)
-        guard let header = records.first else {
-            throw .invalid(InputLocation(file: file, line: 1), "the file is empty; expected a header line: \(known.joined(separator: ","))")
+        var rows: [Row] = []
+        var issues: [InputIssue] = []
+        let header = try AppealsError.rethrown {
+            try bytes.withUnsafeBufferPointer { buffer in
+                try CSVHeader.forEachItem(in: buffer, file: file, known: known, required: required) { item in
+                    switch item {
+                    case .row(let row): rows.append(row)
+                    case .problem(let issue): issues.append(issue)
+                    }
+                }
+            }
         }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if !issues.isEmpty { throw .invalidInput(issues) }
+        self.file = file
+        self.columns = header.columns
+        self.rows = rows
+    }
+}
+
+/// A data row of a CSV file, or what is wrong with it.
+public enum CSVItem: Sendable {
+    case row(CSVTable.Row)
+    case problem(InputIssue)
+}
+
+/// Rows of a CSV file, handed out one at a time: a supporter list of a million rows is never held whole.
+public protocol CSVRowSource {
+    /// The name used in messages.
+    var file: String { get }
+    /// Calls `body` with each data row (or the problem with it), in order.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` for a malformed file, or what `body` throws.
+    func forEachItem(_ body: (CSVItem) throws -> Void) throws
+}
+
+extension CSVTable: CSVRowSource {
+    public func forEachItem(_ body: (CSVItem) throws -> Void) throws {
+        for row in rows { try body(.row(row)) }
+    }
+}
+
+/// A CSV file read from disk as it is used, its header checked when it is opened.
+public struct CSVFile: CSVRowSource, Sendable {
+    public let file: String
+    private let data: Data
+    private let known: [String]
+    private let required: [String]
+
+    /// Maps the file (its pages are read as needed, not copied) and checks its header.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` when it cannot be read or its header is wrong.
+    public init(path: String, known: [String], required: [String]) throws(AppealsError) {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw .invalid(InputLocation(file: path), "cannot read the file")
+        }
+        self.file = path
+        self.data = data
+        self.known = known
+        self.required = required
+        // The header alone: the first line (a header has no quoted line breaks worth allowing).
+        let firstLine = Array(data.prefix(64 << 10).prefix { $0 != 0x0A })
+        _ = try CSVTable(file: path, bytes: firstLine, known: known, required: required)
+    }
+
+    public func forEachItem(_ body: (CSVItem) throws -> Void) throws {
+        try data.withUnsafeBytes { raw in
+            _ = try CSVHeader.forEachItem(in: raw.bindMemory(to: UInt8.self), file: file, known: known, required: required, body)
+        }
+    }
+}
+
+/// A CSV file's header: its columns, checked against the known and required ones.
+struct CSVHeader {
+    let columns: [String]
+    /// Where each column is among a row's fields; a repeated column keeps its first field.
+    let columnIndex: [String: Int]
+
+    /// Reads the records of `bytes`: the first is the header, checked; each later one is handed to `body`.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` for a malformed file or header, or what `body` throws.
+    static func forEachItem(in bytes: UnsafeBufferPointer<UInt8>, file: String, known: [String], required: [String],
+                            _ body: (CSVItem) throws -> Void) throws -> CSVHeader {
+        var header: CSVHeader?
+        try CSVReader(file: file).forEachRecord(in: bytes) { record in
+            guard let current = header else {
+                header = try CSVHeader(record, file: file, known: known, required: required)
+                return
+            }
+            guard record.fields.count == current.columns.count else {
+                try body(.problem(InputIssue(InputLocation(file: file, line: record.line),
+                                             "expected \(current.columns.count) fields as in the header, found \(record.fields.count)")))
+                return
+            }
+            try body(.row(CSVTable.Row(line: record.line, fields: record.fields, columnIndex: current.columnIndex)))
+        }
+        guard let header else {
+            throw AppealsError.invalid(InputLocation(file: file, line: 1), "the file is empty; expected a header line: \(known.joined(separator: ","))")
+        }
+        return header
+    }
+
+    init(_ record: CSVRecord, file: String, known: [String], required: [String]) throws(AppealsError) {
+        let columns = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var issues: [InputIssue] = []
         var seen = Set<String>()
         for column in columns {
             if !known.contains(column) {
-                issues.append(InputIssue(InputLocation(file: file, line: header.line, field: column.isEmpty ? "(empty)" : column),
+                issues.append(InputIssue(InputLocation(file: file, line: record.line, field: column.isEmpty ? "(empty)" : column),
                                          "unknown column; expected some of: \(known.joined(separator: ","))"))
             } else if !seen.insert(column).inserted {
-                issues.append(InputIssue(InputLocation(file: file, line: header.line, field: column), "column appears twice"))
+                issues.append(InputIssue(InputLocation(file: file, line: record.line, field: column), "column appears twice"))
             }
         }
         for column in required where !columns.contains(column) {
-            issues.append(InputIssue(InputLocation(file: file, line: header.line, field: column), "required column is missing"))
-        }
-        var rows: [Row] = []
-        // A repeated column keeps its first field, as reported above.
-        var columnIndex: [String: Int] = [:]
-        for (index, column) in columns.enumerated() where columnIndex[column] == nil { columnIndex[column] = index }
-        for record in records.dropFirst() {
-            guard record.fields.count == columns.count else {
-                issues.append(InputIssue(InputLocation(file: file, line: record.line),
-                                         "expected \(columns.count) fields as in the header, found \(record.fields.count)"))
-                continue
-            }
-            rows.append(Row(line: record.line, fields: record.fields, columnIndex: columnIndex))
+            issues.append(InputIssue(InputLocation(file: file, line: record.line, field: column), "required column is missing"))
         }
         if !issues.isEmpty { throw .invalidInput(issues) }
-        self.file = file
+        var columnIndex: [String: Int] = [:]
+        for (index, column) in columns.enumerated() where columnIndex[column] == nil { columnIndex[column] = index }
         self.columns = columns
-        self.rows = rows
+        self.columnIndex = columnIndex
     }
 }
 

@@ -10,7 +10,7 @@ extension AppDatabase {
             let (parsed, issues) = Target.parse(table, campaignId: campaign.id!)
             if !issues.isEmpty && !skipInvalid { throw AppealsError.invalidInput(issues) }
             var report = ImportReport()
-            report.skipped = issues
+            report.skipped.append(contentsOf: issues)
             let existing = try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db)
             let existingEmails = Set(existing.map(\.emailKey))
             let embassyCountries = Dictionary(existing.filter { $0.kind == .embassy }.compactMap { t in t.country.map { ($0, t.email) } },
@@ -33,53 +33,70 @@ extension AppDatabase {
             }
             if !conflicts.isEmpty {
                 if !skipInvalid { throw AppealsError.invalidInput(conflicts) }
-                report.skipped += conflicts
+                report.skipped.append(contentsOf: conflicts)
             }
             return report
         }
     }
 
-    /// Adds supporters to a campaign, all or nothing unless `skipInvalid`.
+    /// Adds supporters to a campaign, all or nothing unless `skipInvalid`, reading the rows as they come.
     ///
     /// A supporter whose email (trimmed, case-insensitive) is already in the campaign, or earlier in the
-    /// same file, is reported and not stored again: importing the same list twice adds nobody.
-    /// - Throws: ``AppealsError/invalidInput(_:)`` listing every bad line; nothing is stored.
-    public func importSupporters(_ table: CSVTable, campaign slug: String, skipInvalid: Bool = false, now: Date = Date()) throws(AppealsError) -> ImportReport {
+    /// same file, is reported and not stored again: importing the same list twice adds nobody. Rows are written
+    /// as they are read, in one transaction that a bad row rolls back: memory stays flat with the file's size.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` listing the bad lines (the first thousand, and a count of
+    ///   the others); nothing is stored.
+    public func importSupporters(_ source: any CSVRowSource, campaign slug: String, skipInvalid: Bool = false, now: Date = Date()) throws(AppealsError) -> ImportReport {
         try write { db in
             let campaign = try Self.campaign(slug, in: db)
             if campaign.status == .closed { throw AppealsError.conflict("campaign \(slug) is closed: it takes no more supporters") }
-            let (parsed, issues) = Supporter.parse(table, campaignId: campaign.id!, now: now)
-            if !issues.isEmpty && !skipInvalid { throw AppealsError.invalidInput(issues) }
             var report = ImportReport()
-            report.skipped = issues
-            var known = try Set(String.fetchAll(db, sql: "SELECT email_key FROM supporter WHERE campaign_id = ? AND email_key IS NOT NULL",
-                                                arguments: [campaign.id]))
-            var lineByEmail: [String: Int] = [:]
+            var problems = IssueList()
+            // The line each address was first seen on, by the hash of its key: a few bytes per row, not its text.
+            // The database's unique constraint, not this map, decides what is a duplicate.
+            var firstLine: [Int: Int] = [:]
             // A cached statement: `Codable` encoding with snake-case keys cost more than the rest of the import.
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO supporter (campaign_id, name, email, email_key, country, city, language, consent, personal_note, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (campaign_id, email_key) DO NOTHING
                 """)
             var dates = DatabaseDates()
-            for entry in parsed {
-                let key = entry.supporter.emailKey!
-                let location = InputLocation(file: table.file, line: entry.line > 0 ? entry.line : nil, field: "email")
-                if let first = lineByEmail[key] {
-                    report.alreadyPresent.append(InputIssue(location, "\(entry.supporter.email!) is already on line \(first); kept line \(first)"))
-                    continue
+            try source.forEachItem { item in
+                let row: CSVTable.Row
+                switch item {
+                case .problem(let issue):
+                    problems.append(issue)
+                    return
+                case .row(let value):
+                    row = value
                 }
-                lineByEmail[key] = entry.line
-                if known.contains(key) {
-                    report.alreadyPresent.append(InputIssue(location, "\(entry.supporter.email!) is already a supporter of \(slug)"))
-                    continue
+                let supporter: Supporter
+                switch Supporter.parse(row, file: source.file, campaignId: campaign.id!, now: now) {
+                case .failure(let bad):
+                    problems.append(contentsOf: bad.issues)
+                    return
+                case .success(let value):
+                    supporter = value
                 }
-                let supporter = entry.supporter
+                // The file will be refused whole: reading on only finds the other bad lines.
+                if !problems.isEmpty && !skipInvalid { return }
+                let key = supporter.emailKey!
+                let location = InputLocation(file: source.file, line: row.line > 0 ? row.line : nil, field: "email")
+                let first = firstLine[key.hashValue]
+                if first == nil { firstLine[key.hashValue] = row.line }
                 try insert.execute(arguments: [supporter.campaignId, supporter.name, supporter.email, supporter.emailKey, supporter.country,
                                                supporter.city, supporter.language, supporter.consent, supporter.personalNote,
                                                dates.value(supporter.createdAt)])
-                known.insert(key)
-                report.imported += 1
+                if db.changesCount == 1 {
+                    report.imported += 1
+                } else if let first {
+                    report.alreadyPresent.append(InputIssue(location, "\(supporter.email!) is already on line \(first); kept line \(first)"))
+                } else {
+                    report.alreadyPresent.append(InputIssue(location, "\(supporter.email!) is already a supporter of \(slug)"))
+                }
             }
+            if !problems.isEmpty && !skipInvalid { throw AppealsError.invalidInput(problems.all(file: source.file)) }
+            report.skipped = problems
             return report
         }
     }

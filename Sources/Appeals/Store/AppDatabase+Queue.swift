@@ -15,13 +15,16 @@ public struct QueueReport: Sendable, Equatable {
 extension AppDatabase {
     /// Renders and queues every missing letter of a campaign; running it again adds nothing.
     ///
-    /// Supporters are read and written in batches, each batch one transaction: memory stays flat
-    /// whatever the list size, and a `queue` killed midway leaves whole letters only.
+    /// Supporters are read and written in batches of about `batchLetters` letters, each batch one transaction:
+    /// memory stays flat whatever the number of supporters and targets, and a `queue` killed midway leaves
+    /// whole letters only.
     /// - Throws: ``AppealsError/conflict(_:)`` when the campaign is not `active` or `paused`.
     public func queueLetters(
         campaign slug: String, messageIDs: MessageIDGenerator, now: Date = Date(), timeZone: TimeZone = .current,
-        batchSize: Int = 500, progress: ((QueueReport) -> Void)? = nil
+        batchLetters: Int = 2500, waiting: () -> Void = {}, progress: ((QueueReport) -> Void)? = nil
     ) throws(AppealsError) -> QueueReport {
+        let lock = try QueueLock(databasePath: path, waiting: waiting)
+        defer { withExtendedLifetime(lock) {} }
         let composer = try composer(for: slug, timeZone: timeZone)
         let campaign = composer.campaign
         guard campaign.status.acceptsLetters else {
@@ -30,7 +33,10 @@ extension AppDatabase {
         if campaign.deadlinePassed(at: now) {
             throw .conflict("campaign \(slug)'s deadline \(campaign.deadline!) has passed: no new letters are queued (letters already queued are still sent; move \"deadline\" in campaign.json to queue more)")
         }
-        let targeting = Targeting(try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) })
+        let targets = try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) }
+        let targeting = Targeting(targets)
+        // A supporter writes to every official and one embassy at most.
+        let batchSize = max(1, batchLetters / (targets.count(where: { $0.kind == .official }) + 1))
         var report = QueueReport()
         var lastId: Int64 = 0
         // Each batch is written while the next one renders, and copied from the log into the file while

@@ -39,7 +39,12 @@ final class WALCheckpointer: @unchecked Sendable {
     func catchUp() throws {
         finish()
         // RESTART also waits for readers of the old log to move on, so that the next commit starts it anew.
-        try checkpoint(.restart)
+        // Another process's reader or writer (a `send`) may keep it from finishing: the log is then restarted at
+        // a later batch; the copy itself is never lost.
+        do {
+            try checkpoint(.restart)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+        }
         if let failure = lock.withLock({ failure }) { throw failure }
     }
 
@@ -56,6 +61,8 @@ final class WALCheckpointer: @unchecked Sendable {
         }) {
             do {
                 try checkpoint()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                // Another process's connection holds the log: this copy is done by a later one.
             } catch {
                 lock.withLock { failure = error }
             }

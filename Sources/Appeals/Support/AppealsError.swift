@@ -42,6 +42,17 @@ public enum AppealsError: Error, CustomStringConvertible, Equatable {
     /// The database could not be opened or written.
     case storage(String)
 
+    /// Runs `body`, whose errors are ``AppealsError``s passed through untyped closures.
+    static func rethrown<T>(_ body: () throws -> T) throws(AppealsError) -> T {
+        do {
+            return try body()
+        } catch let error as AppealsError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
     public static func invalid(_ location: InputLocation, _ message: String) -> AppealsError {
         .invalidInput([InputIssue(location, message)])
     }
