@@ -25,17 +25,28 @@ struct AppealCLI: ParsableCommand {
         do {
             var command = try parseAsRoot(movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             try command.run()
+            checkStandardOutput()
         } catch {
+            checkStandardOutput()
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                writeStandardError(fullMessage(for: error) + "\n")
                 Foundation.exit(2)
             }
             exit(withError: error)
         }
     }
 
-    /// SPEC writes global options before the command (`appeal-cli --db x.sqlite status …`); ArgumentParser
+    /// `print` is buffered: a full disk or a closed pipe under standard output shows only once it is flushed,
+    /// and must not pass for success.
+    static func checkStandardOutput() {
+        if let problem = StandardOutput.finish() {
+            printError("cannot write to standard output: \(problem)")
+            Foundation.exit(1)
+        }
+    }
+
+    /// Global options may come before the command (`appeal-cli --db x.sqlite status …`); ArgumentParser
     /// reads them after it, so leading `--config`/`--db` options are moved to the end.
     static func movingGlobalOptions(_ arguments: [String]) -> [String] {
         var leading: [String] = []

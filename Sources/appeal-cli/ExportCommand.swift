@@ -12,32 +12,16 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let database = try options.openDatabase()
-        guard let out else {
-            try reporting { () throws(AppealsError) in
-                try database.exportLetters(campaign: campaign) { FileHandle.standardOutput.write(Data($0.utf8)) }
-            }
-            return
-        }
-        // Written beside the target and renamed, so a reader never sees half an export.
-        let temporary = out + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: temporary)
-        else {
-            printError("cannot write \(out)")
-            throw ExitCode(2)
-        }
         do {
+            let output = try out.map(OutputFile.init(path:)) ?? OutputFile()
             try reporting { () throws(AppealsError) in
-                try database.exportLetters(campaign: campaign) { try handle.write(contentsOf: Data($0.utf8)) }
+                try database.exportLetters(campaign: campaign) { try output.write($0) }
             }
-            try handle.close()
-            guard rename(temporary, out) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            if error is ExitCode { throw error }
-            printError("cannot write \(out): \(error.localizedDescription)")
-            throw ExitCode(1)
+            try output.finish()
+        } catch let failure as OutputFile.Failure {
+            printError(failure.description)
+            throw ExitCode(failure.isUserError ? 2 : 1)
         }
-        print("exported \(campaign) to \(out)")
+        if let out { print("exported \(campaign) to \(out)") }
     }
 }

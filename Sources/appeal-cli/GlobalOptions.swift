@@ -34,11 +34,11 @@ func reporting<T>(_ body: () throws(AppealsError) -> T) throws -> T {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    writeStandardError("error: \(message)\n")
 }
 
 func printWarning(_ message: String) {
-    FileHandle.standardError.write(Data("\(message)\n".utf8))
+    writeStandardError("\(message)\n")
 }
 
 /// `1 letter`, `2 letters`.

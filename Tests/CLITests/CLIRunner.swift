@@ -42,8 +42,8 @@ final class CLIRunner {
         try run(arguments)
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        try start(arguments, environment: environment).finish()
+    func run(_ arguments: [String], environment: [String: String] = [:], standardOutput: String? = nil) throws -> Result {
+        try start(arguments, environment: environment, standardOutput: standardOutput).finish()
     }
 
     /// A command started and not yet waited for.
@@ -63,7 +63,8 @@ final class CLIRunner {
         }
     }
 
-    func start(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Running {
+    /// - Parameter standardOutput: a file to write standard output to (such as `/dev/full`) instead of the one read back.
+    func start(_ arguments: [String], environment extra: [String: String] = [:], standardOutput: String? = nil) throws -> Running {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -77,7 +78,7 @@ final class CLIRunner {
         let outFile = folder.appendingPathComponent(".stdout-\(UUID().uuidString)"), errFile = folder.appendingPathComponent(".stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errFile.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outFile)
+        process.standardOutput = try FileHandle(forWritingTo: standardOutput.map(URL.init(fileURLWithPath:)) ?? outFile)
         process.standardError = try FileHandle(forWritingTo: errFile)
         process.standardInput = FileHandle.nullDevice
         try process.run()

@@ -1,6 +1,19 @@
 import Foundation
 import GRDB
 
+/// Where a letter stands in due order: its due time (as stored: GRDB's dates sort as text), then its id.
+public struct DueKey: Sendable, Comparable {
+    public var dueAt: String
+    public var id: Int64
+
+    init(_ letter: LetterRef) {
+        dueAt = letter.dueAt
+        id = letter.id
+    }
+
+    public static func < (lhs: DueKey, rhs: DueKey) -> Bool { (lhs.dueAt, lhs.id) < (rhs.dueAt, rhs.id) }
+}
+
 /// The few columns a claim chooses by, without the letter's text.
 struct LetterRef: FetchableRecord {
     var id: Int64
@@ -25,7 +38,7 @@ extension AppDatabase {
     /// target has room under `perTargetPerHour`. Claimed letters become `sending`, marked with the run.
     public func claimDueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
         try write { db in
-            let jobs = try Self.dueJobs(db, rules)
+            let jobs = try Self.dueJobs(db, rules).jobs
             if jobs.isEmpty { return [] }
             let ids = jobs.map { $0.letter.id! }
             // `+status`: look the letters up by id; on `status` SQLite would walk every due letter in its index.
@@ -54,59 +67,76 @@ extension AppDatabase {
         }
     }
 
-    /// The letters a claim with `rules` would take, without taking them (`send --dry-run`).
-    public func dueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
-        try read { db in try Self.dueJobs(db, rules) }
+    /// The letters a claim with `rules` would take, without taking them (`send --dry-run`), a page at a time:
+    /// each page starts after `after`, the last candidate the previous page looked at.
+    /// - Returns: the page's letters, and where the next page starts (`nil` after the last page).
+    public func dueLetters(_ rules: ClaimRules, after: DueKey?) throws(AppealsError) -> (jobs: [DeliveryJob], next: DueKey?) {
+        try read { db in try Self.dueJobs(db, rules, after: after) }
     }
 
-    static func dueJobs(_ db: Database, _ rules: ClaimRules) throws -> [DeliveryJob] {
+    static func dueJobs(_ db: Database, _ rules: ClaimRules, after: DueKey? = nil) throws -> (jobs: [DeliveryJob], next: DueKey?) {
         // Sending hours and per-target quotas may pass over some candidates: when the first page leaves
         // the claim short and more letters are due, over-fetch. Most claims need the first page only.
-        var (chosen, targets): ([Int64], [Int64: Target]) = ([], [:])
+        var (chosen, targets, next): ([Int64], [Int64: Target], DueKey?) = ([], [:], nil)
         for wanted in [rules.limit, rules.limit * 4 + 100] {
-            let (candidates, exhausted) = try dueCandidates(db, rules, wanted: wanted)
-            (chosen, targets) = try choose(from: candidates, in: db, rules)
+            let (candidates, exhausted) = try dueCandidates(db, rules, wanted: wanted, after: after)
+            let examined: Int
+            (chosen, targets, examined) = try choose(from: candidates, in: db, rules)
+            next = examined < candidates.count || !exhausted ? candidates.prefix(examined).last.map(DueKey.init) ?? after : nil
             if chosen.count >= rules.limit || exhausted { break }
         }
-        if chosen.isEmpty { return [] }
+        if chosen.isEmpty { return ([], next) }
         // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
         let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
         let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
-        return try jobs(for: letters, targets: targets, in: db)
+        return (try jobs(for: letters, targets: targets, in: db), next)
     }
 
-    /// Letters due by status and time, in due order, at most `wanted` of each status.
+    /// Letters due by status and time, in due order, after `after`, at most `wanted` of each status.
     /// - Returns: the candidates, and whether they are all there are.
-    private static func dueCandidates(_ db: Database, _ rules: ClaimRules, wanted: Int) throws -> ([LetterRef], exhausted: Bool) {
+    private static func dueCandidates(_ db: Database, _ rules: ClaimRules, wanted: Int, after: DueKey?) throws -> ([LetterRef], exhausted: Bool) {
         var campaignFilter = "c.status = 'active'"
         var campaignArguments: StatementArguments = []
         if let slug = rules.campaign {
             campaignFilter += " AND c.slug = ?"
             campaignArguments += [slug]
         }
+        var afterFilter = ""
+        if let after {
+            afterFilter = " AND (l.due_at, l.id) > (?, ?)"
+            campaignArguments += [after.dueAt, after.id]
+        }
         // One status at a time: `status IN (...)` would make SQLite sort every due letter on each claim,
         // while `status = ?` walks the (status, due_at) index in order and stops at the limit.
         var candidates: [LetterRef] = []
         var exhausted = true
+        // Past the last candidate of a status that was cut short, the other status's candidates are not known
+        // to come first: the merged list stops there.
+        var bound: DueKey?
         for status in ["queued", "deferred"] {
             let page = try LetterRef.fetchAll(db, sql: """
                 SELECT l.id, l.campaign_id, l.target_id, l.due_at FROM letter l INDEXED BY letter_due
                 JOIN campaign c ON c.id = l.campaign_id
                 JOIN target t ON t.id = l.target_id
-                WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)
+                WHERE l.status = ? AND l.due_at <= ? AND t.disabled = 0 AND \(campaignFilter)\(afterFilter)
                 ORDER BY l.due_at, l.id LIMIT ?
                 """, arguments: [status, rules.now] + campaignArguments + [wanted])
             candidates += page
-            exhausted = exhausted && page.count < wanted
+            if page.count >= wanted, let last = page.last.map(DueKey.init) {
+                exhausted = false
+                bound = bound.map { min($0, last) } ?? last
+            }
         }
-        candidates.sort { ($0.dueAt, $0.id) < ($1.dueAt, $1.id) }
+        candidates.sort { DueKey($0) < DueKey($1) }
+        if let bound { candidates.removeAll { DueKey($0) > bound } }
         return (candidates, exhausted)
     }
 
     /// The candidates a claim may take under sending hours and per-target quotas, in order, up to its
     /// limit, and the candidates' targets.
-    private static func choose(from candidates: [LetterRef], in db: Database, _ rules: ClaimRules) throws -> ([Int64], [Int64: Target]) {
-        if candidates.isEmpty { return ([], [:]) }
+    /// - Returns: also how many candidates were looked at.
+    private static func choose(from candidates: [LetterRef], in db: Database, _ rules: ClaimRules) throws -> ([Int64], [Int64: Target], Int) {
+        if candidates.isEmpty { return ([], [:], 0) }
         let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).keyed { $0.id! }
         let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).keyed { $0.id! }
         var sentLastHour: [Int64: Int] = [:]
@@ -118,7 +148,9 @@ extension AppDatabase {
             for row in rows { sentLastHour[row[0]] = row[1] }
         }
         var chosen: [Int64] = []
+        var examined = 0
         for letter in candidates where chosen.count < rules.limit {
+            examined += 1
             guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
             if let window = campaign.sendingHours.flatMap(SendingHours.init) {
                 let zone = target.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
@@ -131,7 +163,7 @@ extension AppDatabase {
             }
             chosen.append(letter.id)
         }
-        return (chosen, targets)
+        return (chosen, targets, examined)
     }
 
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {

@@ -178,18 +178,26 @@ public final class Dispatcher {
         ClaimRules(campaign: options.campaign, limit: limit, now: now(), perTargetPerHour: config.limits.perTargetPerHour, owner: owner)
     }
 
-    /// Builds and checks every due message; sends nothing and changes nothing.
+    /// Builds and checks every due message, a page at a time; sends nothing and changes nothing. The hourly
+    /// limit per target is not applied: every due message is checked, whenever it will go.
     private func dryRun(_ options: SendOptions) throws(AppealsError) -> SendSummary {
         var summary = SendSummary()
         let factory = factory
-        for job in try database.dueLetters(rules(options, limit: options.limit ?? 1_000_000, owner: "dry-run")) {
-            do {
-                let built = try factory.build(job)
-                if built.bytes.isEmpty || built.envelope.recipients.isEmpty { summary.failed += 1 } else { summary.checked += 1 }
-            } catch {
-                summary.failed += 1
+        var rules = rules(options, limit: min(options.limit ?? Int.max, 1000), owner: "dry-run")
+        rules.perTargetPerHour = 0
+        var after: DueKey?
+        repeat {
+            let page = try database.dueLetters(rules, after: after)
+            for job in page.jobs.prefix((options.limit ?? Int.max) - summary.checked - summary.failed) {
+                do {
+                    let built = try factory.build(job)
+                    if built.bytes.isEmpty || built.envelope.recipients.isEmpty { summary.failed += 1 } else { summary.checked += 1 }
+                } catch {
+                    summary.failed += 1
+                }
             }
-        }
+            after = page.next
+        } while after != nil && summary.checked + summary.failed < (options.limit ?? Int.max)
         return summary
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Where a command's output goes: standard output, or the file `--out` names. Every write is checked, so a
+/// full disk or a closed pipe is an error (exit 1), never lost output or a crash.
+///
+/// A regular file is written beside its place and renamed over it when complete, so a reader never sees half
+/// of it. A FIFO or a device (`/dev/stdout`, a named pipe) is written through, never replaced. A symbolic
+/// link or a folder is refused: the output goes only where the user named.
+final class OutputFile {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        /// Bad input (exit 2) rather than a failing machine (exit 1).
+        var isUserError = false
+    }
+
+    let name: String
+    private let descriptor: Int32
+    /// The temporary file to rename to `name` at the end, for a regular file.
+    private let temporary: String?
+    private var buffer: [UInt8] = []
+
+    /// Standard output.
+    init() {
+        name = "standard output"
+        descriptor = STDOUT_FILENO
+        temporary = nil
+        StandardOutput.flush()
+    }
+
+    /// The file at `path`.
+    init(path: String) throws {
+        name = path
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFLNK:
+                throw Failure(description: "\(path) is a symbolic link: name the file itself", isUserError: true)
+            case S_IFDIR:
+                throw Failure(description: "\(path) is a folder: name a file", isUserError: true)
+            case S_IFREG:
+                break
+            default:
+                // A FIFO, a device or a socket: written through, as a shell redirection would.
+                descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                guard descriptor >= 0 else { throw Self.failure("cannot open \(path)") }
+                temporary = nil
+                return
+            }
+        } else if errno != ENOENT {
+            throw Self.failure("cannot write \(path)")
+        }
+        let partial = "\(path).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        descriptor = open(partial, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure("cannot write \(path)") }
+        temporary = partial
+    }
+
+    deinit {
+        if descriptor != STDOUT_FILENO { close(descriptor) }
+        if let temporary { unlink(temporary) }
+    }
+
+    func write(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// Writes what is buffered, and puts the file in its place.
+    func finish() throws {
+        try flush()
+        if let temporary {
+            guard fsync(descriptor) == 0 else { throw Self.failure("cannot write \(name)") }
+            guard rename(temporary, name) == 0 else { throw Self.failure("cannot write \(name)") }
+        }
+        withExtendedLifetime(self) {}
+    }
+
+    private func flush() throws {
+        guard StandardOutput.writeAll(descriptor, buffer) else { throw Self.failure("cannot write \(name)") }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func failure(_ doing: String) -> Failure {
+        Failure(description: "\(doing): \(String(cString: strerror(errno)))")
+    }
+}

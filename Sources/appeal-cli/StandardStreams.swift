@@ -1,0 +1,52 @@
+import Foundation
+
+/// Standard output for every command: buffered, and every write checked. `print` below shadows the standard
+/// library's within this module, so that a full disk or a closed pipe under standard output is an error
+/// (exit 1) rather than output lost without a word.
+enum StandardOutput {
+    private nonisolated(unsafe) static var buffer: [UInt8] = []
+    private nonisolated(unsafe) static var failure: Int32 = 0
+
+    static func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes what is buffered; after a failure, nothing more is written.
+    static func flush() {
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard failure == 0 else { return }
+        if !writeAll(STDOUT_FILENO, buffer) { failure = errno }
+    }
+
+    /// Flushes, and tells the error if any write failed.
+    static func finish() -> String? {
+        flush()
+        return failure == 0 ? nil : String(cString: strerror(failure))
+    }
+
+    /// Writes every byte to `descriptor`, retrying interrupted and partial writes.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
+        var written = 0
+        return bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let count = Foundation.write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                written += count
+            }
+            return true
+        }
+    }
+}
+
+/// The standard library's `print`, through ``StandardOutput``.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    StandardOutput.write(items.map { "\($0)" }.joined(separator: separator) + terminator)
+}
+
+/// Standard error is where a failure is told: writing to it never fails the command (nor crashes it).
+func writeStandardError(_ text: String) {
+    StandardOutput.flush()
+    _ = StandardOutput.writeAll(STDERR_FILENO, Array(text.utf8))
+}
