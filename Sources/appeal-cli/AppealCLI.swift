@@ -47,12 +47,15 @@ struct AppealCLI: ParsableCommand {
     }
 
     /// Global options may come before the command (`appeal-cli --db x.sqlite status …`); ArgumentParser
-    /// reads them after it, so leading `--config`/`--db` options are moved to the end.
+    /// reads them after it, so leading `--config`, `--db` and `--verbose` are moved to the end.
     static func movingGlobalOptions(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var rest = arguments[...]
         while let first = rest.first {
-            if first == "--config" || first == "--db", rest.count >= 2 {
+            if first == "--verbose" {
+                leading.append(first)
+                rest = rest.dropFirst()
+            } else if first == "--config" || first == "--db", rest.count >= 2 {
                 leading += rest.prefix(2)
                 rest = rest.dropFirst(2)
             } else if first.hasPrefix("--config=") || first.hasPrefix("--db=") {

@@ -17,9 +17,18 @@ struct GlobalOptions: ParsableArguments {
         try reporting { () throws(AppealsError) in try AppConfig.resolve(path: config, database: db) }
     }
 
-    func openDatabase() throws -> AppDatabase {
+    /// Opens the database the config names.
+    /// - Parameter create: only `init` creates a database; every other command refuses to run without one, so
+    ///   that a mistyped path or a cron job in the wrong folder is told, not given an empty database.
+    func openDatabase(create: Bool = false) throws -> AppDatabase {
         let config = try loadConfig()
-        return try reporting { () throws(AppealsError) in try AppDatabase(path: config.database) }
+        return try reporting { () throws(AppealsError) in
+            if !create && !FileManager.default.fileExists(atPath: config.database) {
+                let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
+                throw .notFound("no database at \(path): create it with `appeal-cli init` (with the same --config or --db), or name the right one")
+            }
+            return try AppDatabase(path: config.database)
+        }
     }
 }
 

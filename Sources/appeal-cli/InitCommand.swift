@@ -7,7 +7,7 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let database = try options.openDatabase()
+        let database = try options.openDatabase(create: true)
         print("database ready: \(database.path)")
     }
 }

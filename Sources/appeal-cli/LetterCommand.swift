@@ -24,6 +24,10 @@ struct LetterCommand: ParsableCommand {
         let (person, previews) = try reporting { () throws(AppealsError) in
             try database.previewLetters(campaign: campaign, supporterEmail: supporter, now: now)
         }
+        if person.consent == false {
+            print("no letters: \(supporter) said no to consent, so nothing is written or sent in their name")
+            return
+        }
         let ids = MessageIDGenerator(domain: config.sender.domain)
         var documents: [(name: String, text: String)] = []
         for (index, preview) in previews.enumerated() {
@@ -76,6 +80,6 @@ struct LetterCommand: ParsableCommand {
         let folded = target.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         let words = folded.lowercased().split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) })
         let slug = words.joined(separator: "-").prefix(48)
-        return String(format: "%02d", index) + "-\(target.kind.rawValue)-\(slug.isEmpty ? "target" : slug).\(format.rawValue)"
+        return String(format: "%02d", index) + "-\(target.kind.rawValue)-\(slug.isEmpty ? "target" : slug).\(format == .text ? "txt" : "eml")"
     }
 }

@@ -24,6 +24,13 @@ struct SendCommand: ParsableCommand {
         let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
         let dispatcher = Dispatcher(database: database, config: config, transport: transport)
+        if let campaign {
+            let named = try reporting { () throws(AppealsError) in try database.campaignToSend(campaign) }
+            if named.status == .paused && testTo == nil && !dryRun {
+                print("campaign \(campaign) is paused: nothing sent (appeal-cli campaign open \(campaign) to resume)")
+                return
+            }
+        }
         if let testTo, let campaign {
             try sendTests(dispatcher, campaign: campaign, to: testTo)
             return

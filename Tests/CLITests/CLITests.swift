@@ -85,6 +85,7 @@ struct CLITests {
         var text = try String(contentsOfFile: letter, encoding: .utf8)
         text += "\n{{supporter.phone}}\n"
         try text.write(toFile: letter, atomically: true, encoding: .utf8)
+        #expect(try cli.run("init").code == 0)
         let result = try cli.run("campaign", "create", "campaign")
         #expect(result.code == 2)
         #expect(result.stderr.contains("campaign/letter.en.mustache:"))

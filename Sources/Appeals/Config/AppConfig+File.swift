@@ -26,6 +26,9 @@ extension AppConfig {
                 if let value = Security(rawValue: security) { config.smtp.security = value } else {
                     smtp.fail("security", "\"\(security)\" is not starttls or none")
                 }
+                if security == "none" && config.smtp.url.hasPrefix("smtps://") {
+                    smtp.fail("security", "\"none\" contradicts smtps:// (TLS from the first byte): remove \"security\", or use smtp:// for a relay on this machine")
+                }
             }
             config.smtp.username = smtp.string("username")
             if let env = smtp.string("passwordEnv") { config.smtp.passwordEnv = env }

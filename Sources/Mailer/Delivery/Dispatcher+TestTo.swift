@@ -25,7 +25,8 @@ extension Dispatcher {
             do {
                 let message = try MailMessage(
                     from: .appealSender(supporterName: job.supporter.name, sender: config.sender),
-                    replyTo: job.supporter.email.map { MailAddress(name: job.supporter.name, address: $0) },
+                    // A sample carries no real supporter's address: replies go to the tester too.
+                    replyTo: MailAddress(name: job.supporter.name, address: address),
                     to: [MailAddress(name: "[TEST for \(job.target.name)]", address: address)],
                     subject: "[TEST] " + job.text.subject, body: job.text.body, messageID: ids.next(), date: now())
                 reply = session.deliver(Array(message.rendered().utf8), envelope: Envelope(from: envelopeFrom, recipients: [address]))

@@ -157,6 +157,10 @@ final class CurlSMTPSession: MailSession {
             return TransportReply(.stopRun(.configuration), code: failing?.code, text: "authentication failed: \(text)", stage: .session)
         case CURLE_USE_SSL_FAILED:
             return TransportReply(.stopRun(.configuration), code: failing?.code, text: "the server does not offer STARTTLS, which security \"starttls\" requires: \(text)", stage: .session)
+        case CURLE_SSL_CONNECT_ERROR where Self.isPlainServer(text):
+            return TransportReply(.stopRun(.configuration), code: failing?.code,
+                                  text: "the server did not speak TLS on this port: use smtp:// with \"security\": \"starttls\" (ports 587 and 25), or the server's smtps:// port (465) (\(text))",
+                                  stage: .session)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
             return TransportReply(.stopRun(.configuration), code: failing?.code, text: "TLS failed: \(text)", stage: .session)
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
@@ -255,6 +259,11 @@ final class CurlSMTPSession: MailSession {
             return 0
         }
         return handle
+    }
+
+    /// OpenSSL's words for a peer that answered a TLS handshake in plain text (an SMTP greeting).
+    static func isPlainServer(_ text: String) -> Bool {
+        ["wrong version number", "packet length too long", "unexpected eof", "record layer failure"].contains { text.lowercased().contains($0) }
     }
 
     static func isPlainAddress(_ address: String) -> Bool {
