@@ -16,7 +16,11 @@ struct RetryCommand: ParsableCommand {
     func run() throws {
         let database = try options.openDatabase()
         let statuses: [LetterStatus] = status.map { [$0 == .failed ? .failed : .deferred] } ?? [.failed, .deferred]
-        let count = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
-        print("\(count) letters of \(campaign) are due again")
+        let report = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
+        let (due, held) = (report.due, report.held)
+        print("\(plural(due, "letter")) of \(campaign) \(due == 1 ? "is" : "are") due again")
+        if held > 0 {
+            print("\(plural(held, "more letter")) \(held == 1 ? "stays" : "stay") held behind disabled targets: `appeal-cli target enable` once their address is fixed")
+        }
     }
 }

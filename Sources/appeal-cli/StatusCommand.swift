@@ -6,7 +6,7 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
-    @Flag(help: "One JSON object, as SPEC defines it.") var json = false
+    @Flag(help: "One JSON object (its keys are listed in docs/reference.md).") var json = false
 
     func run() throws {
         let database = try options.openDatabase()
@@ -21,7 +21,13 @@ struct StatusCommand: ParsableCommand {
             letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled; \(report.possibleDuplicates) possible duplicates
             """)
         for target in report.targets {
-            print("  \(target.kind)\t\(target.name) <\(target.email)>\tsent \(target.sent)\tfailed \(target.failed)\tpending \(target.pending)")
+            var line = "  \(target.kind)\t\(target.name) <\(target.email)>\tsent \(target.sent)\tfailed \(target.failed)\tpending \(target.pending)"
+            if target.removed {
+                line += "\tREMOVED"
+            } else if target.disabled {
+                line += "\tDISABLED (\(target.disabledReason ?? "no reason given")), \(target.held) held"
+            }
+            print(line)
         }
     }
 }

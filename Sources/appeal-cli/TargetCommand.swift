@@ -1,9 +1,11 @@
 import Appeals
 import ArgumentParser
+import Foundation
 
 struct TargetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "target", abstract: "Import or list a campaign's targets.", subcommands: [Import.self, List.self])
+        commandName: "target", abstract: "Import, list, change, enable, disable or remove a campaign's targets.",
+        subcommands: [Import.self, List.self, Update.self, Enable.self, Disable.self, Remove.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add targets from a CSV file (header as targets.csv).")
@@ -32,9 +34,84 @@ struct TargetCommand: ParsableCommand {
             let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign) }
             for target in targets {
                 let place = target.country.map { " (\($0))" } ?? ""
-                let state = target.disabled ? "\tdisabled" : ""
+                let state = target.removedAt != nil ? "\tremoved" : target.disabled ? "\tdisabled: \(target.disabledReason ?? "")" : ""
                 print("\(target.kind.rawValue)\(place)\t\(target.name)\t\(target.title)\t\(target.email)\(state)")
             }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a target's address or details; its unsent letters are written again, sent letters keep their history.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "The target's current email.") var email: String
+        @Option(help: "Its new email.") var newEmail: String?
+        @Option var name: String?
+        @Option var title: String?
+        @Option(help: "How the letter greets the target, such as \"Your Excellency\".") var salutation: String?
+        @Option(help: "ISO 3166-1 alpha-2 code (an embassy's host country).") var country: String?
+        @Option(help: "Language code, such as fr.") var language: String?
+        @Option(help: "Postal address (\"\" clears it).") var postalAddress: String?
+        @Option(help: "Fax number (\"\" clears it).") var fax: String?
+        @Option(help: "IANA time zone, such as Asia/Baku (\"\" clears it).") var timezone: String?
+
+        func run() throws {
+            let database = try options.openDatabase()
+            var changes = TargetChanges()
+            changes.email = newEmail
+            changes.name = name
+            changes.title = title
+            changes.salutation = salutation
+            changes.country = country
+            changes.language = language
+            changes.postalAddress = postalAddress
+            changes.fax = fax
+            changes.timezone = timezone
+            let update = try reporting { () throws(AppealsError) in try database.updateTarget(campaign: campaign, email: email, changes: changes) }
+            print("updated \(update.after.name) <\(update.after.email)>: \(plural(update.rewritten, "unsent letter")) written again")
+            if update.beingSent > 0 {
+                print("\(plural(update.beingSent, "letter")) being sent by a running send at this moment keep\(update.beingSent == 1 ? "s" : "") the old text")
+            }
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a target again (once its address is fixed): its held letters go out.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "The target's email.") var email: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let result = try reporting { () throws(AppealsError) in try database.setTargetEnabled(true, campaign: campaign, email: email) }
+            print("enabled \(result.0.email): \(plural(result.held, "held letter")) will go out with the next send")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a target: it receives nothing, its letters are held until it is enabled.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "The target's email.") var email: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let result = try reporting { () throws(AppealsError) in try database.setTargetEnabled(false, campaign: campaign, email: email) }
+            print("disabled \(result.0.email): \(plural(result.held, "letter")) held")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a target: its unsent letters are cancelled; the counts stay.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "The target's email.") var email: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let result = try reporting { () throws(AppealsError) in try database.removeTarget(campaign: campaign, email: email) }
+            print("removed \(result.0.email) from \(campaign): \(plural(result.cancelled, "unsent letter")) cancelled")
         }
     }
 }

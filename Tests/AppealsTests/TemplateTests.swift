@@ -13,7 +13,7 @@ struct TemplateTests {
         language: "fr", consent: true, personalNote: nil, createdAt: TestDatabase.fixedNow, erasedAt: nil)
     static let embassy = Target(
         id: 9, campaignId: 1, kind: .embassy, name: "Embassy <AZ>", title: "Ambassador", salutation: "Your Excellency", email: "e@example.net",
-        emailKey: "e@example.net", country: "FR", language: "en", postalAddress: nil, fax: nil, timezone: nil, disabled: false, disabledReason: nil)
+        emailKey: "e@example.net", country: "FR", language: "en", postalAddress: nil, fax: nil, timezone: nil, disabled: false, disabledReason: nil, removedAt: nil)
 
     static func template(_ letter: String, subject: String = "Subject", language: String = "en") throws -> LetterTemplate {
         try LetterTemplate(language: language, subject: subject, subjectFile: "subject.\(language).mustache", letter: letter, letterFile: "letter.\(language).mustache")

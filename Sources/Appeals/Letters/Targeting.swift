@@ -1,11 +1,11 @@
-/// SPEC's targeting rule: every supporter writes to every official, and to the embassy in their own country.
+/// The targeting rule: every supporter writes to every official, and to the embassy in their own country.
 public struct Targeting: Sendable {
     public let officials: [Target]
     public let embassies: [String: Target]
 
-    /// - Parameter targets: the campaign's targets; disabled ones receive nothing and are left out.
+    /// - Parameter targets: the campaign's targets; disabled and removed ones receive nothing and are left out.
     public init(_ targets: [Target]) {
-        let enabled = targets.filter { !$0.disabled }
+        let enabled = targets.filter { !$0.disabled && $0.removedAt == nil }
         officials = enabled.filter { $0.kind == .official }
         embassies = enabled.filter { $0.kind == .embassy && $0.country != nil }.keyed { $0.country! }
     }

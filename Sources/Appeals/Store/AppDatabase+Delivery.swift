@@ -305,17 +305,31 @@ extension AppDatabase {
         }
     }
 
-    /// Makes failed or deferred letters due now (`retry`).
-    /// - Returns: how many letters were made due.
-    public func retry(campaign slug: String, statuses: [LetterStatus], now: Date) throws(AppealsError) -> Int {
+    /// Makes failed or deferred letters due again now (`retry`); those of a disabled target are left as they
+    /// are, since they cannot be sent: they are counted apart.
+    public func retry(campaign slug: String, statuses: [LetterStatus], now: Date) throws(AppealsError) -> RetryReport {
         try write { db in
             let campaign = try Self.campaign(slug, in: db)
+            let arguments = StatementArguments([campaign.id!] as [any DatabaseValueConvertible]) + StatementArguments(statuses.map(\.rawValue))
+            let held = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM letter WHERE campaign_id = ? AND status IN (\(sqlPlaceholders(statuses.count)))
+                  AND target_id IN (SELECT id FROM target WHERE disabled = 1)
+                """, arguments: arguments) ?? 0
             try db.execute(sql: """
                 UPDATE letter SET status = 'queued', due_at = ?, updated_at = ?,
                     attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END
                 WHERE campaign_id = ? AND status IN (\(sqlPlaceholders(statuses.count)))
-                """, arguments: StatementArguments([now, now, campaign.id!] as [any DatabaseValueConvertible]) + StatementArguments(statuses.map(\.rawValue)))
-            return db.changesCount
+                  AND target_id NOT IN (SELECT id FROM target WHERE disabled = 1)
+                """, arguments: StatementArguments([now, now] as [any DatabaseValueConvertible]) + arguments)
+            return RetryReport(due: db.changesCount, held: held)
         }
     }
+}
+
+/// What `retry` did.
+public struct RetryReport: Sendable, Equatable {
+    /// Letters made due now.
+    public var due: Int
+    /// Letters left as they were, behind disabled targets.
+    public var held: Int
 }

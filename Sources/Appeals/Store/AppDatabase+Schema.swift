@@ -123,6 +123,12 @@ extension AppDatabase {
                 CREATE INDEX delivery_attempt_letter ON delivery_attempt(letter_id);
                 """)
         }
+        migrator.registerMigration("v2: targets can be removed") { db in
+            // A removed target keeps its row, so that its letters keep their counts; it receives nothing more.
+            try db.execute(sql: "ALTER TABLE target ADD COLUMN removed_at TEXT")
+            // Erasure is looked up by the sender and by recovery.
+            try db.execute(sql: "CREATE INDEX supporter_erased ON supporter(erased_at) WHERE erased_at IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -29,11 +29,14 @@ extension AppDatabase {
                 SELECT t.name, t.email, t.kind,
                        COUNT(CASE WHEN l.status = 'sent' THEN 1 END),
                        COUNT(CASE WHEN l.status = 'failed' THEN 1 END),
-                       COUNT(CASE WHEN l.status IN ('queued', 'sending', 'deferred') THEN 1 END)
+                       COUNT(CASE WHEN l.status IN ('queued', 'sending', 'deferred') THEN 1 END),
+                       t.disabled, t.disabled_reason, t.removed_at IS NOT NULL,
+                       COUNT(CASE WHEN t.disabled = 1 AND l.status IN ('queued', 'deferred') THEN 1 END)
                 FROM target t LEFT JOIN letter l ON l.target_id = t.id
                 WHERE t.campaign_id = ? GROUP BY t.id ORDER BY t.kind DESC, t.id
                 """, arguments: [id]).map { row in
-                CampaignReport.TargetCounts(name: row[0], email: row[1], kind: row[2], sent: row[3], failed: row[4], pending: row[5])
+                CampaignReport.TargetCounts(name: row[0], email: row[1], kind: row[2], sent: row[3], failed: row[4], pending: row[5],
+                                            disabled: row[6], disabledReason: row[7], removed: row[8], held: row[9])
             }
             return CampaignReport(campaign: slug, supporters: supporters, supportersWithoutEmbassy: withoutEmbassy,
                                   letters: letters, possibleDuplicates: duplicates, targets: targets)

@@ -1,4 +1,4 @@
-/// `status --json`, exactly as SPEC defines it.
+/// `status --json`: its keys are a published format; keys may be added, none is removed or renamed.
 public struct CampaignReport: Codable, Sendable, Equatable {
     public struct LetterCounts: Codable, Sendable, Equatable {
         public var queued = 0, sending = 0, sent = 0, deferred = 0, failed = 0, cancelled = 0
@@ -12,6 +12,12 @@ public struct CampaignReport: Codable, Sendable, Equatable {
         public var failed: Int
         /// Queued, sending or deferred.
         public var pending: Int
+        /// Receives nothing (its mailbox does not exist, or the organizer disabled or removed it).
+        public var disabled: Bool
+        public var disabledReason: String?
+        public var removed: Bool
+        /// Unsent letters kept back because the target is disabled.
+        public var held: Int
     }
 
     public var campaign: String
@@ -23,7 +29,7 @@ public struct CampaignReport: Codable, Sendable, Equatable {
 }
 
 extension CampaignReport {
-    /// The report as SPEC prints it, keys in SPEC's order.
+    /// The report as `status --json` prints it, keys in their published order.
     public var json: OrderedJSON {
         .object([
             ("campaign", .string(campaign)),
@@ -38,6 +44,8 @@ extension CampaignReport {
                 .object([
                     ("name", .string(target.name)), ("email", .string(target.email)), ("kind", .string(target.kind)),
                     ("sent", .int(target.sent)), ("failed", .int(target.failed)), ("pending", .int(target.pending)),
+                    ("disabled", .bool(target.disabled)), ("held", .int(target.held)), ("removed", .bool(target.removed)),
+                    ("disabledReason", target.disabledReason.map(OrderedJSON.string) ?? .null),
                 ])
             })),
         ])

@@ -1,10 +1,12 @@
-/// JSON with object keys in the order given: SPEC fixes the shape of `status --json`, and Foundation's
+/// JSON with object keys in the order given: `status --json` has a published key order, and Foundation's
 /// encoder does not keep key order on Linux.
 public indirect enum OrderedJSON: Sendable, Equatable {
     case object([(String, OrderedJSON)])
     case array([OrderedJSON])
     case string(String)
     case int(Int)
+    case bool(Bool)
+    case null
 
     public static func == (lhs: OrderedJSON, rhs: OrderedJSON) -> Bool { lhs.text == rhs.text }
 
@@ -19,6 +21,10 @@ public indirect enum OrderedJSON: Sendable, Equatable {
             Self.quoted(value)
         case .int(let value):
             String(value)
+        case .bool(let value):
+            value ? "true" : "false"
+        case .null:
+            "null"
         }
     }
 

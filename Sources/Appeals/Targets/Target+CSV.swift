@@ -4,18 +4,28 @@ extension Target {
     public static let csvColumns = ["kind", "name", "title", "salutation", "email", "country", "language", "postal_address", "fax", "timezone"]
     public static let csvRequiredColumns = ["kind", "name", "email"]
 
+    /// The target's values by CSV column, as `targets.csv` would give them.
+    var csvValues: [String: String] {
+        ["kind": kind.rawValue, "name": name, "title": title, "salutation": salutation, "email": email, "country": country ?? "",
+         "language": language ?? "", "postal_address": postalAddress ?? "", "fax": fax ?? "", "timezone": timezone ?? ""]
+    }
+
     /// Reads targets from a `targets.csv` table.
     ///
     /// Within one file an email or an embassy's country may appear only once: the targeting rule picks
     /// one embassy per country, and a target written to twice would receive every letter twice.
     /// - Returns: the targets with the line each came from, and every problem found.
     static func parse(_ table: CSVTable, campaignId: Int64) -> (targets: [(line: Int, target: Target)], issues: [InputIssue]) {
+        parse(table.rows, file: table.file, campaignId: campaignId)
+    }
+
+    static func parse(_ rows: [CSVTable.Row], file: String, campaignId: Int64) -> (targets: [(line: Int, target: Target)], issues: [InputIssue]) {
         var targets: [(line: Int, target: Target)] = []
         var issues: [InputIssue] = []
         var lineByEmail: [String: Int] = [:]
         var lineByEmbassyCountry: [String: Int] = [:]
-        for row in table.rows {
-            var check = RowChecker(row, file: table.file)
+        for row in rows {
+            var check = RowChecker(row, file: file)
             let kindText = row["kind"].lowercased()
             let kind = TargetKind(rawValue: kindText)
             if kind == nil {
@@ -51,7 +61,8 @@ extension Target {
             let target = Target(
                 id: nil, campaignId: campaignId, kind: kind, name: name, title: title, salutation: salutation,
                 email: email, emailKey: key, country: country, language: language, postalAddress: postalAddress,
-                fax: fax.isEmpty ? nil : fax, timezone: timezone.isEmpty ? nil : timezone, disabled: false, disabledReason: nil)
+                fax: fax.isEmpty ? nil : fax, timezone: timezone.isEmpty ? nil : timezone, disabled: false, disabledReason: nil,
+                removedAt: nil)
             targets.append((row.line, target))
         }
         return (targets, issues)

@@ -29,6 +29,8 @@ public struct Target: Codable, Sendable, Equatable, Identifiable {
     /// Set when the address hard-bounced: the target receives nothing more until re-enabled.
     public var disabled: Bool
     public var disabledReason: String?
+    /// Set by `target remove`: the target is gone from the campaign; its letters stay for the counts.
+    public var removedAt: Date?
 }
 
 extension Target: FetchableRecord, MutablePersistableRecord {
@@ -57,5 +59,6 @@ extension Target: FetchableRecord, MutablePersistableRecord {
         timezone = try row.decode(forColumn: "timezone")
         disabled = try row.decode(forColumn: "disabled")
         disabledReason = try row.decode(forColumn: "disabled_reason")
+        removedAt = try row.decode(forColumn: "removed_at")
     }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+
+/// New values for a target's fields; `nil` keeps the stored value, `""` clears an optional one.
+public struct TargetChanges: Sendable, Equatable {
+    public var email: String?
+    public var name: String?
+    public var title: String?
+    public var salutation: String?
+    public var country: String?
+    public var language: String?
+    public var postalAddress: String?
+    public var fax: String?
+    public var timezone: String?
+
+    public init() {}
+
+    var byColumn: [String: String?] {
+        ["email": email, "name": name, "title": title, "salutation": salutation, "country": country, "language": language,
+         "postal_address": postalAddress, "fax": fax, "timezone": timezone]
+    }
+}
+
+/// What changing a target did to its letters.
+public struct TargetUpdate: Sendable, Equatable {
+    public var before: Target
+    public var after: Target
+    /// Unsent letters written again for the new values (sent letters never change).
+    public var rewritten = 0
+    /// Letters a running `send` holds: they go with the text they had.
+    public var beingSent = 0
+}
+
+extension AppDatabase {
+    /// Changes a target's address or details, checked as a `targets.csv` row is, and writes its unsent
+    /// (queued or deferred) letters again for the new values; sent letters keep their history.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` for a bad value, ``AppealsError/conflict(_:)`` when the new
+    ///   address or embassy country belongs to another target.
+    public func updateTarget(campaign slug: String, email: String, changes: TargetChanges, now: Date = Date(),
+                             timeZone: TimeZone = .current) throws(AppealsError) -> TargetUpdate {
+        let composer = try composer(for: slug, timeZone: timeZone)
+        return try write { db in
+            let before = try Self.target(email, campaign: composer.campaign, in: db)
+            var values = before.csvValues
+            for case let (column, value?) in changes.byColumn { values[column] = value }
+            let (parsed, issues) = Target.parse([CSVTable.Row(line: 0, values: values)], file: "target update", campaignId: before.campaignId)
+            if !issues.isEmpty { throw AppealsError.invalidInput(issues) }
+            var after = parsed[0].target
+            after.id = before.id
+            after.disabled = before.disabled
+            after.disabledReason = before.disabledReason
+            after.removedAt = before.removedAt
+            if after.emailKey != before.emailKey,
+               try Target.filter(Column("campaign_id") == before.campaignId && Column("email_key") == after.emailKey).fetchCount(db) > 0 {
+                throw AppealsError.conflict("\(after.email) is already another target of \(slug)")
+            }
+            if after.kind == .embassy, after.country != before.country,
+               let other = try Target.filter(Column("campaign_id") == before.campaignId && Column("kind") == "embassy" && Column("country") == after.country).fetchOne(db) {
+                throw AppealsError.conflict("\(slug) already has an embassy in \(after.country!) (\(other.email)); a country has one embassy")
+            }
+            try after.update(db)
+            var update = TargetUpdate(before: before, after: after)
+            update.beingSent = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE target_id = ? AND status = 'sending'", arguments: [before.id]) ?? 0
+            update.rewritten = try Self.rewriteUnsentLetters(db, where: "l.target_id = ?", [before.id], composer: composer, now: now)
+            return update
+        }
+    }
+
+    /// Writes again the queued and deferred letters that `condition` picks, from the stored templates and
+    /// targets; keeps each letter's Message-ID.
+    /// - Returns: how many letters were written again.
+    static func rewriteUnsentLetters(_ db: Database, where condition: String, _ arguments: StatementArguments, composer: LetterComposer,
+                                     now: Date) throws -> Int {
+        let letters = try Letter.fetchAll(db, sql: """
+            SELECT l.* FROM letter l WHERE l.status IN ('queued', 'deferred') AND \(condition)
+            """, arguments: arguments)
+        if letters.isEmpty { return 0 }
+        let supporters = try Supporter.filter(keys: Set(letters.map(\.supporterId))).fetchAll(db).keyed { $0.id! }
+        let targets = try Target.filter(keys: Set(letters.map(\.targetId))).fetchAll(db).keyed { $0.id! }
+        let updateText = try db.cachedStatement(sql: "UPDATE letter_text SET subject = ?, body = ? WHERE letter_id = ?")
+        let updateLetter = try db.cachedStatement(sql: "UPDATE letter SET language = ?, updated_at = ? WHERE id = ?")
+        var rewritten = 0
+        for letter in letters {
+            guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId] else { continue }
+            let rendered = composer.compose(supporter: supporter, target: target, now: now)
+            try updateText.execute(arguments: [rendered.subject, rendered.body, letter.id])
+            try updateLetter.execute(arguments: [rendered.language, now, letter.id])
+            rewritten += 1
+        }
+        return rewritten
+    }
+
+    /// Enables or disables a target. A disabled target receives nothing: its letters are held (kept queued)
+    /// until it is enabled again.
+    /// - Returns: the target, and how many letters it holds back (disabled) or lets go (enabled).
+    public func setTargetEnabled(_ enabled: Bool, campaign slug: String, email: String) throws(AppealsError) -> (Target, held: Int) {
+        try write { db in
+            var target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db)
+            if target.removedAt != nil { throw AppealsError.conflict("\(target.email) was removed from \(slug): it cannot be enabled again") }
+            target.disabled = !enabled
+            target.disabledReason = enabled ? nil : "disabled by the organizer"
+            try target.update(db)
+            let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE target_id = ? AND status IN ('queued', 'deferred')",
+                                        arguments: [target.id]) ?? 0
+            return (target, held)
+        }
+    }
+
+    /// Removes a target from a campaign: its unsent letters are cancelled (even those a running `send` holds),
+    /// it receives nothing more, and its letters stay for the counts.
+    /// - Returns: the target, and how many letters were cancelled.
+    public func removeTarget(campaign slug: String, email: String, now: Date = Date()) throws(AppealsError) -> (Target, cancelled: Int) {
+        try write { db in
+            var target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db)
+            if target.removedAt != nil { throw AppealsError.notFound("\(target.email) was removed from \(slug) already") }
+            try db.execute(sql: """
+                UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                WHERE target_id = ? AND status IN ('queued', 'deferred', 'sending')
+                """, arguments: [now, target.id])
+            let cancelled = db.changesCount
+            target.disabled = true
+            target.disabledReason = "removed by the organizer"
+            target.removedAt = now
+            try target.update(db)
+            return (target, cancelled)
+        }
+    }
+
+    static func target(_ email: String, campaign: Campaign, in db: Database) throws -> Target {
+        guard let target = try Target.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db) else {
+            throw AppealsError.notFound("\(email) is not a target of \(campaign.slug); `appeal-cli target list --campaign \(campaign.slug)` shows them")
+        }
+        return target
+    }
+}
