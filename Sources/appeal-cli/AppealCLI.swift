@@ -7,12 +7,16 @@ struct AppealCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "appeal-cli",
         abstract: "Urgent-appeal letter campaigns: targets, supporters, personalized letters, tracked delivery.",
+        version: "appeal-cli \(version)",
         subcommands: [
             InitCommand.self, CampaignCommand.self, TargetCommand.self, SupporterCommand.self,
             LetterCommand.self, QueueCommand.self, SendCommand.self, RetryCommand.self, StatusCommand.self, ExportCommand.self,
         ])
 
-    /// Exit codes are SPEC's: bad arguments are bad input (2), not ArgumentParser's 64.
+    /// The release this binary was built from.
+    static let version = "0.10.0"
+
+    /// Exit codes are the documented ones: bad arguments are bad input (2), not ArgumentParser's 64.
     static func main() {
         // Databases and letters hold personal data: nothing we create is readable by others.
         umask(0o077)

@@ -19,7 +19,7 @@ struct CampaignCommand: ParsableCommand {
                 try database.createCampaign(try CampaignFolder(path: folder))
             }
             let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign.slug) }
-            print("created campaign \(campaign.slug) (\(campaign.status.rawValue)): \(targets.count) targets, languages \(campaign.languages.joined(separator: ", "))")
+            print("created campaign \(campaign.slug) (\(campaign.status.rawValue)): \(plural(targets.count, "target")), languages \(campaign.languages.joined(separator: ", "))")
         }
     }
 

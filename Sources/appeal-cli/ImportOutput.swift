@@ -2,7 +2,7 @@ import Appeals
 
 /// Prints what an import did, one line per reported row (the first thousand of each kind, then a count).
 func printImport(_ report: ImportReport, noun: String, campaign: String) {
-    print("imported \(report.imported) \(noun) into \(campaign)")
+    print("imported \(plural(report.imported, noun)) into \(campaign)")
     if !report.alreadyPresent.isEmpty {
         print("\(report.alreadyPresent.count) already present, not added again:")
         for issue in report.alreadyPresent.listed { print("  \(issue)") }

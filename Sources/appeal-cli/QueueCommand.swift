@@ -16,12 +16,12 @@ struct QueueCommand: ParsableCommand {
                 printWarning("another queue run is writing to \(database.path); waiting for it to finish")
             })
         }
-        print("queued \(report.queued) letters (\(report.alreadyQueued) already queued) for \(report.supporters) supporters of \(campaign)")
+        print("queued \(plural(report.queued, "letter")) (\(report.alreadyQueued) already queued) for \(plural(report.supporters, "supporter")) of \(campaign)")
         if report.supportersWithoutEmbassy > 0 {
-            print("\(report.supportersWithoutEmbassy) supporters have no embassy in their country: they write to the officials only")
+            print("\(plural(report.supportersWithoutEmbassy, "supporter")) \(report.supportersWithoutEmbassy == 1 ? "has" : "have") no embassy in their country: they write to the officials only")
         }
         if report.supportersWithoutConsent > 0 {
-            print("\(report.supportersWithoutConsent) supporters did not consent: no letter is written in their name")
+            print("\(plural(report.supportersWithoutConsent, "supporter")) did not consent: no letter is written in their name")
         }
     }
 }

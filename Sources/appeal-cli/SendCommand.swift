@@ -55,7 +55,7 @@ struct SendCommand: ParsableCommand {
         print("sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed), possible duplicates \(summary.possibleDuplicates)"
               + String(format: " (%.1f s, %.1f letters/s)", seconds, rate))
         if summary.waiting > 0 {
-            print("\(summary.waiting) letters wait for their targets' sending hours or hourly limit; a later run sends them")
+            print("\(plural(summary.waiting, "letter")) \(summary.waiting == 1 ? "waits" : "wait") for their targets' sending hours or hourly limit; a later run sends them")
         }
         for email in summary.disabledTargets { printWarning("target \(email) disabled: its mailbox does not exist") }
         if let reason = summary.stopped {
@@ -74,7 +74,7 @@ struct SendCommand: ParsableCommand {
             print("\(accepted ? "sent" : "FAILED") [TEST] for \(result.target.name) <\(result.target.email)> to \(address): \(result.reply.text)")
         }
         for target in missing { print("no letter queued yet for \(target.name): run `appeal-cli queue --campaign \(campaign)` first") }
-        print("sent \(results.count - failures) test letters to \(address), \(failures) failed; no letter's status changed")
+        print("sent \(plural(results.count - failures, "test letter")) to \(address), \(failures) failed; no letter's status changed")
         if failures > 0 { throw ExitCode(3) }
     }
 }

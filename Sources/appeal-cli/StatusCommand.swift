@@ -17,8 +17,8 @@ struct StatusCommand: ParsableCommand {
         }
         let l = report.letters
         print("""
-            campaign \(report.campaign): \(report.supporters) supporters (\(report.supportersWithoutEmbassy) without an embassy in their country)
-            letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled; \(report.possibleDuplicates) possible duplicates
+            campaign \(report.campaign): \(plural(report.supporters, "supporter")) (\(report.supportersWithoutEmbassy) without an embassy in their country)
+            letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled; \(plural(report.possibleDuplicates, "possible duplicate"))
             """)
         for target in report.targets {
             var line = "  \(target.kind)\t\(target.name) <\(target.email)>\tsent \(target.sent)\tfailed \(target.failed)\tpending \(target.pending)"

@@ -20,7 +20,7 @@ struct SupporterCommand: ParsableCommand {
                 let table = try CSVFile(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)
                 return try database.importSupporters(table, campaign: campaign, skipInvalid: skipInvalid)
             }
-            printImport(report, noun: "supporters", campaign: campaign)
+            printImport(report, noun: "supporter", campaign: campaign)
         }
     }
 

@@ -20,7 +20,7 @@ struct TargetCommand: ParsableCommand {
                 let table = try CSVTable(path: file, known: Target.csvColumns, required: Target.csvRequiredColumns)
                 return try database.importTargets(table, campaign: campaign, skipInvalid: skipInvalid)
             }
-            printImport(report, noun: "targets", campaign: campaign)
+            printImport(report, noun: "target", campaign: campaign)
         }
     }
 

@@ -82,4 +82,45 @@ struct GuidanceTests {
         let result = try cli.run("send")
         #expect(result.code == 2 && result.stderr.contains("did not speak TLS on this port"), "\(result.stderr)")
     }
+
+    @Test("a target without a salutation is refused when the letters begin with one")
+    func missingSalutation() throws {
+        let cli = try CLIRunner()
+        let folder = try StrictInputTests.campaignCopy(cli) { $0 }
+        let targets = try String(contentsOfFile: "\(folder)/targets.csv", encoding: .utf8)
+        try targets.replacingOccurrences(of: ",Your Excellency,president@", with: ",,president@").write(toFile: "\(folder)/targets.csv", atomically: true, encoding: .utf8)
+        #expect(try cli.run("init").code == 0)
+        let create = try cli.run("campaign", "create", folder)
+        #expect(create.code == 2 && create.stderr.contains("targets.csv:2: salutation: is empty"), "\(create.stderr)")
+    }
+
+    @Test("a semicolon-separated supporters file is read; a Latin-1 one is refused naming the column and how to save it")
+    func spreadsheetFiles() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let semicolons = cli.path("semicolons.csv")
+        try "name;email;country;city\n\"Weber; Anna\";anna@example.net;DE;Köln\nJan Novák;jan@example.net;CZ;Brno\n".write(toFile: semicolons, atomically: true, encoding: .utf8)
+        let imported = try cli.run("supporter", "import", semicolons, "--campaign", CLIRunner.slug)
+        #expect(imported.code == 0 && imported.stdout.contains("imported 2 supporters"), "\(imported.stdout) \(imported.stderr)")
+        let one = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "anna@example.net")
+        #expect(one.stdout.contains("Weber; Anna"))
+        let latin1 = cli.path("latin1.csv")
+        try Data("name,email,country,city\nRen\u{E9} Dupont,rene@example.net,FR,Orl\u{E9}ans\n".data(using: .isoLatin1)!).write(to: URL(fileURLWithPath: latin1))
+        let refused = try cli.run("supporter", "import", latin1, "--campaign", CLIRunner.slug)
+        #expect(refused.code == 2 && refused.stderr.contains("latin1.csv:2: column name is not UTF-8") && refused.stderr.contains("LibreOffice"), "\(refused.stderr)")
+    }
+
+    @Test("counts of one are said in the singular")
+    func singular() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let csv = cli.path("one.csv")
+        try "name,email,country\nSolo Person,solo@example.net,\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let folder = cli.path("fresh.sqlite")
+        #expect(try cli.run("--db", folder, "init").code == 0)
+        #expect(try cli.run("--db", folder, "campaign", "create", CLIRunner.exampleCampaign).code == 0)
+        #expect(try cli.run("--db", folder, "supporter", "import", csv, "--campaign", CLIRunner.slug).stdout.contains("imported 1 supporter into"))
+        let queue = try cli.run("--db", folder, "queue", "--campaign", CLIRunner.slug)
+        #expect(queue.stdout.contains("queued 4 letters (0 already queued) for 1 supporter of") && queue.stdout.contains("1 supporter has no embassy"), "\(queue.stdout)")
+    }
 }

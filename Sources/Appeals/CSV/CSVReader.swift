@@ -26,6 +26,21 @@ public struct CSVReader: Sendable {
 
     /// Parses every record; blank lines are skipped.
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record.
+    /// The field separator: `;` when the first line has semicolons and no comma (spreadsheets in much of
+    /// Europe save CSV so), else `,`.
+    static func separator(of bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> UInt8 {
+        var semicolon = false
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: ","): return byte
+            case UInt8(ascii: ";"): semicolon = true
+            case UInt8(ascii: "\n"): return semicolon ? UInt8(ascii: ";") : UInt8(ascii: ",")
+            default: continue
+            }
+        }
+        return semicolon ? UInt8(ascii: ";") : UInt8(ascii: ",")
+    }
+
     public func records(from bytes: [UInt8]) throws(AppealsError) -> [CSVRecord] {
         var records: [CSVRecord] = []
         try AppealsError.rethrown { try bytes.withUnsafeBufferPointer { buffer in try forEachRecord(in: buffer) { records.append($0) } } }
@@ -41,7 +56,10 @@ public struct CSVReader: Sendable {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         var line = 1
         let end = bytes.count
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let comma = Self.separator(of: bytes[index...])
+        /// The header's names, to say which column a bad field is in.
+        var header: [String]?
 
         var fields: [String] = []
         var field: [UInt8] = []
@@ -53,7 +71,9 @@ public struct CSVReader: Sendable {
         }
         func finishField() throws(AppealsError) {
             guard let text = String(validating: field, as: UTF8.self) else {
-                throw fail("field \(fields.count + 1) is not valid UTF-8", at: recordLine)
+                let column = header.flatMap { fields.count < $0.count ? "column \($0[fields.count])" : nil } ?? "field \(fields.count + 1)"
+                throw fail("\(column) is not UTF-8 text (is the file Latin-1 or Windows-1252?): save it as UTF-8 "
+                           + "(in LibreOffice: File > Save As, Keep current format, Character set: Unicode (UTF-8); in Excel: CSV UTF-8)", at: recordLine)
             }
             fields.append(text)
             field.removeAll(keepingCapacity: true)
@@ -113,6 +133,7 @@ public struct CSVReader: Sendable {
                 index += 1
             } else if byte == lf || byte == cr {
                 try finishField()
+                if header == nil { header = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
                 try body(CSVRecord(line: recordLine, fields: fields))
                 fields.removeAll(keepingCapacity: true)
                 index += (byte == cr && index + 1 < end && bytes[index + 1] == lf) ? 2 : 1

@@ -73,7 +73,9 @@ public struct CampaignFolder: Sendable {
             issues += error.issues
         }
         if let targets {
-            issues += Target.parse(targets, campaignId: 0).issues
+            let (parsed, problems) = Target.parse(targets, campaignId: 0)
+            issues += problems
+            issues += Target.missingSalutations(parsed, file: targets.file, templates: templates.flatMap { [$0.subjectSource, $0.letterSource] })
         }
 
         guard issues.isEmpty, let campaign, let targets else { throw .invalidInput(issues) }

@@ -7,7 +7,11 @@ extension AppDatabase {
     public func importTargets(_ table: CSVTable, campaign slug: String, skipInvalid: Bool = false) throws(AppealsError) -> ImportReport {
         try write { db in
             let campaign = try Self.campaign(slug, in: db)
-            let (parsed, issues) = Target.parse(table, campaignId: campaign.id!)
+            var (parsed, issues) = Target.parse(table, campaignId: campaign.id!)
+            let templates = try String.fetchAll(db, sql: "SELECT subject || letter FROM campaign_template WHERE campaign_id = ?", arguments: [campaign.id])
+            let unsaluted = Target.missingSalutations(parsed, file: table.file, templates: templates)
+            issues += unsaluted
+            parsed.removeAll { entry in unsaluted.contains { $0.location.line == entry.line } }
             if !issues.isEmpty && !skipInvalid { throw AppealsError.invalidInput(issues) }
             var report = ImportReport()
             report.skipped.append(contentsOf: issues)

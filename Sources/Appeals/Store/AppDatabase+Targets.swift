@@ -44,7 +44,9 @@ extension AppDatabase {
             var values = before.csvValues
             for case let (column, value?) in changes.byColumn { values[column] = value }
             let (parsed, issues) = Target.parse([CSVTable.Row(line: 0, values: values)], file: "target update", campaignId: before.campaignId)
-            if !issues.isEmpty { throw AppealsError.invalidInput(issues) }
+            let templates = try String.fetchAll(db, sql: "SELECT subject || letter FROM campaign_template WHERE campaign_id = ?", arguments: [before.campaignId])
+            let problems = issues + Target.missingSalutations(parsed, file: "target update", templates: templates)
+            if !problems.isEmpty { throw AppealsError.invalidInput(problems) }
             var after = parsed[0].target
             after.id = before.id
             after.disabled = before.disabled

@@ -4,6 +4,16 @@ extension Target {
     public static let csvColumns = ["kind", "name", "title", "salutation", "email", "country", "language", "postal_address", "fax", "timezone"]
     public static let csvRequiredColumns = ["kind", "name", "email"]
 
+    /// A problem for each target without a salutation, when the templates use `{{target.salutation}}`: a letter
+    /// must never begin with ",".
+    static func missingSalutations(_ targets: [(line: Int, target: Target)], file: String, templates: [String]) -> [InputIssue] {
+        guard templates.contains(where: { $0.contains("target.salutation") }) else { return [] }
+        return targets.filter { $0.target.salutation.isEmpty }.map { entry in
+            InputIssue(InputLocation(file: file, line: entry.line > 0 ? entry.line : nil, field: "salutation"),
+                       "is empty, but the letters begin with {{target.salutation}}: give one, such as \"Your Excellency\" or \"Dear Minister\"")
+        }
+    }
+
     /// The target's values by CSV column, as `targets.csv` would give them.
     var csvValues: [String: String] {
         ["kind": kind.rawValue, "name": name, "title": title, "salutation": salutation, "email": email, "country": country ?? "",
