@@ -41,7 +41,7 @@ struct CSVReaderTests {
         ("unterminated quote", Array("a\n\"open\nstill open\n".utf8), 2, "never closed"),
         ("quote inside unquoted field", Array("a\nab\"c\n".utf8), 2, "quote inside unquoted"),
         ("text after closing quote", Array("a\n\"x\"y\n".utf8), 2, "after a closing quote"),
-        ("invalid UTF-8", Array("a\nok\n".utf8) + [0xFF, 0xFE, 0x0A], 3, "not valid UTF-8"),
+        ("invalid UTF-8", Array("a\nok\n".utf8) + [0xFF, 0xFE, 0x0A], 3, "is not UTF-8"),
     ]
 
     @Test("rejects malformed input with the line", arguments: invalid)

@@ -86,13 +86,13 @@ struct ImportTests {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         let csv = """
-            kind,name,email,country,timezone
-            minister,A,a@example.org,AZ,
-            embassy,B,b@example.net,,
-            embassy,C,c@example.net,FR,Mars/Olympus
-            embassy,D,d@example.net,FR,
-            official,E,president@example.org,AZ,
-            embassy,Embassy in Japan,embassy.jp@example.net,JP,Asia/Tokyo
+            kind,name,email,country,timezone,salutation
+            minister,A,a@example.org,AZ,,Excellency
+            embassy,B,b@example.net,,,Excellency
+            embassy,C,c@example.net,FR,Mars/Olympus,Excellency
+            embassy,D,d@example.net,FR,,Excellency
+            official,E,president@example.org,AZ,,Excellency
+            embassy,Embassy in Japan,embassy.jp@example.net,JP,Asia/Tokyo,Excellency
 
             """
         let table = try CSVTable(file: "more-targets.csv", bytes: Array(csv.utf8), known: Target.csvColumns, required: Target.csvRequiredColumns)

@@ -19,26 +19,26 @@ public struct CSVReader: Sendable {
 
     public let file: String
     public var limits = Limits()
+    /// The columns a header may name: a first line of those names separated by `;` makes `;` the separator.
+    public var knownColumns: [String] = []
 
-    public init(file: String) {
+    public init(file: String, knownColumns: [String] = []) {
         self.file = file
+        self.knownColumns = knownColumns
     }
 
     /// Parses every record; blank lines are skipped.
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record.
-    /// The field separator: `;` when the first line has semicolons and no comma (spreadsheets in much of
-    /// Europe save CSV so), else `,`.
-    static func separator(of bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> UInt8 {
-        var semicolon = false
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: ","): return byte
-            case UInt8(ascii: ";"): semicolon = true
-            case UInt8(ascii: "\n"): return semicolon ? UInt8(ascii: ";") : UInt8(ascii: ",")
-            default: continue
-            }
-        }
-        return semicolon ? UInt8(ascii: ";") : UInt8(ascii: ",")
+    /// The field separator: `;` when the first line is known column names separated by semicolons
+    /// (spreadsheets in much of Europe save CSV so), else `,`.
+    static func separator(of bytes: UnsafeBufferPointer<UInt8>.SubSequence, knownColumns: [String]) -> UInt8 {
+        let comma = UInt8(ascii: ","), semicolon = UInt8(ascii: ";")
+        guard !knownColumns.isEmpty else { return comma }
+        let line = bytes.prefix(4096).prefix { $0 != UInt8(ascii: "\n") }
+        guard !line.contains(comma), line.contains(semicolon) else { return comma }
+        let names = String(decoding: line, as: UTF8.self).split(separator: ";", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+        return names.allSatisfy(knownColumns.contains) ? semicolon : comma
     }
 
     public func records(from bytes: [UInt8]) throws(AppealsError) -> [CSVRecord] {
@@ -57,7 +57,7 @@ public struct CSVReader: Sendable {
         var line = 1
         let end = bytes.count
         let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
-        let comma = Self.separator(of: bytes[index...])
+        let comma = Self.separator(of: bytes[index...], knownColumns: knownColumns)
         /// The header's names, to say which column a bad field is in.
         var header: [String]?
 

@@ -134,7 +134,7 @@ struct CSVHeader {
     static func forEachItem(in bytes: UnsafeBufferPointer<UInt8>, file: String, known: [String], required: [String],
                             _ body: (CSVItem) throws -> Void) throws -> CSVHeader {
         var header: CSVHeader?
-        try CSVReader(file: file).forEachRecord(in: bytes) { record in
+        try CSVReader(file: file, knownColumns: known).forEachRecord(in: bytes) { record in
             guard let current = header else {
                 header = try CSVHeader(record, file: file, known: known, required: required)
                 return
