@@ -20,6 +20,8 @@ struct AppealCLI: ParsableCommand {
     static func main() {
         // Databases and letters hold personal data: nothing we create is readable by others.
         umask(0o077)
+        // A closed pipe under standard output is an error to report (exit 1), not a silent death by signal.
+        signal(SIGPIPE, SIG_IGN)
         let verbose = CommandLine.arguments.contains("--verbose")
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -33,6 +35,12 @@ struct AppealCLI: ParsableCommand {
         } catch {
             checkStandardOutput()
             let code = exitCode(for: error)
+            // --help and --version: their text goes through the same checked output.
+            if code == .success {
+                print(fullMessage(for: error))
+                checkStandardOutput()
+                Foundation.exit(0)
+            }
             if code == .validationFailure {
                 writeStandardError(fullMessage(for: error) + "\n")
                 Foundation.exit(2)

@@ -32,16 +32,20 @@ final class OutputFile {
         name = path
         var info = stat()
         if lstat(path, &info) == 0 {
+            var target = stat()
+            let linkToDevice = info.st_mode & S_IFMT == S_IFLNK && stat(path, &target) == 0
+                && [S_IFCHR, S_IFIFO, S_IFSOCK].contains(target.st_mode & S_IFMT)
             switch info.st_mode & S_IFMT {
-            case S_IFLNK:
-                throw Failure(description: "\(path) is a symbolic link: name the file itself", isUserError: true)
+            case S_IFLNK where !linkToDevice:
+                throw Failure(description: "\(path) is a symbolic link to a file or folder: name the file itself", isUserError: true)
             case S_IFDIR:
                 throw Failure(description: "\(path) is a folder: name a file", isUserError: true)
             case S_IFREG:
                 break
             default:
-                // A FIFO, a device or a socket: written through, as a shell redirection would.
-                descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+                // A FIFO, a device or a socket, or a link to one (/dev/stdout): written through, as a shell
+                // redirection would.
+                descriptor = open(path, O_WRONLY | O_CLOEXEC | (linkToDevice ? 0 : O_NOFOLLOW))
                 guard descriptor >= 0 else { throw Self.failure("cannot open \(path)") }
                 temporary = nil
                 return
@@ -51,7 +55,12 @@ final class OutputFile {
         }
         let partial = "\(path).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         descriptor = open(partial, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Self.failure("cannot write \(path)") }
+        guard descriptor >= 0 else {
+            var failure = Self.failure("cannot write \(path)")
+            // A folder that does not exist is a mistake in the command, not a failing machine.
+            failure.isUserError = errno == ENOENT || errno == ENOTDIR
+            throw failure
+        }
         temporary = partial
     }
 

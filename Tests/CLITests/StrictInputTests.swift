@@ -14,6 +14,10 @@ struct StrictInputTests {
         ("smtp://:2525", "no valid host"),
         ("smtp://bob:Hunter2-SECRET@127.0.0.1:2525", "user name or password"),
         ("smtp://bob@127.0.0.1:2525", "user name or password"),
+        ("smtp://bob:Hunter2/pw@127.0.0.1:587", "user name or password"),
+        ("smtp://bob:Hunter2?pw@127.0.0.1:465", "user name or password"),
+        ("smtp:/bob:Hunter2@127.0.0.1", "is not smtp://host:port"),
+        ("smtp:///bob:Hunter2@127.0.0.1:465", "user name or password"),
     ]
 
     @Test("an invalid smtp.url exits 2 naming smtp.url, prints no user-info, and touches no letter", arguments: badURLs)

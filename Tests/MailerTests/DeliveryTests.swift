@@ -127,6 +127,17 @@ struct DeliveryTests {
         #expect(try server.received().isEmpty)
     }
 
+    @Test("a user name is set but the server offers no AUTH: nothing is sent unauthenticated")
+    func noAuthOffered() throws {
+        let server = try SMTPTestServer()
+        var fixture = try DeliveryFixture(server: server)
+        fixture.config.smtp.username = "alice"
+        let summary = try fixture.send(password: "s3cret")
+        #expect(summary.stoppedForConfiguration && summary.stopped?.contains("offered no authentication") == true, "\(summary.stopped ?? "")")
+        try expectUntouched(fixture)
+        #expect(try server.received().isEmpty)
+    }
+
     @Test("no password in the environment is a configuration error naming the variable")
     func missingPassword() throws {
         var fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")

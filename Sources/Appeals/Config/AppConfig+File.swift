@@ -15,7 +15,7 @@ extension AppConfig {
                 smtp.fail("password", "the SMTP password is never stored in a file: put it in the environment variable named by smtp.passwordEnv")
             }
             if let url = smtp.string("url") {
-                config.smtp.url = url
+                config.smtp.url = MailEndpoint.lowercasingScheme(url)
                 do throws(AppealsError) {
                     _ = try MailEndpoint(url: url)
                 } catch {

@@ -11,6 +11,7 @@ public enum MailEndpoint: Sendable, Equatable {
         func fail(_ message: String) -> AppealsError {
             .invalid(InputLocation(file: file, field: "smtp.url"), "\"\(Self.redacted(url))\" \(message)")
         }
+        let url = Self.lowercasingScheme(url)
         if url.hasPrefix("file://") {
             let path = String(url.dropFirst("file://".count))
             guard !path.isEmpty, !path.contains("\0") else { throw fail("needs a folder, such as file:///var/spool/appeal") }
@@ -28,7 +29,7 @@ public enum MailEndpoint: Sendable, Equatable {
         let rest = url.drop { $0 != "/" }.dropFirst(2)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let tail = rest.dropFirst(authority.count)
-        if authority.contains("@") {
+        if rest.contains("@") {
             throw fail("holds a user name or password: put the user name in smtp.username and the password in the environment variable named by smtp.passwordEnv")
         }
         guard tail.isEmpty || tail == "/" else { throw fail("must not have a path, query or fragment: only scheme, host and port") }
@@ -65,12 +66,16 @@ public enum MailEndpoint: Sendable, Equatable {
         return "\(implicitTLS ? "smtps" : "smtp")://\(host)\(port.map { ":\($0)" } ?? "")"
     }
 
-    /// `url` without user-info, safe to print.
+    /// `url` with its scheme in lower case (schemes are case-insensitive: `SMTP://` is `smtp://`).
+    public static func lowercasingScheme(_ url: String) -> String {
+        url.range(of: "://").map { url[..<$0.lowerBound].lowercased() + url[$0.lowerBound...] } ?? url
+    }
+
+    /// `url` without anything that could be user-info, safe to print: whatever comes before the last `@`
+    /// (after the scheme) is left out, however malformed the rest is.
     public static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + "…@" + String(rest[rest.index(after: at)...])
+        guard let at = url.lastIndex(of: "@") else { return url }
+        let scheme = url.range(of: "://").map { url[..<$0.upperBound] } ?? url.prefix { $0.isLetter }
+        return String(scheme) + "…@" + String(url[url.index(after: at)...])
     }
 }

@@ -20,6 +20,8 @@ public struct CurlSMTPTransport: MailTransport {
 final class CurlSMTPSession: MailSession {
     let settings: SMTPSettings
     private var handle: UnsafeMutableRawPointer?
+    /// Whether the connection libcurl keeps open has authenticated.
+    private var authenticated = false
 
     init(settings: SMTPSettings) {
         self.settings = settings
@@ -30,6 +32,7 @@ final class CurlSMTPSession: MailSession {
     func close() {
         if let handle { curl_easy_cleanup(handle) }
         handle = nil
+        authenticated = false
     }
 
     /// The message being uploaded and the server's replies, each with the command it answers, reached from
@@ -43,6 +46,13 @@ final class CurlSMTPSession: MailSession {
 
         let bytes: [UInt8]
         let recipientCount: Int
+        /// `smtp.username` is set: a session that never authenticated must not send (libcurl skips AUTH without
+        /// a word when the server offers none).
+        let requiresAuth: Bool
+        /// The connection was authenticated by an earlier message (until a new greeting shows a new connection).
+        var authenticatedBefore: Bool
+        private(set) var authSent = false
+        private(set) var refusedForNoAuth = false
         var offset = 0
         /// The command the next reply answers: set as libcurl sends each command (its debug callback).
         var stage = SMTPStage.session
@@ -52,10 +62,14 @@ final class CurlSMTPSession: MailSession {
         /// Continuation lines (`250-...`) of the reply being read.
         private var pending: [String] = []
 
-        init(bytes: [UInt8], recipientCount: Int) {
+        init(bytes: [UInt8], recipientCount: Int, requiresAuth: Bool, authenticatedBefore: Bool) {
             self.bytes = bytes
             self.recipientCount = recipientCount
+            self.requiresAuth = requiresAuth
+            self.authenticatedBefore = authenticatedBefore
         }
+
+        var authenticated: Bool { authenticatedBefore || authSent }
 
         /// A command libcurl sent; only its verb is looked at (AUTH's arguments are credentials).
         func sent(_ command: UnsafeRawBufferPointer) {
@@ -67,7 +81,10 @@ final class CurlSMTPSession: MailSession {
                 stage = .recipient(recipientsSent)
                 recipientsSent += 1
             case "DATA": stage = .data
-            case "EHLO", "HELO", "STAR", "AUTH", "QUIT": stage = .session
+            case "AUTH":
+                stage = .session
+                authSent = true
+            case "EHLO", "HELO", "STAR", "QUIT": stage = .session
             default: break
             }
         }
@@ -83,6 +100,12 @@ final class CurlSMTPSession: MailSession {
             }
             let text = (pending + [line]).joined(separator: " ")
             pending.removeAll()
+            // A greeting before any command: libcurl opened a new connection, which has not authenticated.
+            if commandsSent == 0 && code == 220 { authenticatedBefore = false }
+            if stage == .mailFrom && requiresAuth && !authenticated {
+                refusedForNoAuth = true
+                return false
+            }
             if replies.count < 200 { replies.append(Reply(stage: stage, code: code, text: String(text.prefix(2000)))) }
             if stage == .data && code == 354 { stage = .message }
             return !(stage == .recipient(0) && code >= 400 && recipientCount > 1)
@@ -115,7 +138,8 @@ final class CurlSMTPSession: MailSession {
             return TransportReply(.stopRun(.configuration), code: nil, text: "libcurl could not start a session")
         }
         self.handle = handle
-        let transfer = Transfer(bytes: message, recipientCount: envelope.recipients.count)
+        let transfer = Transfer(bytes: message, recipientCount: envelope.recipients.count, requiresAuth: settings.username != nil,
+                                authenticatedBefore: authenticated)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
         var recipients: UnsafeMutablePointer<curl_slist>?
         for address in envelope.recipients { recipients = curl_slist_append(recipients, "<\(address)>") }
@@ -141,7 +165,13 @@ final class CurlSMTPSession: MailSession {
         appeal_curl_getinfo_off(handle, CURLINFO_SIZE_UPLOAD_T, &uploaded)
         let curlMessage = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 
+        if transfer.refusedForNoAuth {
+            close()
+            return TransportReply(.stopRun(.configuration), code: nil,
+                                  text: "smtp.username is set, but \(settings.url) offered no authentication (AUTH): nothing was sent without it", stage: .session)
+        }
         if code == CURLE_OK {
+            authenticated = transfer.authenticated
             let accepted = transfer.replies.last { $0.stage == .message && $0.code < 400 }
             return TransportReply(.accepted, code: responseCode, text: accepted?.text ?? "\(responseCode)", stage: .message,
                                   refusedCopies: transfer.refusedCopies)
