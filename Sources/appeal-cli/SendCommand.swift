@@ -12,6 +12,7 @@ struct SendCommand: ParsableCommand {
     @Option(help: "Send at most this many letters.") var limit: Int?
     @Flag(help: "Build and check every due message; send nothing, change nothing.") var dryRun = false
     @Option(help: "Send one sample letter per target to this address only, subject prefixed [TEST]; no status changes.") var testTo: String?
+    @Flag(help: "Print the summary as one JSON object (for scripts).") var json = false
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -51,18 +52,59 @@ struct SendCommand: ParsableCommand {
             if summary.failed > 0 { throw ExitCode(3) }
             return
         }
-        let rate = seconds > 0 ? Double(summary.attempted) / seconds : 0
-        print("sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed), possible duplicates \(summary.possibleDuplicates)"
-              + String(format: " (%.1f s, %.1f letters/s)", seconds, rate))
-        if summary.waiting > 0 {
-            print("\(plural(summary.waiting, "letter")) \(summary.waiting == 1 ? "waits" : "wait") for their targets' sending hours or hourly limit; a later run sends them")
+        if json {
+            print(Self.json(summary, seconds: seconds).text)
+        } else {
+            printSummary(summary, seconds: seconds)
         }
-        for email in summary.disabledTargets { printWarning("target \(email) disabled: its mailbox does not exist") }
         if let reason = summary.stopped {
             printError("sending stopped, remaining letters stay queued: \(reason)")
             throw ExitCode(summary.stoppedForConfiguration ? 2 : 1)
         }
         if summary.deferred + summary.failed > 0 { throw ExitCode(3) }
+    }
+
+    /// The summary for a person: what was done, then what still waits and why.
+    private func printSummary(_ summary: SendSummary, seconds: Double) {
+        let rate = seconds > 0 ? Double(summary.attempted) / seconds : 0
+        print("sent \(summary.sent), deferred \(summary.deferred), failed \(summary.failed), possible duplicates \(summary.possibleDuplicates)"
+              + String(format: " (%.1f s, %.1f letters/s)", seconds, rate))
+        let waiting = summary.waiting
+        func verb(_ count: Int, _ one: String, _ many: String) -> String { count == 1 ? one : many }
+        if waiting.outsideHoursOrLimit > 0 {
+            let why = summary.stopped == nil ? "their targets' sending hours or hourly limit; a later run sends them" : "the next run (this one stopped)"
+            print("\(plural(waiting.outsideHoursOrLimit, "letter")) \(verb(waiting.outsideHoursOrLimit, "waits", "wait")) for \(why)")
+        }
+        if waiting.backingOff > 0, let next = waiting.nextRetry {
+            print("\(plural(waiting.backingOff, "deferred letter")) \(verb(waiting.backingOff, "waits", "wait")) after a failed attempt; the first is due again at \(ISO8601DateFormatter().string(from: next))")
+        }
+        if waiting.heldByDisabledTargets > 0 {
+            print("\(plural(waiting.heldByDisabledTargets, "letter")) \(verb(waiting.heldByDisabledTargets, "is", "are")) held behind disabled targets (appeal-cli status shows which; target enable lets them go)")
+        }
+        if waiting.inPausedCampaigns > 0 {
+            print("\(plural(waiting.inPausedCampaigns, "letter")) \(verb(waiting.inPausedCampaigns, "waits", "wait")) in paused campaigns (appeal-cli campaign open SLUG)")
+        }
+        if summary.refusedCopies > 0 {
+            printWarning("\(plural(summary.refusedCopies, "copy", "copies")) to supporters refused by the server (recorded on the letters; the officials' copies went out)")
+        }
+        for email in summary.disabledTargets { printWarning("target \(email) disabled: its mailbox does not exist") }
+    }
+
+    /// The summary as one JSON object, for scripts.
+    static func json(_ summary: SendSummary, seconds: Double) -> OrderedJSON {
+        let waiting = summary.waiting
+        return .object([
+            ("sent", .int(summary.sent)), ("deferred", .int(summary.deferred)), ("failed", .int(summary.failed)),
+            ("possibleDuplicates", .int(summary.possibleDuplicates)), ("refusedCopies", .int(summary.refusedCopies)),
+            ("disabledTargets", .array(summary.disabledTargets.map(OrderedJSON.string))),
+            ("stopped", summary.stopped.map(OrderedJSON.string) ?? .null),
+            ("waiting", .object([
+                ("outsideSendingHoursOrLimit", .int(waiting.outsideHoursOrLimit)), ("backingOff", .int(waiting.backingOff)),
+                ("nextRetryAt", waiting.nextRetry.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null),
+                ("heldByDisabledTargets", .int(waiting.heldByDisabledTargets)), ("inPausedCampaigns", .int(waiting.inPausedCampaigns)),
+            ])),
+            ("seconds", .int(Int(seconds.rounded()))),
+        ])
     }
 
     private func sendTests(_ dispatcher: Dispatcher, campaign: String, to address: String) throws {

@@ -123,4 +123,25 @@ struct GuidanceTests {
         let queue = try cli.run("--db", folder, "queue", "--campaign", CLIRunner.slug)
         #expect(queue.stdout.contains("queued 4 letters (0 already queued) for 1 supporter of") && queue.stdout.contains("1 supporter has no embassy"), "\(queue.stdout)")
     }
+
+    @Test("send says what still waits and why; send --json says it for scripts")
+    func whatWaits() throws {
+        let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "5"])
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        #expect(try cli.run("target", "disable", "--campaign", CLIRunner.slug, "--email", "president@example.org").code == 0)
+        let result = try cli.run("send", "--json")
+        #expect(result.code == 3, "\(result.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["sent"] as? Int == 70 && summary["deferred"] as? Int == 5 && summary["stopped"] is NSNull, "\(summary)")
+        let waiting = try #require(summary["waiting"] as? [String: Any])
+        #expect(waiting["backingOff"] as? Int == 5 && waiting["nextRetryAt"] is String && waiting["heldByDisabledTargets"] as? Int == 20, "\(waiting)")
+        let text = try cli.run("send")
+        #expect(text.stdout.contains("5 deferred letters wait after a failed attempt") && text.stdout.contains("20 letters are held behind disabled targets"),
+                "\(text.stdout)")
+        #expect(try cli.run("campaign", "pause", CLIRunner.slug).code == 0)
+        #expect(try cli.run("send").stdout.contains("5 letters wait in paused campaigns"))
+    }
 }

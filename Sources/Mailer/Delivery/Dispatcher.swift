@@ -112,9 +112,7 @@ public final class Dispatcher {
             summary.stopped = halt.text
             summary.stoppedForConfiguration = halt.kind == .stopRun(.configuration)
         }
-        if summary.stopped == nil && options.limit.map({ done < $0 }) ?? true {
-            summary.waiting = try database.dueCount(campaign: options.campaign, now: now())
-        }
+        summary.waiting = try database.waitingLetters(campaign: options.campaign, now: now())
         return summary
     }
 

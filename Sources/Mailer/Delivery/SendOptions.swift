@@ -1,3 +1,5 @@
+import Appeals
+
 /// What `send` is asked to do.
 public struct SendOptions: Sendable {
     public var campaign: String?
@@ -25,8 +27,8 @@ public struct SendSummary: Sendable, Equatable {
     /// Why the run stopped early, with letters left queued; `nil` when it ran to the end.
     public var stopped: String?
     public var stoppedForConfiguration = false
-    /// Letters due but held back at the end of the run: outside their target's sending hours, or over its hourly limit.
-    public var waiting = 0
+    /// The unsent letters left at the end of the run, by the reason they wait.
+    public var waiting = WaitingLetters()
     /// Letters whose copy to the supporter was refused while the target's own copy went on.
     public var refusedCopies = 0
     /// Targets disabled in this run because their mailbox does not exist.
