@@ -9,13 +9,14 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
     @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
 
     func run() throws {
         let database = try options.openDatabase()
         do {
             let output = try out.map(OutputFile.init(path:)) ?? OutputFile()
             try reporting { () throws(AppealsError) in
-                try database.exportLetters(campaign: campaign) { try output.write($0) }
+                try database.exportLetters(campaign: campaign, status: status) { try output.write($0) }
             }
             try output.finish()
         } catch let failure as OutputFile.Failure {
@@ -25,3 +26,5 @@ struct ExportCommand: ParsableCommand {
         if let out { print("exported \(campaign) to \(out)") }
     }
 }
+
+extension LetterStatus: ExpressibleByArgument {}

@@ -5,7 +5,34 @@ import Mailer
 
 struct LetterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "letter", abstract: "Show a supporter's letters, one per target, as text or as the email that is sent.")
+        commandName: "letter", abstract: "Show a supporter's letters, or list a campaign's letters.",
+        subcommands: [Show.self, List.self], defaultSubcommand: Show.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a campaign's letters: target, supporter, status, attempts, last reply.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
+        @Option(help: "At most this many letters.") var limit = 1000
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let letters = try reporting { () throws(AppealsError) in try database.letters(campaign: campaign, status: status, limit: limit) }
+            if letters.isEmpty { print("no letters\(status.map { " \($0.rawValue)" } ?? "") in \(campaign)") }
+            for letter in letters {
+                let supporter = letter.supporterEmail.map { "\(letter.supporterName) <\($0)>" } ?? "(erased)"
+                let reply = letter.lastReply.map { "\t\($0)" } ?? ""
+                print("\(letter.status.rawValue)\t\(letter.attempts) attempt\(letter.attempts == 1 ? "" : "s")\t\(letter.targetName) <\(letter.targetEmail)>\t\(supporter)\(reply)")
+            }
+        }
+    }
+}
+
+extension LetterCommand {
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a supporter's letters, one per target, as text or as the email that is sent (the default).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, eml
@@ -82,4 +109,5 @@ struct LetterCommand: ParsableCommand {
         let slug = words.joined(separator: "-").prefix(48)
         return String(format: "%02d", index) + "-\(target.kind.rawValue)-\(slug.isEmpty ? "target" : slug).\(format == .text ? "txt" : "eml")"
     }
+}
 }

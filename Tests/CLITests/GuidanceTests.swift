@@ -144,4 +144,23 @@ struct GuidanceTests {
         #expect(try cli.run("campaign", "pause", CLIRunner.slug).code == 0)
         #expect(try cli.run("send").stdout.contains("5 letters wait in paused campaigns"))
     }
+
+    @Test("letter list and export --status show the failed letters with their target, supporter, attempts and last reply")
+    func failedLetters() throws {
+        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        #expect(try cli.run("send").code == 3)
+        let list = try cli.run("letter", "list", "--campaign", CLIRunner.slug, "--status", "failed")
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("failed\t1 attempt\tIlham Aliyev <president@example.org>\t") && lines[0].contains("550 5.1.1"), "\(list.stdout)")
+        let export = try cli.run("export", "--campaign", CLIRunner.slug, "--status", "failed")
+        let rows = export.stdout.split(whereSeparator: \.isNewline)
+        #expect(rows.count == 2 && rows[1].contains(",president@example.org,official,failed,1,550,"), "\(export.stdout)")
+        #expect(try cli.run("letter", "list", "--campaign", CLIRunner.slug, "--status", "sent").stdout.split(separator: "\n").count == 75)
+        // The preview is still `letter` with no subcommand.
+        #expect(try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "elodie.marchand@example.net").stdout.hasPrefix("To: "))
+    }
 }

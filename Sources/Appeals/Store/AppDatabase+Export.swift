@@ -8,7 +8,8 @@ extension AppDatabase {
     ]
 
     /// Streams one CSV line per letter of a campaign (header first) to `write`, never holding the whole campaign.
-    public func exportLetters(campaign slug: String, write: (String) throws -> Void) throws(AppealsError) {
+    /// - Parameter status: only letters in this status.
+    public func exportLetters(campaign slug: String, status: LetterStatus? = nil, write: (String) throws -> Void) throws(AppealsError) {
         do {
             try writer.read { db in
                 let campaign = try Self.campaign(slug, in: db)
@@ -17,8 +18,8 @@ extension AppDatabase {
                     SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply,
                            l.sent_at, l.message_id, l.possible_duplicate
                     FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
-                    WHERE l.campaign_id = ? ORDER BY l.id
-                    """, arguments: [campaign.id])
+                    WHERE l.campaign_id = ? AND (? IS NULL OR l.status = ?) ORDER BY l.id
+                    """, arguments: [campaign.id, status, status])
                 let iso = ISO8601DateFormatter()
                 while let row = try rows.next() {
                     let sentAt = (row[9] as Date?).map { iso.string(from: $0) } ?? ""
@@ -33,6 +34,36 @@ extension AppDatabase {
             throw error
         } catch {
             throw .storage("cannot export \(slug): \(Self.describe(error))")
+        }
+    }
+}
+
+/// One letter as `letter list` shows it.
+public struct LetterListing: Sendable, Equatable {
+    public var supporterName: String
+    public var supporterEmail: String?
+    public var targetName: String
+    public var targetEmail: String
+    public var status: LetterStatus
+    public var attempts: Int
+    public var lastCode: Int?
+    public var lastReply: String?
+    public var updatedAt: Date
+}
+
+extension AppDatabase {
+    /// A campaign's letters (only those in `status`, if given), in the order they were queued, at most `limit`.
+    public func letters(campaign slug: String, status: LetterStatus?, limit: Int) throws(AppealsError) -> [LetterListing] {
+        try read { db in
+            let campaign = try Self.campaign(slug, in: db)
+            return try Row.fetchAll(db, sql: """
+                SELECT s.name, s.email, t.name, t.email, l.status, l.attempts, l.last_code, l.last_reply, l.updated_at
+                FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
+                WHERE l.campaign_id = ? AND (? IS NULL OR l.status = ?) ORDER BY l.id LIMIT ?
+                """, arguments: [campaign.id, status, status, limit]).map { row in
+                LetterListing(supporterName: row[0], supporterEmail: row[1], targetName: row[2], targetEmail: row[3], status: row[4],
+                              attempts: row[5], lastCode: row[6], lastReply: row[7], updatedAt: row[8])
+            }
         }
     }
 }
