@@ -31,6 +31,17 @@ struct GuidanceTests {
         }
     }
 
+    @Test("--version names the release; completion scripts are generated for bash and zsh")
+    func versionAndCompletions() throws {
+        let cli = try CLIRunner()
+        let version = try cli.run("--version")
+        #expect(version.code == 0 && version.stdout.hasPrefix("appeal-cli ") && version.stdout.contains("."), "\(version.stdout)")
+        for shell in ["bash", "zsh"] {
+            let script = try cli.run("--generate-completion-script", shell)
+            #expect(script.code == 0 && script.stdout.contains("supporter") && script.stdout.contains("--campaign"))
+        }
+    }
+
     @Test("global options are taken before or after the command")
     func globalOptionsAnywhere() throws {
         let cli = try CLIRunner()
