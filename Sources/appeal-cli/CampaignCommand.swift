@@ -5,7 +5,31 @@ import Foundation
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign", abstract: "Create, list, show, open, pause or close campaigns.",
-        subcommands: [Create.self, List.self, Show.self, Open.self, Pause.self, Close.self])
+        subcommands: [Create.self, Update.self, List.self, Show.self, Open.self, Pause.self, Close.self])
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read an existing campaign's folder again, check all of it, apply it, and write its unsent letters again.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The campaign folder.") var folder: String
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let update = try reporting { () throws(AppealsError) in try database.updateCampaign(try CampaignFolder(path: folder)) }
+            if update.isEmpty { print("nothing changed in the campaign's fields, templates or targets") }
+            if !update.changedKeys.isEmpty { print("changed in campaign.json: \(update.changedKeys.joined(separator: ", "))") }
+            if !update.changedTemplates.isEmpty { print("templates changed for: \(update.changedTemplates.joined(separator: ", "))") }
+            if !update.targetsAdded.isEmpty { print("targets added: \(update.targetsAdded.joined(separator: ", "))") }
+            if !update.targetsChanged.isEmpty { print("targets changed: \(update.targetsChanged.joined(separator: ", "))") }
+            if !update.targetsNotInFile.isEmpty {
+                print("no longer in targets.csv, kept until `target remove`: \(update.targetsNotInFile.joined(separator: ", "))")
+            }
+            print("\(plural(update.lettersRewritten, "unsent letter")) written again; sent letters are never changed")
+            if let status = update.statusInFile {
+                print("note: campaign.json says \(status.rawValue); the campaign's status is set by campaign open, pause and close, and was left as it is")
+            }
+        }
+    }
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(

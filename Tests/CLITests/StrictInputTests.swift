@@ -98,8 +98,8 @@ struct StrictInputTests {
     }
 
     /// A copy of the example campaign folder, its campaign.json changed by `edit`.
-    static func campaignCopy(_ cli: CLIRunner, edit: (String) -> String) throws -> String {
-        let folder = cli.path("campaign")
+    static func campaignCopy(_ cli: CLIRunner, name: String = "campaign", edit: (String) -> String) throws -> String {
+        let folder = cli.path(name)
         try FileManager.default.copyItem(atPath: CLIRunner.exampleCampaign, toPath: folder)
         let json = try String(contentsOfFile: "\(folder)/campaign.json", encoding: .utf8)
         try edit(json).write(toFile: "\(folder)/campaign.json", atomically: true, encoding: .utf8)

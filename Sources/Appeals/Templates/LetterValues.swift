@@ -49,7 +49,7 @@ struct LetterValues {
     /// Every text of the context that is not the supporter's.
     var fixedTexts: [String] {
         [target.name, target.title, target.salutation, target.kind.rawValue, target.country ?? "", targetCountryName,
-         campaign.title, campaign.organization, campaign.summary, campaign.slug, date] + campaign.demands
+         target.postalAddress ?? "", target.fax ?? "", campaign.title, campaign.organization, campaign.summary, campaign.slug, date] + campaign.demands
     }
 
     var mustacheContext: [String: Any] {
@@ -63,6 +63,7 @@ struct LetterValues {
                 "name": PlainText(target.name), "title": PlainText(target.title), "salutation": PlainText(target.salutation),
                 "kind": PlainText(target.kind.rawValue), "country": PlainText(target.country ?? ""),
                 "countryName": PlainText(targetCountryName), "isEmbassy": target.kind == .embassy,
+                "postalAddress": PlainText(target.postalAddress ?? ""), "fax": PlainText(target.fax ?? ""),
             ] as [String: Any],
             "campaign": [
                 "title": PlainText(campaign.title), "organization": PlainText(campaign.organization),

@@ -1,4 +1,4 @@
-/// The shape of the values a letter template may use: SPEC's variable list, and nothing else.
+/// The shape of the values a letter template may use: the documented variables, and nothing else.
 indirect enum TemplateSchema: Sendable, Equatable {
     case text
     case flag
@@ -10,7 +10,7 @@ indirect enum TemplateSchema: Sendable, Equatable {
         "supporter": .object(["name": .text, "email": .text, "city": .text, "country": .text, "countryName": .text, "language": .text]),
         "target": .object([
             "name": .text, "title": .text, "salutation": .text, "kind": .text, "country": .text, "countryName": .text,
-            "isEmbassy": .flag,
+            "isEmbassy": .flag, "postalAddress": .text, "fax": .text,
         ]),
         "campaign": .object(["title": .text, "organization": .text, "summary": .text, "slug": .text, "demands": .list(.text)]),
         "personalNote": .text,
