@@ -6,13 +6,13 @@ import TestSupport
 @Suite("Letter templates")
 struct TemplateTests {
     static let campaign = Campaign(
-        id: 1, slug: "c", title: "Free Them", organization: "O'Brien & Co <Observatory>", summary: "S", demands: ["Free them", "Drop charges"],
+        id: 1, slug: "c", title: "Free Them", organization: "O'Brien & Co <Observatory>", summary: "S", demands: ["Free them", "Drop charges"], demandsByLanguage: [:],
         languages: ["en", "fr"], status: .active, deadline: nil, sendingHours: nil, createdAt: TestDatabase.fixedNow)
     static let supporter = Supporter(
         id: 1, campaignId: 1, name: "Siobhán O'Brien & Co", email: "s@example.org", emailKey: "s@example.org", country: "FR", city: "Lyon",
         language: "fr", consent: true, personalNote: nil, createdAt: TestDatabase.fixedNow, erasedAt: nil)
     static let embassy = Target(
-        id: 9, campaignId: 1, kind: .embassy, name: "Embassy <AZ>", title: "Ambassador", salutation: "Your Excellency", email: "e@example.net",
+        id: 9, campaignId: 1, kind: .embassy, name: "Embassy <AZ>", title: "Ambassador", salutation: "Your Excellency", salutations: [:], email: "e@example.net",
         emailKey: "e@example.net", country: "FR", language: "en", postalAddress: nil, fax: nil, timezone: nil, disabled: false, disabledReason: nil, removedAt: nil)
 
     static func template(_ letter: String, subject: String = "Subject", language: String = "en") throws -> LetterTemplate {

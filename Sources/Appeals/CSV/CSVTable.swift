@@ -156,8 +156,12 @@ struct CSVHeader {
         let columns = record.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var issues: [InputIssue] = []
         var seen = Set<String>()
+        // A known name ending in `*` stands for every column starting so (`salutation_*`: `salutation_de`, …).
+        func isKnown(_ column: String) -> Bool {
+            known.contains(column) || known.contains { $0.hasSuffix("*") && column.hasPrefix($0.dropLast()) && column.count > $0.count - 1 }
+        }
         for column in columns {
-            if !known.contains(column) {
+            if !isKnown(column) {
                 issues.append(InputIssue(InputLocation(file: file, line: record.line, field: column.isEmpty ? "(empty)" : column),
                                          "unknown column; expected some of: \(known.joined(separator: ","))"))
             } else if !seen.insert(column).inserted {

@@ -15,9 +15,11 @@ extension Campaign {
         for (key, value) in [("title", title), ("organization", organization)] {
             if let problem = TextRules.singleLineProblem(value, maxLength: 300) { json.fail(key, problem) }
         }
-        let demands = json.strings("demands", required: true) ?? []
-        if demands.contains(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+        // A list (one for every language) or an object of lists by language; checked against `languages` below.
+        let demandsByLanguage = json.stringLists("demands", required: true) ?? [:]
+        for demand in demandsByLanguage.values.joined() where demand.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             json.fail("demands", "a demand is empty")
+            break
         }
         let languageTags = json.strings("languages", required: true) ?? []
         var languages: [String] = []
@@ -28,6 +30,17 @@ extension Campaign {
         }
         if languageTags.isEmpty && json.object["languages"] != nil { json.fail("languages", "must name at least one language") }
         if Set(languages).count != languages.count { json.fail("languages", "a language is listed twice") }
+        var demands = demandsByLanguage[""] ?? []
+        var otherDemands: [String: [String]] = [:]
+        if demandsByLanguage[""] == nil, let first = languages.first {
+            for key in demandsByLanguage.keys.sorted() where !languages.contains(TextRules.normalizedLanguage(key) ?? key) {
+                json.fail("demands", "\"\(key)\" is not one of the campaign's languages (\(languages.joined(separator: ", ")))")
+            }
+            for (key, list) in demandsByLanguage { otherDemands[TextRules.normalizedLanguage(key) ?? key] = list }
+            demands = otherDemands.removeValue(forKey: first) ?? []
+            if demands.isEmpty && !demandsByLanguage.isEmpty { json.fail("demands", "gives no demands in the first language, \(first)") }
+        }
+        if demands.isEmpty && json.object["demands"] != nil && demandsByLanguage[""] != nil { json.fail("demands", "must list at least one demand") }
         var status = CampaignStatus.draft
         if let text = json.string("status") {
             if let parsed = CampaignStatus(rawValue: text) { status = parsed } else {
@@ -43,7 +56,7 @@ extension Campaign {
         json.finish()
         if !json.issues.isEmpty { throw .invalidInput(json.issues) }
         return Campaign(
-            id: nil, slug: slug, title: title, organization: organization, summary: summary, demands: demands,
+            id: nil, slug: slug, title: title, organization: organization, summary: summary, demands: demands, demandsByLanguage: otherDemands,
             languages: languages, status: status, deadline: deadline, sendingHours: sendingHours, createdAt: now)
     }
 

@@ -18,7 +18,10 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
     public var title: String
     public var organization: String
     public var summary: String
+    /// In the first language, and in any other language that `demandsByLanguage` does not give.
     public var demands: [String]
+    /// The demands in other languages, by language code.
+    public var demandsByLanguage: [String: [String]] = [:]
     /// The first is the default language.
     public var languages: [String]
     public var status: CampaignStatus
@@ -29,6 +32,9 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
     public var createdAt: Date
 
     public var defaultLanguage: String { languages[0] }
+
+    /// The demands written in `language`, or in the first language when the campaign gives none in it.
+    public func demands(in language: String) -> [String] { demandsByLanguage[language] ?? demands }
 
     /// Whether the deadline day (inclusive, in UTC) is over at `now`: no new letter is queued after it.
     public func deadlinePassed(at now: Date) -> Bool {

@@ -35,7 +35,7 @@ extension AppDatabase {
             let new = folder.campaign
             let fields: [(String, Bool)] = [
                 ("title", stored.title != new.title), ("organization", stored.organization != new.organization),
-                ("summary", stored.summary != new.summary), ("demands", stored.demands != new.demands),
+                ("summary", stored.summary != new.summary), ("demands", stored.demands != new.demands || stored.demandsByLanguage != new.demandsByLanguage),
                 ("languages", stored.languages != new.languages), ("deadline", stored.deadline != new.deadline),
                 ("sendingHours", stored.sendingHours != new.sendingHours),
             ]
@@ -45,6 +45,7 @@ extension AppDatabase {
             stored.organization = new.organization
             stored.summary = new.summary
             stored.demands = new.demands
+            stored.demandsByLanguage = new.demandsByLanguage
             stored.languages = new.languages
             stored.deadline = new.deadline
             stored.sendingHours = new.sendingHours

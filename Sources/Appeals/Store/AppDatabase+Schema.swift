@@ -129,6 +129,15 @@ extension AppDatabase {
             // Erasure is looked up by the sender and by recovery.
             try db.execute(sql: "CREATE INDEX supporter_erased ON supporter(erased_at) WHERE erased_at IS NOT NULL")
         }
+        migrator.registerMigration("v3: letters in each language throughout") { db in
+            // Demands and salutations in other languages than the first: JSON objects by language code.
+            try db.execute(sql: """
+                ALTER TABLE campaign ADD COLUMN demands_by_language TEXT NOT NULL DEFAULT '{}'
+                    CHECK (json_valid(demands_by_language) AND json_type(demands_by_language) = 'object');
+                ALTER TABLE target ADD COLUMN salutations TEXT NOT NULL DEFAULT '{}'
+                    CHECK (json_valid(salutations) AND json_type(salutations) = 'object');
+                """)
+        }
         return migrator
     }
 }

@@ -82,6 +82,22 @@ struct JSONObjectReader {
         return array.compactMap { $0 as? String }
     }
 
+    /// A list of strings, or an object whose values are lists of strings: the list alone comes back under the key `""`.
+    mutating func stringLists(_ key: String, required: Bool = false) -> [String: [String]]? {
+        guard let raw = value(key) else {
+            if required { fail(key, "is required") }
+            return nil
+        }
+        if let array = raw as? [Any], array.allSatisfy({ $0 is String }) {
+            return ["": array.compactMap { $0 as? String }]
+        }
+        if let object = raw as? [String: Any], object.values.allSatisfy({ ($0 as? [Any])?.allSatisfy { $0 is String } == true }) {
+            return object.mapValues { ($0 as? [Any] ?? []).compactMap { $0 as? String } }
+        }
+        fail(key, "expected a list of strings, or an object of such lists by language (such as {\"en\": [...], \"de\": [...]})")
+        return nil
+    }
+
     mutating func int(_ key: String) -> Int? {
         guard let raw = value(key) else { return nil }
         guard let number = raw as? NSNumber, !Self.isBoolean(number), let int = raw as? Int else {

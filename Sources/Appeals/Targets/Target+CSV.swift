@@ -1,7 +1,9 @@
 import Foundation
 
 extension Target {
-    public static let csvColumns = ["kind", "name", "title", "salutation", "email", "country", "language", "postal_address", "fax", "timezone"]
+    /// `salutation_<lang>` columns give the salutation in another language, such as `salutation_de`.
+    public static let csvColumns = ["kind", "name", "title", "salutation", "email", "country", "language", "postal_address", "fax", "timezone",
+                                    "salutation_*"]
     public static let csvRequiredColumns = ["kind", "name", "email"]
 
     /// A problem for each target without a salutation, when the templates use `{{target.salutation}}`: a letter
@@ -16,8 +18,10 @@ extension Target {
 
     /// The target's values by CSV column, as `targets.csv` would give them.
     var csvValues: [String: String] {
-        ["kind": kind.rawValue, "name": name, "title": title, "salutation": salutation, "email": email, "country": country ?? "",
-         "language": language ?? "", "postal_address": postalAddress ?? "", "fax": fax ?? "", "timezone": timezone ?? ""]
+        var values = ["kind": kind.rawValue, "name": name, "title": title, "salutation": salutation, "email": email, "country": country ?? "",
+                      "language": language ?? "", "postal_address": postalAddress ?? "", "fax": fax ?? "", "timezone": timezone ?? ""]
+        for (language, text) in salutations { values["salutation_\(language)"] = text }
+        return values
     }
 
     /// Reads targets from a `targets.csv` table.
@@ -44,6 +48,16 @@ extension Target {
             let name = check.text("name", required: true)
             let title = check.text("title")
             let salutation = check.text("salutation")
+            var salutations: [String: String] = [:]
+            for column in row.columns where column.hasPrefix("salutation_") {
+                let code = String(column.dropFirst("salutation_".count))
+                guard let language = TextRules.normalizedLanguage(code) else {
+                    check.fail(column, "\"\(code)\" is not a language code: name the column salutation_de, salutation_fr, …")
+                    continue
+                }
+                let text = check.text(column)
+                if !text.isEmpty { salutations[language] = text }
+            }
             let email = check.email("email")
             let country = check.country("country", required: kind == .embassy)
             let language = check.language("language")
@@ -69,7 +83,7 @@ extension Target {
             issues += check.issues
             guard check.issues.isEmpty, let kind else { continue }
             let target = Target(
-                id: nil, campaignId: campaignId, kind: kind, name: name, title: title, salutation: salutation,
+                id: nil, campaignId: campaignId, kind: kind, name: name, title: title, salutation: salutation, salutations: salutations,
                 email: email, emailKey: key, country: country, language: language, postalAddress: postalAddress,
                 fax: fax.isEmpty ? nil : fax, timezone: timezone.isEmpty ? nil : timezone, disabled: false, disabledReason: nil,
                 removedAt: nil)

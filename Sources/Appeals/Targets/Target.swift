@@ -17,6 +17,8 @@ public struct Target: Codable, Sendable, Equatable, Identifiable {
     public var name: String
     public var title: String
     public var salutation: String
+    /// The salutation in other languages, by language code (`salutation_de` columns of `targets.csv`).
+    public var salutations: [String: String] = [:]
     public var email: String
     public var emailKey: String
     /// ISO 3166-1 alpha-2; required for an embassy.
@@ -50,6 +52,8 @@ extension Target: FetchableRecord, MutablePersistableRecord {
         name = try row.decode(forColumn: "name")
         title = try row.decode(forColumn: "title")
         salutation = try row.decode(forColumn: "salutation")
+        let salutationsJSON: String = try row.decode(forColumn: "salutations")
+        salutations = (try? JSONDecoder().decode([String: String].self, from: Data(salutationsJSON.utf8))) ?? [:]
         email = try row.decode(forColumn: "email")
         emailKey = try row.decode(forColumn: "email_key")
         country = try row.decode(forColumn: "country")

@@ -42,14 +42,17 @@ struct LetterValues {
         supporter.enumerated().reduce(0) { mask, item in item.element.isEmpty ? mask : mask | 1 << item.offset }
     }
 
+    /// The target's salutation in the letter's language, if it has one in it.
+    private var salutation: String { target.salutations[language] ?? target.salutation }
+
     private var targetCountryName: String {
         target.country.map { names.country($0, in: language) } ?? ""
     }
 
     /// Every text of the context that is not the supporter's.
     var fixedTexts: [String] {
-        [target.name, target.title, target.salutation, target.kind.rawValue, target.country ?? "", targetCountryName,
-         target.postalAddress ?? "", target.fax ?? "", campaign.title, campaign.organization, campaign.summary, campaign.slug, date] + campaign.demands
+        [target.name, target.title, salutation, target.kind.rawValue, target.country ?? "", targetCountryName,
+         target.postalAddress ?? "", target.fax ?? "", campaign.title, campaign.organization, campaign.summary, campaign.slug, date] + campaign.demands(in: language)
     }
 
     var mustacheContext: [String: Any] {
@@ -60,7 +63,7 @@ struct LetterValues {
                 "countryName": text(.countryName), "language": text(.language),
             ] as [String: Any],
             "target": [
-                "name": PlainText(target.name), "title": PlainText(target.title), "salutation": PlainText(target.salutation),
+                "name": PlainText(target.name), "title": PlainText(target.title), "salutation": PlainText(salutation),
                 "kind": PlainText(target.kind.rawValue), "country": PlainText(target.country ?? ""),
                 "countryName": PlainText(targetCountryName), "isEmbassy": target.kind == .embassy,
                 "postalAddress": PlainText(target.postalAddress ?? ""), "fax": PlainText(target.fax ?? ""),
@@ -68,7 +71,7 @@ struct LetterValues {
             "campaign": [
                 "title": PlainText(campaign.title), "organization": PlainText(campaign.organization),
                 "summary": PlainText(campaign.summary), "slug": PlainText(campaign.slug),
-                "demands": campaign.demands.map(PlainText.init),
+                "demands": campaign.demands(in: language).map(PlainText.init),
             ] as [String: Any],
             "personalNote": text(.personalNote),
             "date": PlainText(date),
