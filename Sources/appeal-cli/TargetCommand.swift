@@ -83,9 +83,8 @@ struct TargetCommand: ParsableCommand {
         @Option(help: "The target's email.") var email: String
 
         func run() throws {
-            let database = try options.openDatabase()
-            let result = try reporting { () throws(AppealsError) in try database.setTargetEnabled(true, campaign: campaign, email: email) }
-            print("enabled \(result.0.email): \(plural(result.held, "held letter")) will go out with the next send")
+            let held = try TargetCommand.setEnabled(true, options: options, campaign: campaign, email: email)
+            print("enabled \(email): \(plural(held, "held letter")) will go out with the next send")
         }
     }
 
@@ -96,10 +95,15 @@ struct TargetCommand: ParsableCommand {
         @Option(help: "The target's email.") var email: String
 
         func run() throws {
-            let database = try options.openDatabase()
-            let result = try reporting { () throws(AppealsError) in try database.setTargetEnabled(false, campaign: campaign, email: email) }
-            print("disabled \(result.0.email): \(plural(result.held, "letter")) held")
+            let held = try TargetCommand.setEnabled(false, options: options, campaign: campaign, email: email)
+            print("disabled \(email): \(plural(held, "letter")) held")
         }
+    }
+
+    /// - Returns: how many letters the target holds back (disabled) or lets go (enabled).
+    static func setEnabled(_ enabled: Bool, options: GlobalOptions, campaign: String, email: String) throws -> Int {
+        let database = try options.openDatabase()
+        return try reporting { () throws(AppealsError) in try database.setTargetEnabled(enabled, campaign: campaign, email: email).held }
     }
 
     struct Remove: ParsableCommand {

@@ -113,6 +113,30 @@ final class CLIRunner {
             """.write(toFile: path("appeal.json"), atomically: true, encoding: .utf8)
     }
 
+    /// Runs a bash pipeline in the working folder (`$APPEAL` is the executable), as a user's shell would.
+    /// - Returns: the exit status of the pipeline's first command.
+    func pipeline(_ script: String) throws -> Int32 {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = ["-c", script + "; exit ${PIPESTATUS[0]}"]
+        shell.environment = ProcessInfo.processInfo.environment.merging(["APPEAL": Self.executable.path]) { _, new in new }
+        shell.currentDirectoryURL = folder
+        try shell.run()
+        shell.waitUntilExit()
+        return shell.terminationStatus
+    }
+
+    /// A database with the example campaign, its letters queued and sent through a server that refuses the
+    /// president's address: one letter failed, the president's target disabled, its other letters held.
+    func sendRefusingThePresident() throws -> SMTPTestServer {
+        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
+        try prepareExample()
+        try writeConfig(url: server.url)
+        try #require(try run("queue", "--campaign", Self.slug).code == 0)
+        try #require(try run("send").code == 3)
+        return server
+    }
+
     /// Waits until `condition` holds, checking every 20 ms for at most `seconds`.
     func waitUntil(seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

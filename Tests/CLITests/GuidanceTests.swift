@@ -158,12 +158,9 @@ struct GuidanceTests {
 
     @Test("letter list and export --status show the failed letters with their target, supporter, attempts and last reply")
     func failedLetters() throws {
-        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
         let cli = try CLIRunner()
-        try cli.prepareExample()
-        try cli.writeConfig(url: server.url)
-        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
-        #expect(try cli.run("send").code == 3)
+        let server = try cli.sendRefusingThePresident()
+        defer { server.stop() }
         let list = try cli.run("letter", "list", "--campaign", CLIRunner.slug, "--status", "failed")
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].hasPrefix("failed\t1 attempt\tIlham Aliyev <president@example.org>\t") && lines[0].contains("550 5.1.1"), "\(list.stdout)")

@@ -28,15 +28,9 @@ struct OutputTests {
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(3000), "--campaign", CLIRunner.slug).code == 0)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         // A reader that takes ten bytes and goes away, as `| head -c 10` does.
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
-        shell.arguments = ["-c", "'\(CLIRunner.executable.path)' export --campaign \(CLIRunner.slug) 2> err.txt | head -c 10 > /dev/null; echo ${PIPESTATUS[0]} > code.txt"]
-        shell.currentDirectoryURL = cli.folder
-        try shell.run()
-        shell.waitUntilExit()
-        let code = try String(contentsOfFile: cli.path("code.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = try cli.pipeline("\"$APPEAL\" export --campaign \(CLIRunner.slug) 2> err.txt | head -c 10 > /dev/null")
         let error = try String(contentsOfFile: cli.path("err.txt"), encoding: .utf8)
-        #expect(code == "1" && error.contains("Broken pipe"), "exit \(code): \(error)")
+        #expect(code == 1 && error.contains("Broken pipe"), "exit \(code): \(error)")
     }
 
     @Test("export --out into a folder that does not exist is bad input; /dev/stdout is written through")
@@ -46,13 +40,7 @@ struct OutputTests {
         let missing = try cli.run("export", "--campaign", CLIRunner.slug, "--out", "no/such/folder/x.csv")
         #expect(missing.code == 2 && missing.stderr.contains("No such file or directory"), "\(missing.stderr)")
         // Through a pipe, as `export --out /dev/stdout | …` does.
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
-        shell.arguments = ["-c", "'\(CLIRunner.executable.path)' export --campaign \(CLIRunner.slug) --out /dev/stdout | cat > piped.csv; echo ${PIPESTATUS[0]} > code.txt"]
-        shell.currentDirectoryURL = cli.folder
-        try shell.run()
-        shell.waitUntilExit()
-        #expect(try String(contentsOfFile: cli.path("code.txt"), encoding: .utf8) == "0\n")
+        #expect(try cli.pipeline("\"$APPEAL\" export --campaign \(CLIRunner.slug) --out /dev/stdout | cat > piped.csv") == 0)
         #expect(try String(contentsOfFile: cli.path("piped.csv"), encoding: .utf8).hasPrefix("supporter_name,"))
     }
 

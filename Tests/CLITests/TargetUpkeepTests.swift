@@ -57,12 +57,9 @@ struct TargetUpkeepTests {
 
     @Test("retry leaves the letters of a disabled target alone and says so")
     func retryHeld() throws {
-        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
         let cli = try CLIRunner()
-        try cli.prepareExample()
-        try cli.writeConfig(url: server.url)
-        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
-        #expect(try cli.run("send").code == 3)
+        let server = try cli.sendRefusingThePresident()
+        defer { server.stop() }
         let retry = try cli.run("retry", "--campaign", CLIRunner.slug)
         #expect(retry.code == 0 && retry.stdout.contains("0 letters of") && retry.stdout.contains("1 more letter stays held"), "\(retry.stdout)")
     }
