@@ -401,6 +401,12 @@ struct DeliveryTests {
         let received = try server.received()
         #expect(received.allSatisfy { $0.recipients == ["organizer@example.org"] })
         #expect(try received.allSatisfy { try PythonEmail.parse(file: $0.file).subject.hasPrefix("[TEST] ") })
+        // No real supporter's address anywhere in a sample: replies go to the tester.
+        #expect(try received.allSatisfy { message in
+            let parsed = try PythonEmail.parse(file: message.file)
+            return parsed.replyTo.map(\.address) == ["organizer@example.org"] && parsed.cc.isEmpty
+                && message.data.range(of: Data("juergen@example.net".utf8)) == nil && message.data.range(of: Data("chloe@example.org".utf8)) == nil
+        })
         let letters = try fixture.letters()
         #expect(letters.allSatisfy { $0.status == .queued && $0.attempts == 0 })
         #expect(try received.allSatisfy { message in try !letters.map(\.messageId).contains(PythonEmail.parse(file: message.file).messageId) })
