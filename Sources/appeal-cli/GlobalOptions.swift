@@ -10,7 +10,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Database file; overrides the config's `database`.")
     var db: String?
 
-    @Flag(help: "Log each step to standard error (never a password or a letter's text).")
+    @Flag(help: "Log send's steps and replies to standard error (never a password or a letter's text).")
     var verbose = false
 
     func loadConfig() throws -> AppConfig {

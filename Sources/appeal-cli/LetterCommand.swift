@@ -32,7 +32,7 @@ struct LetterCommand: ParsableCommand {
 extension LetterCommand {
   struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show a supporter's letters, one per target, as text or as the email that is sent (the default).")
+        commandName: "show", abstract: "Show a supporter's letters, one per target, as text (the default) or as the email that is sent; `letter` alone does this.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, eml

@@ -47,6 +47,11 @@ struct SendCommand: ParsableCommand {
         }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
+        if dryRun && json {
+            print(OrderedJSON.object([("dryRun", .bool(true)), ("checked", .int(summary.checked)), ("failed", .int(summary.failed))]).text)
+            if summary.failed > 0 { throw ExitCode(3) }
+            return
+        }
         if dryRun {
             print("dry run: \(summary.checked) messages built and checked, \(summary.failed) could not be built; nothing sent")
             if summary.failed > 0 { throw ExitCode(3) }
@@ -72,7 +77,9 @@ struct SendCommand: ParsableCommand {
         let waiting = summary.waiting
         func verb(_ count: Int, _ one: String, _ many: String) -> String { count == 1 ? one : many }
         if waiting.outsideHoursOrLimit > 0 {
-            let why = summary.stopped == nil ? "their targets' sending hours or hourly limit; a later run sends them" : "the next run (this one stopped)"
+            let why = summary.stopped != nil ? "the next run (this one stopped)"
+                : limit.map({ summary.attempted >= $0 }) == true ? "the next run (this one stopped at --limit)"
+                : "their targets' sending hours or hourly limit; a later run sends them"
             print("\(plural(waiting.outsideHoursOrLimit, "letter")) \(verb(waiting.outsideHoursOrLimit, "waits", "wait")) for \(why)")
         }
         if waiting.backingOff > 0, let next = waiting.nextRetry {
@@ -117,6 +124,10 @@ struct SendCommand: ParsableCommand {
         }
         for target in missing { print("no letter queued yet for \(target.name): run `appeal-cli queue --campaign \(campaign)` first") }
         print("sent \(plural(results.count - failures, "test letter")) to \(address), \(failures) failed; no letter's status changed")
+        if let stop = results.last?.reply.kind, case .stopRun(let reason) = stop {
+            printError("sending stopped: \(results.last!.reply.text)")
+            throw ExitCode(reason == .configuration ? 2 : 1)
+        }
         if failures > 0 { throw ExitCode(3) }
     }
 }

@@ -174,7 +174,7 @@ struct TemplateTests {
     @Test("a template larger than 1 MB, or an outermost section of more than 500 tags, is refused at once")
     func tooLarge() {
         let big = String(repeating: "Lorem ipsum {{supporter.name}} dolor sit amet.\n", count: 30_000)
-        #expect(issues { _ = try Self.template(big) }.first?.message.contains("at most 1024 KB") == true)
+        #expect(issues { _ = try Self.template(big) }.first?.message.contains("at most 1048576 bytes (1 MB)") == true)
         let crowded = "{{#campaign.demands}}" + String(repeating: "{{.}}", count: 600) + "{{/campaign.demands}}"
         #expect(issues { _ = try Self.template(crowded) }.first?.message.contains("more than 500 tags") == true)
     }

@@ -63,3 +63,27 @@ struct MultilingualTests {
         #expect(create.code == 2 && create.stderr.contains("demands: \"it\" is not one of the campaign's languages"), "\(create.stderr)")
     }
 }
+
+@Suite("Language tags are one language whatever their case")
+struct LanguageTagTests {
+    @Test("pt-br, pt_BR and PT-BR are pt-BR, in supporters' languages and salutation columns alike")
+    func regionCase() throws {
+        let cli = try CLIRunner()
+        let folder = try StrictInputTests.campaignCopy(cli) { json in
+            json.replacingOccurrences(of: "\"languages\": [\"en\", \"fr\"]", with: "\"languages\": [\"en\", \"fr\", \"pt-BR\"]")
+        }
+        try "Azerbaijão: libertem Rufat Safarov\n".write(toFile: "\(folder)/subject.pt-BR.mustache", atomically: true, encoding: .utf8)
+        try "{{target.salutation}},\n\nLibertem Rufat Safarov.\n".write(toFile: "\(folder)/letter.pt-BR.mustache", atomically: true, encoding: .utf8)
+        var targets = try String(contentsOfFile: "\(folder)/targets.csv", encoding: .utf8).components(separatedBy: "\n")
+        targets[0] += ",salutation_pt-br"
+        for index in 1..<targets.count where !targets[index].isEmpty { targets[index] += ",Excelentíssimo Senhor" }
+        try targets.joined(separator: "\n").write(toFile: "\(folder)/targets.csv", atomically: true, encoding: .utf8)
+        #expect(try cli.run("init").code == 0)
+        let create = try cli.run("campaign", "create", folder)
+        #expect(create.code == 0, "\(create.stderr)")
+        #expect(try cli.run("supporter", "add", "--campaign", CLIRunner.slug, "--name", "Ana Souza", "--email", "ana@example.net",
+                            "--language", "pt_br").code == 0)
+        let letter = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "ana@example.net")
+        #expect(letter.stdout.contains("Language: pt-BR") && letter.stdout.contains("Excelentíssimo Senhor,\n\nLibertem"), "\(letter.stdout)")
+    }
+}

@@ -36,7 +36,10 @@ extension Campaign {
             for key in demandsByLanguage.keys.sorted() where !languages.contains(TextRules.normalizedLanguage(key) ?? key) {
                 json.fail("demands", "\"\(key)\" is not one of the campaign's languages (\(languages.joined(separator: ", ")))")
             }
-            for (key, list) in demandsByLanguage { otherDemands[TextRules.normalizedLanguage(key) ?? key] = list }
+            for (key, list) in demandsByLanguage.sorted(by: { $0.key < $1.key }) {
+                if list.isEmpty { json.fail("demands", "gives an empty list for \(key): leave the language out to use the first language's demands") }
+                otherDemands[TextRules.normalizedLanguage(key) ?? key] = list
+            }
             demands = otherDemands.removeValue(forKey: first) ?? []
             if demands.isEmpty && !demandsByLanguage.isEmpty { json.fail("demands", "gives no demands in the first language, \(first)") }
         }

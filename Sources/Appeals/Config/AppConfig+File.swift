@@ -79,6 +79,9 @@ extension AppConfig {
         if !config.database.hasPrefix("/") {
             config.database = folder.appendingPathComponent(config.database).path
         }
+        if let caFile = config.smtp.caFile, !caFile.hasPrefix("/") {
+            config.smtp.caFile = folder.appendingPathComponent(caFile).path
+        }
         if config.smtp.url.hasPrefix("file://"), case let outbox = String(config.smtp.url.dropFirst("file://".count)), !outbox.hasPrefix("/"), !outbox.isEmpty {
             config.smtp.url = "file://" + folder.appendingPathComponent(outbox).path
         }

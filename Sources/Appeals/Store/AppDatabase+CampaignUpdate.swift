@@ -86,8 +86,11 @@ extension AppDatabase {
             }
             update.targetsNotInFile = existing.values.filter { !inFile.contains($0.emailKey) && $0.removedAt == nil }.map(\.email).sorted()
 
-            let composer = try LetterComposer(campaign: stored, templates: folder.templates, timeZone: timeZone)
-            update.lettersRewritten = try Self.rewriteUnsentLetters(db, where: "l.campaign_id = ?", [stored.id], composer: composer, now: now)
+            // Nothing changed: the letters stay exactly as they were written (and dated).
+            if !update.isEmpty {
+                let composer = try LetterComposer(campaign: stored, templates: folder.templates, timeZone: timeZone)
+                update.lettersRewritten = try Self.rewriteUnsentLetters(db, where: "l.campaign_id = ?", [stored.id], composer: composer, now: now)
+            }
             return update
         }
     }

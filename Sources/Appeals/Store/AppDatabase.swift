@@ -17,6 +17,8 @@ public struct AppDatabase: Sendable {
             if !FileManager.default.fileExists(atPath: path) {
                 let fd = open(path, O_CREAT | O_WRONLY | O_EXCL, 0o600)
                 guard fd >= 0 else {
+                    // A folder that does not exist is a mistake in the path given, not a failing machine.
+                    if errno == ENOENT || errno == ENOTDIR { throw AppealsError.notFound("cannot create database \(path): its folder does not exist") }
                     throw AppealsError.storage("cannot create database \(path): \(String(cString: strerror(errno)))")
                 }
                 close(fd)

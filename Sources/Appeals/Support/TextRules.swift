@@ -35,6 +35,15 @@ enum TextRules {
         guard let primary = parts.first, (2...3).contains(primary.count), primary.allSatisfy({ $0.isASCII && $0.isLetter }) else { return nil }
         let rest = parts.dropFirst()
         guard rest.allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }) else { return nil }
-        return ([primary.lowercased()] + rest.map(String.init)).joined(separator: "-")
+        // BCP 47's case conventions, so that `pt-br`, `pt_BR` and `pt-BR` are one language: region upper case,
+        // script title case, the rest lower case.
+        let subtags = rest.map { tag -> String in
+            switch tag.count {
+            case 2: tag.uppercased()
+            case 4: tag.prefix(1).uppercased() + tag.dropFirst().lowercased()
+            default: tag.lowercased()
+            }
+        }
+        return ([primary.lowercased()] + subtags).joined(separator: "-")
     }
 }

@@ -45,7 +45,7 @@ struct TemplateChecker {
             issues.append(InputIssue(InputLocation(file: file, line: line), message))
         }
         if bytes.count > Self.maxBytes {
-            report("is \(bytes.count / 1024) KB; a letter template is at most \(Self.maxBytes / 1024) KB", at: 1)
+            report("is \(bytes.count) bytes; a letter template is at most \(Self.maxBytes) bytes (1 MB)", at: 1)
             return (issues, [])
         }
         issues += controlCharacters(in: bytes)
