@@ -89,7 +89,7 @@ struct CLITests {
         let result = try cli.run("campaign", "create", "campaign")
         #expect(result.code == 2)
         #expect(result.stderr.contains("campaign/letter.en.mustache:"))
-        #expect(result.stderr.contains(": unknown variable supporter.phone"))
+        #expect(result.stderr.contains(": unknown variable supporter.phone; the variables are campaign.demands, campaign.organization"))
         #expect(try cli.run("campaign", "list").stdout == "no campaigns\n")
     }
 
