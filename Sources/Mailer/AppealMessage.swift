@@ -2,7 +2,7 @@ import Appeals
 import Foundation
 
 extension MailMessage {
-    /// The message for a letter, addressed as SPEC says: sent *via* the organization, never from the supporter's
+    /// The message for a letter: sent *via* the organization, never from the supporter's
     /// own address (which would be forgery and fail DMARC), with replies going to the supporter.
     /// - Throws: ``MailerError/invalidAddress(field:_:)`` when an address is unusable (an erased supporter has none).
     public static func appeal(

@@ -7,7 +7,7 @@ public struct RenderedLetter: Sendable, Equatable {
     public var body: String
 }
 
-/// Renders a campaign's letters, choosing each letter's language by SPEC's rule.
+/// Renders a campaign's letters, choosing each letter's language by the documented rule.
 public struct LetterComposer: Sendable {
     public let campaign: Campaign
     let templates: [String: LetterTemplate]

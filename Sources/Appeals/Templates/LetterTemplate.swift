@@ -9,7 +9,7 @@ public struct LetterTemplate: Sendable {
     let subject: TemplatePieces
     let letter: TemplatePieces
 
-    /// Checks both templates against SPEC's variable list and compiles them.
+    /// Checks both templates against the documented variables and compiles them.
     /// - Parameters:
     ///   - subjectFile: the name used in messages, such as `subject.fr.mustache`.
     /// - Throws: ``AppealsError/invalidInput(_:)`` listing every unknown variable or malformed tag with its file and line.

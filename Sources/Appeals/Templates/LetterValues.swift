@@ -7,7 +7,7 @@ enum SupporterField: Int, CaseIterable {
     case name, email, city, country, countryName, language, personalNote
 }
 
-/// The values one letter is rendered with: SPEC's template variables, every one always present.
+/// The values one letter is rendered with: the documented template variables, every one always present.
 struct LetterValues {
     var campaign: Campaign
     var target: Target
