@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 @testable import Appeals
 
-@Suite("The store keeps SPEC's rules itself")
+@Suite("The store keeps the product's rules itself")
 struct DatabaseTests {
     @Test("the database file is created readable by its owner only")
     func fileMode() throws {

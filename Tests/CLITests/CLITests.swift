@@ -44,7 +44,7 @@ struct CLITests {
         #expect(eml.contains("\r\nFrom: =?UTF-8?B?Q2hsb8Op?= Dubois via Urgent Appeals <appeals@example.org>\r\n"))
     }
 
-    @Test("queue is idempotent and status --json reports SPEC's shape")
+    @Test("queue is idempotent and status --json reports its documented shape")
     func queueAndStatus() throws {
         let cli = try CLIRunner()
         try cli.prepareExample()

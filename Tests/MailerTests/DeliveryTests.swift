@@ -185,7 +185,7 @@ struct DeliveryTests {
         ("drop-data", .deferred, nil),
     ]
 
-    @Test("each failure class ends in SPEC's state, with the attempt's code and text recorded", arguments: faults)
+    @Test("each failure class ends in its documented state, with the attempt's code and text recorded", arguments: faults)
     func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) throws {
         let server = try SMTPTestServer(["--fault", fault])
         var fixture = try DeliveryFixture(server: server)
