@@ -6,7 +6,7 @@ struct ReplyClassTests {
     static let cases: [(code: Int, text: String, stage: SMTPStage, kind: TransportReply.Kind, disablesTarget: Bool)] = [
         (550, "550 5.1.0 <appeals@example.org>: Sender address rejected: User unknown", .mailFrom, .stopRun(.configuration), false),
         (553, "553 5.7.1 <appeals@example.org>: Sender address not allowed", .mailFrom, .stopRun(.configuration), false),
-        (451, "451 4.3.0 try later", .mailFrom, .transient, false),
+        (451, "451 4.3.0 try later", .mailFrom, .serverBusy, false),
         (550, "550 5.1.1 <president@example.org>: Recipient address rejected: User unknown", .recipient(0), .permanent, true),
         (550, "550 5.1.10 null MX", .recipient(0), .permanent, true),
         (550, "550 5.2.1 mailbox disabled", .recipient(0), .permanent, true),
@@ -16,12 +16,16 @@ struct ReplyClassTests {
         (554, "554 5.7.1 <president@example.org>: Relay access denied", .recipient(0), .stopRun(.configuration), false),
         (550, "550 relaying denied", .recipient(0), .stopRun(.configuration), false),
         (552, "552 5.2.2 mailbox full", .recipient(0), .permanent, false),
-        (554, "554 5.7.1 Message rejected as spam", .message, .stopRun(.refused), false),
-        (552, "552 5.3.4 Message size exceeds fixed limit", .message, .stopRun(.refused), false),
+        (554, "554 5.7.1 Message rejected as spam", .message, .permanent, false),
+        (552, "552 5.3.4 Message size exceeds fixed limit", .message, .permanent, false),
+        (552, "552 5.2.2 <t1@gov.example>: Mailbox full, over quota", .message, .permanent, false),
+        (554, "554 5.7.1 Access denied", .data, .stopRun(.configuration), false),
+        (550, "550-Verification failed for <appeals@example.org> 550 Sender verify failed", .recipient(0), .stopRun(.configuration), false),
+        (553, "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", .recipient(0), .stopRun(.configuration), false),
         (554, "554 Transaction failed", .message, .permanent, false),
         (451, "451 4.3.0 Temporary failure", .message, .transient, false),
         (535, "535 5.7.8 Authentication credentials invalid", .session, .stopRun(.configuration), false),
-        (421, "421 4.3.2 Service not available", .session, .transient, false),
+        (421, "421 4.3.2 Service not available", .session, .serverBusy, false),
         (554, "554 5.7.1 No SMTP service here", .session, .stopRun(.configuration), false),
     ]
 

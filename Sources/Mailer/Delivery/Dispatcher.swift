@@ -139,8 +139,9 @@ public final class Dispatcher {
                     summary.stoppedForConfiguration = reason == .configuration
                 }
                 continue
-            case .stalled:
-                // Not an attempt: the server never answered for this letter. The run stops after a few.
+            case .stalled, .serverBusy:
+                // Not an attempt: the server never answered, or was busy, before this letter was handed over. The
+                // run stops after a few.
                 unattempted.append(job.letter.id!)
                 continue
             case .accepted: result = .sent

@@ -199,7 +199,11 @@ final class CurlSMTPSession: MailSession {
             break
         }
         if let failing {
-            let kind = TransportReply.classify(code: failing.code, text: failing.text, stage: failing.stage)
+            var kind = TransportReply.classify(code: failing.code, text: failing.text, stage: failing.stage)
+            // A refusal that names our own sender address is about us (a failed sender verification), whatever it says.
+            if kind == .permanent, failing.stage != .message, failing.text.lowercased().contains(envelope.from.lowercased()) {
+                kind = .stopRun(.configuration)
+            }
             return TransportReply(kind, code: failing.code, text: Self.explain(kind, failing, envelope: envelope), stage: failing.stage,
                                   refusedCopies: transfer.refusedCopies)
         }
@@ -216,6 +220,10 @@ final class CurlSMTPSession: MailSession {
             return TransportReply(.stalled, code: nil, text: "\(settings.url) stopped answering for \(settings.timeoutSeconds) s before the message was handed over",
                                   stage: transfer.stage)
         }
+        // The connection failed before the message was handed over: the server's trouble, not an attempt.
+        if [CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_SEND_ERROR].contains(code) {
+            return TransportReply(.serverBusy, code: nil, text: "the connection failed before the message was handed over (\(text))", stage: transfer.stage)
+        }
         return TransportReply(.transient, code: nil, text: text, stage: transfer.stage)
     }
 
@@ -228,10 +236,12 @@ final class CurlSMTPSession: MailSession {
         case .mailFrom:
             return "the server refused our sender address \(envelope.from) (MAIL FROM): \(reply.text)"
         case .recipient:
-            return "the server refuses to take our letters (relay or policy, about our sender, not the target's address): \(reply.text)"
+            return "the server refuses to take our letters (relay, policy or sender verification: about our sender, not the target's address): \(reply.text)"
         case .message:
             return "the server refuses our messages themselves (size or content policy): \(reply.text)"
-        case .session, .data:
+        case .data:
+            return "the server refuses to take our letters (policy, about our sender): \(reply.text)"
+        case .session:
             return "the server refused the session: \(reply.text)"
         }
     }
@@ -243,6 +253,8 @@ final class CurlSMTPSession: MailSession {
         appeal_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         appeal_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, settings.timeoutSeconds)
         appeal_curl_setopt_long(handle, CURLOPT_TIMEOUT, settings.timeoutSeconds)
+        // The wait for the reply after the final dot is libcurl's "server response" time (120 s unless set).
+        appeal_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, settings.timeoutSeconds)
         appeal_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         // A refused copy to the supporter must not stop the target's own copy (the target's refusal still does:
         // `Transfer.received` stops the transfer then).

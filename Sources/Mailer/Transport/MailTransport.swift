@@ -23,6 +23,9 @@ public struct TransportReply: Sendable, Equatable {
         /// The server stopped answering before the message was handed over: not an attempt; the letter stays
         /// queued, and a run that sees several in a row stops.
         case stalled
+        /// The server is busy or closing (a 4xx before any recipient, a connection dropped before the message):
+        /// like a stall, not an attempt.
+        case serverBusy
         /// Nothing can be sent now (bad credentials, no TLS, sender refused, server unreachable): stop the run,
         /// letters stay queued.
         case stopRun(StopReason)

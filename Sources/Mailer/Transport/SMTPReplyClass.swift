@@ -47,35 +47,39 @@ extension TransportReply {
     /// What a refusal (a 4xx or 5xx reply) means for the letter and for the run, by the command it answers.
     ///
     /// Only the recipient's own `RCPT` reply can be about one letter's address. A refusal of our sender, of
-    /// our session, or a policy refusal (5.7.x, "relay denied") is about us: it would refuse every letter, so
-    /// it stops the run and the letters stay queued. A message refused for its size or by policy after the
-    /// final dot is the same for every letter of the campaign: it stops the run too.
+    /// our session, or a policy refusal (5.7.x, "relay denied", a failed sender verification) is about us: it
+    /// would refuse every letter, so it stops the run and the letters stay queued. A 4xx before any recipient
+    /// (421 at the greeting, at MAIL FROM) says the server is busy: no attempt is spent. A refusal after the
+    /// final dot fails that letter only.
     static func classify(code: Int, text: String, stage: SMTPStage?) -> Kind {
         let status = EnhancedStatus(reply: text)
         if [530, 534, 535].contains(code) { return .stopRun(.configuration) }
         let transient = (400..<500).contains(code)
         switch stage {
         case .session:
-            return transient ? .transient : .stopRun(.configuration)
+            // The server is busy or closing (421): not the letter's fault, so not an attempt.
+            return transient ? .serverBusy : .stopRun(.configuration)
         case .mailFrom:
-            return transient ? .transient : .stopRun(.configuration)
+            return transient ? .serverBusy : .stopRun(.configuration)
         case .recipient:
             if transient { return .transient }
             return isAboutUs(status, text) ? .stopRun(.configuration) : .permanent
-        case .data, nil:
-            return transient ? .transient : .permanent
-        case .message:
+        case .data:
             if transient { return .transient }
-            if code == 552 || status.map({ $0.subject == 7 || ($0.subject == 3 && $0.detail == 4) }) == true { return .stopRun(.refused) }
-            return .permanent
+            return isAboutUs(status, text) ? .stopRun(.configuration) : .permanent
+        case .message, nil:
+            // A refusal of one message (its size, its content, the target's full mailbox) fails that letter:
+            // the letter must not block the queue. The same refusal in a row stops the run (`RunBreaker`).
+            return transient ? .transient : .permanent
         }
     }
 
-    /// A recipient refused for a reason that is about our sender or our right to relay, not the address.
-    private static func isAboutUs(_ status: EnhancedStatus?, _ text: String) -> Bool {
+    /// A refusal that is about our sender or our right to relay, not the address.
+    static func isAboutUs(_ status: EnhancedStatus?, _ text: String) -> Bool {
         if status?.subject == 7 { return true }
         let lower = text.lowercased()
-        return ["relay", "authentication required", "sender address rejected", "not permitted to send"].contains { lower.contains($0) }
+        return ["relay", "authentication required", "sender address rejected", "not permitted to send", "sender verify",
+                "verification failed", "rcpthosts", "#5.7."].contains { lower.contains($0) }
     }
 
     /// Whether a refusal says the target's own mailbox does not exist: only a `RCPT` reply for the target,
