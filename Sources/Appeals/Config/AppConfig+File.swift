@@ -59,14 +59,16 @@ extension AppConfig {
             if let copy = sender.bool("copyToSupporter") { config.sender.copyToSupporter = copy }
         }
         json.object("limits") { limits in
-            let keys: [(String, WritableKeyPath<Limits, Int>, Int)] = [
-                ("messagesPerSecond", \.messagesPerSecond, 0), ("perTargetPerHour", \.perTargetPerHour, 0),
-                ("maxAttempts", \.maxAttempts, 1), ("retryBaseSeconds", \.retryBaseSeconds, 1), ("retryMaxSeconds", \.retryMaxSeconds, 1),
+            // Bounded above too: a back-off of centuries would store a date the database cannot hold.
+            let keys: [(String, WritableKeyPath<Limits, Int>, ClosedRange<Int>)] = [
+                ("messagesPerSecond", \.messagesPerSecond, 0...100_000), ("perTargetPerHour", \.perTargetPerHour, 0...100_000),
+                ("maxAttempts", \.maxAttempts, 1...100), ("retryBaseSeconds", \.retryBaseSeconds, 1...86_400),
+                ("retryMaxSeconds", \.retryMaxSeconds, 1...2_592_000),
             ]
-            for (key, path, minimum) in keys {
+            for (key, path, range) in keys {
                 guard let value = limits.int(key) else { continue }
                 config.limits[keyPath: path] = value
-                if value < minimum { limits.fail(key, "must be at least \(minimum)") }
+                if !range.contains(value) { limits.fail(key, "must be from \(range.lowerBound) to \(range.upperBound)") }
             }
             if config.limits.retryBaseSeconds > config.limits.retryMaxSeconds {
                 limits.fail("retryMaxSeconds", "must not be less than retryBaseSeconds")

@@ -184,7 +184,8 @@ extension AppDatabase {
             var letters: [Letter] = []
             var missing: [Target] = []
             for target in targets {
-                if let letter = try Letter.filter(Column("target_id") == target.id!).order(Column("id")).fetchOne(db) {
+                // A cancelled letter may be an erased supporter's, emptied: never a sample.
+                if let letter = try Letter.filter(Column("target_id") == target.id! && Column("status") != "cancelled").order(Column("id")).fetchOne(db) {
                     letters.append(letter)
                 } else {
                     missing.append(target)

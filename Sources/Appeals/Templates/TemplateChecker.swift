@@ -50,6 +50,7 @@ struct TemplateChecker {
         }
         issues += controlCharacters(in: bytes)
         var outermost: (start: Int, tags: Int)?
+        var listedNames = false
         func isWordByte(_ byte: UInt8) -> Bool {
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
         }
@@ -143,7 +144,9 @@ struct TemplateChecker {
             }
             if (sigil == "#" || sigil == "^") && sections.isEmpty { outermost = (open, 0) }
             guard let resolved = resolve(name, in: scopes) else {
-                report("unknown variable \(name); the variables are \(TemplateSchema.letter.names.joined(separator: ", "))", at: tagLine)
+                // The list once, with the first unknown name: a file of many would repeat it on every line.
+                report("unknown variable \(name)" + (listedNames ? "" : "; the variables are \(TemplateSchema.letter.names.joined(separator: ", "))"), at: tagLine)
+                listedNames = true
                 if sigil == "#" || sigil == "^" { sections.append(Section(name: name, line: tagLine, pushesScope: false)) }
                 continue
             }
