@@ -37,6 +37,17 @@ struct StrictInputTests {
         #expect(letters["queued"] == 95 && letters["deferred"] == 0)
     }
 
+    @Test("limits are bounded above as well as below: a back-off of centuries is refused")
+    func boundedLimits() throws {
+        let cli = try CLIRunner()
+        try """
+            { "limits": { "retryBaseSeconds": 9000000000000000000, "maxAttempts": 1000 } }
+            """.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        let result = try cli.run("init")
+        #expect(result.code == 2 && result.stderr.contains("limits.retryBaseSeconds: must be from 1 to 86400")
+                && result.stderr.contains("limits.maxAttempts: must be from 1 to 100"), "\(result.stderr)")
+    }
+
     @Test("a key written twice in campaign.json or the config is refused with its line")
     func duplicateKeys() throws {
         let cli = try CLIRunner()

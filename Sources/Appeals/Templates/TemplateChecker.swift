@@ -76,11 +76,22 @@ struct TemplateChecker {
             }
         }
         var index = 0
+        var previousTagIsVariable = false
         while let open = Self.find([0x7B, 0x7B], in: bytes, from: index) {
-            if sections.isEmpty { cut(from: index, to: open) }
+            let triple = open + 2 < bytes.count && bytes[open + 2] == 0x7B
+            let tagIsVariable = triple || !(open + 2 < bytes.count && "#^/!><$=%".utf8.contains(bytes[open + 2]))
+            if sections.isEmpty {
+                cut(from: index, to: open)
+                // Right before this tag too: at a line's start, or between two variable tags (which are never
+                // standalone, so no line's white space depends on them).
+                if open - (cuts.last ?? 0) >= Self.pieceBytes && open > 0
+                    && (bytes[open - 1] == 0x0A || (open == index && previousTagIsVariable && tagIsVariable)) {
+                    cuts.append(open)
+                }
+            }
+            previousTagIsVariable = tagIsVariable
             advanceLine(to: open)
             let tagLine = line
-            let triple = open + 2 < bytes.count && bytes[open + 2] == 0x7B
             let closer: [UInt8] = triple ? [0x7D, 0x7D, 0x7D] : [0x7D, 0x7D]
             let contentStart = open + (triple ? 3 : 2)
             guard let close = Self.find(closer, in: bytes, from: contentStart) else {
