@@ -1,5 +1,6 @@
 import Appeals
 import ArgumentParser
+import Foundation
 import Mailer
 
 struct SupporterCommand: ParsableCommand {
@@ -65,6 +66,8 @@ struct SupporterCommand: ParsableCommand {
             print("erased \(email) from \(campaign): \(plural(report.lettersErased, "letter")) emptied, "
                   + "\(plural(report.lettersCancelled, "unsent letter")) cancelled, \(plural(report.repliesScrubbed, "stored server reply", "stored server replies")) cleaned")
             if let outbox = try? config.makeTransport() as? FileTransport {
+                // A running send may be writing one of their messages at this very moment: let it finish first.
+                if SendRunLease.anyAlive(databasePath: database.path) { usleep(300_000) }
                 print("removed \(plural(outbox.removeMessages(report.messageIds), "message file")) of theirs from the outbox \(outbox.folder)")
             }
             print("copies made earlier outside this database (exports, messages already sent, backups) are beyond its reach")

@@ -41,6 +41,26 @@ struct RecoveryTests {
         #expect(try server.received().allSatisfy { $0.data.range(of: Data("juergen".utf8)) == nil })
     }
 
+    @Test("a letter erased while it was being handed over, and accepted, is counted sent; one refused stays cancelled")
+    func erasedInFlight() throws {
+        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let claimed = try fixture.store.database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 10, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "run-1"))
+        let juergen = try fixture.store.database.supporter(email: "juergen@example.net", campaign: TestDatabase.slug)
+        let mine = claimed.filter { $0.letter.supporterId == juergen.id }.map { $0.letter.id! }
+        #expect(try fixture.store.database.eraseSupporter(email: "juergen@example.net", campaign: TestDatabase.slug).lettersCancelled == 5)
+        let policy = RetryPolicy(AppConfig().limits)
+        let statuses = try fixture.store.database.record([
+            DeliveryOutcome(letterId: mine[0], result: .sent, code: 250, reply: "250 2.0.0 Ok", at: DeliveryFixture.sendTime),
+            DeliveryOutcome(letterId: mine[1], result: .permanent, code: 554, reply: "554 no", at: DeliveryFixture.sendTime),
+        ], owner: "run-1", policy: policy)
+        #expect(statuses == [mine[0]: .sent])
+        let letters = try fixture.letters()
+        #expect(letters.first { $0.id == mine[0] }?.status == .sent && letters.first { $0.id == mine[0] }?.attempts == 1)
+        #expect(letters.first { $0.id == mine[1] }?.status == .cancelled)
+        #expect(try fixture.store.database.report(campaign: TestDatabase.slug).letters.cancelled == 4)
+    }
+
     @Test("a live run's letters are never taken by another run")
     func liveRunRespected() throws {
         let server = try SMTPTestServer()

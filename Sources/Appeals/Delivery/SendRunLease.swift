@@ -48,5 +48,11 @@ public final class SendRunLease: @unchecked Sendable {
         return true
     }
 
+    /// Whether any send run on this database is alive.
+    public static func anyAlive(databasePath: String) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder(for: databasePath))) ?? []
+        return names.contains { $0.hasSuffix(".lock") && $0 != "queue.lock" && isAlive(String($0.dropLast(5)), databasePath: databasePath) }
+    }
+
     static func folder(for databasePath: String) -> String { databasePath + ".runs" }
 }

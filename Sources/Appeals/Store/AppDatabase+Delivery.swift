@@ -217,7 +217,21 @@ extension AppDatabase {
             let attempt = try db.cachedStatement(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)")
             var dates = DatabaseDates()
             for outcome in outcomes {
-                guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else { continue }
+                guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else {
+                    // Erased while it was being handed over: it went out all the same, and the counts say so.
+                    if outcome.result == .sent {
+                        try db.execute(sql: """
+                            UPDATE letter SET status = 'sent', attempts = attempts + 1, last_code = ?, last_reply = ?, sent_at = ?, updated_at = ?
+                            WHERE id = ? AND status = 'cancelled' AND claimed_by IS NULL
+                              AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                            """, arguments: [outcome.code, outcome.reply, dates.value(outcome.at), dates.value(outcome.at), outcome.letterId])
+                        if db.changesCount == 1 {
+                            statuses[outcome.letterId] = .sent
+                            try attempt.execute(arguments: [outcome.letterId, dates.value(outcome.at), outcome.code, outcome.reply, "sent"])
+                        }
+                    }
+                    continue
+                }
                 let attempts: Int = row[0] + 1
                 let targetId: Int64 = row[1]
                 var status: LetterStatus
