@@ -26,13 +26,7 @@ extension AppDatabase {
             guard var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db)
             else { throw AppealsError.notFound("\(email) is not a supporter of \(slug) (or was erased already)") }
             var report = ErasureReport()
-            // Letters a running send has claimed are cancelled under it: it checks what it may still send
-            // before each message, and records nothing for a letter it no longer holds.
-            try db.execute(sql: """
-                UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
-                WHERE supporter_id = ? AND status IN ('queued', 'deferred', 'sending')
-                """, arguments: [now, supporter.id])
-            report.lettersCancelled = db.changesCount
+            report.lettersCancelled = try Self.cancelUnsentLetters(db, where: "supporter_id", is: supporter.id!, now: now)
             try db.execute(sql: "UPDATE letter_text SET subject = '', body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)",
                            arguments: [supporter.id])
             report.lettersErased = db.changesCount

@@ -8,7 +8,7 @@ extension AppDatabase {
         try write { db in
             let campaign = try Self.campaign(slug, in: db)
             var (parsed, issues) = Target.parse(table, campaignId: campaign.id!)
-            let templates = try String.fetchAll(db, sql: "SELECT subject || letter FROM campaign_template WHERE campaign_id = ?", arguments: [campaign.id])
+            let templates = try Self.templateSources(campaignId: campaign.id!, in: db)
             let unsaluted = Target.missingSalutations(parsed, file: table.file, templates: templates)
             issues += unsaluted
             parsed.removeAll { entry in unsaluted.contains { $0.location.line == entry.line } }

@@ -44,7 +44,7 @@ extension AppDatabase {
             var values = before.csvValues
             for case let (column, value?) in changes.byColumn { values[column] = value }
             let (parsed, issues) = Target.parse([CSVTable.Row(line: 0, values: values)], file: "target update", campaignId: before.campaignId)
-            let templates = try String.fetchAll(db, sql: "SELECT subject || letter FROM campaign_template WHERE campaign_id = ?", arguments: [before.campaignId])
+            let templates = try Self.templateSources(campaignId: before.campaignId, in: db)
             let problems = issues + Target.missingSalutations(parsed, file: "target update", templates: templates)
             if !problems.isEmpty { throw AppealsError.invalidInput(problems) }
             var after = parsed[0].target
@@ -115,17 +115,30 @@ extension AppDatabase {
         try write { db in
             var target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db)
             if target.removedAt != nil { throw AppealsError.notFound("\(target.email) was removed from \(slug) already") }
-            try db.execute(sql: """
-                UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
-                WHERE target_id = ? AND status IN ('queued', 'deferred', 'sending')
-                """, arguments: [now, target.id])
-            let cancelled = db.changesCount
+            let cancelled = try Self.cancelUnsentLetters(db, where: "target_id", is: target.id!, now: now)
             target.disabled = true
             target.disabledReason = "removed by the organizer"
             target.removedAt = now
             try target.update(db)
             return (target, cancelled)
         }
+    }
+
+    /// Cancels the unsent letters of one supporter or target, even those a running `send` has claimed: it checks
+    /// what it may still send every turn, and counts a letter accepted meanwhile as sent.
+    /// - Parameter column: `supporter_id` or `target_id`.
+    /// - Returns: how many letters were cancelled.
+    static func cancelUnsentLetters(_ db: Database, where column: String, is id: Int64, now: Date) throws -> Int {
+        try db.execute(sql: """
+            UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+            WHERE \(column) = ? AND status IN ('queued', 'deferred', 'sending')
+            """, arguments: [now, id])
+        return db.changesCount
+    }
+
+    /// A campaign's stored subject and letter templates, each pair as one text, to look for a variable in.
+    static func templateSources(campaignId: Int64, in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT subject || letter FROM campaign_template WHERE campaign_id = ?", arguments: [campaignId])
     }
 
     static func target(_ email: String, campaign: Campaign, in db: Database) throws -> Target {

@@ -35,11 +35,6 @@ public final class Dispatcher {
     var factory: MessageFactory { MessageFactory(sender: config.sender, now: now) }
     var envelopeFrom: String { factory.envelopeFrom }
 
-    /// A "mailbox unavailable" reply to the target's own `RCPT`: never one about our sender, our message or a copy.
-    static func disablesTarget(_ reply: TransportReply) -> Bool {
-        reply.isTargetMailboxUnavailable
-    }
-
     public func run(_ options: SendOptions) throws(AppealsError) -> SendSummary {
         if options.dryRun { return try dryRun(options) }
         let lease = try SendRunLease(databasePath: database.path)
@@ -54,7 +49,7 @@ public final class Dispatcher {
         defer { sessions.forEach { $0.close() } }
         let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory) { reply, _ in
             // Other letters to a target whose mailbox is gone are not tried: they stay queued behind the disabled target.
-            Self.disablesTarget(reply)
+            reply.isTargetMailboxUnavailable
         }
         let policy = RetryPolicy(config.limits)
         var toClaim = options.limit ?? Int.max
@@ -151,7 +146,7 @@ public final class Dispatcher {
                 result = .unknown
             case .permanent: result = .permanent
             }
-            let disables = Self.disablesTarget(reply)
+            let disables = reply.isTargetMailboxUnavailable
             if disables { summary.disabledTargets.append(job.target.email) }
             var text = reply.text
             if !reply.refusedCopies.isEmpty {
