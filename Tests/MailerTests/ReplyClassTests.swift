@@ -36,6 +36,14 @@ struct ReplyClassTests {
         #expect(TransportReply(classified, code: code, text: text, stage: stage).isTargetMailboxUnavailable == disables)
     }
 
+    @Test("a refusal before the message that names our own sender is about us, whatever it says")
+    func namesOurSender() {
+        let text = "550 5.1.1 <appeals@example.org>: Recipient address rejected: User unknown"
+        #expect(TransportReply.classify(code: 550, text: text, stage: .recipient(0), sender: "appeals@example.org") == .stopRun(.configuration))
+        #expect(TransportReply.classify(code: 550, text: text, stage: .recipient(0), sender: "other@example.org") == .permanent)
+        #expect(TransportReply.classify(code: 554, text: "554 <appeals@example.org> spam", stage: .message, sender: "appeals@example.org") == .permanent)
+    }
+
     @Test("enhanced status codes are read only where RFC 3463 puts them")
     func enhancedStatus() {
         #expect(EnhancedStatus(reply: "550 5.1.1 <x>: no")?.description == "5.1.1")

@@ -42,6 +42,12 @@ final class CurlSMTPSession: MailSession {
             var stage: SMTPStage
             var code: Int
             var text: String
+
+            /// A refusal of a copy (`Cc`), not of the target's own address.
+            var refusesCopy: Bool {
+                if case .recipient(let index) = stage { return index > 0 && code >= 400 }
+                return false
+            }
         }
 
         let bytes: [UInt8]
@@ -113,19 +119,12 @@ final class CurlSMTPSession: MailSession {
 
         /// The reply that failed the transfer: the last refusal that is not about a copy.
         var failing: Reply? {
-            replies.last { reply in
-                guard reply.code >= 400 else { return false }
-                if case .recipient(let index) = reply.stage { return index == 0 }
-                return true
-            }
+            replies.last { $0.code >= 400 && !$0.refusesCopy }
         }
 
         /// Refusals of copies to other recipients than the target.
         var refusedCopies: [String] {
-            replies.compactMap { reply in
-                if case .recipient(let index) = reply.stage, index > 0, reply.code >= 400 { return reply.text }
-                return nil
-            }
+            replies.filter(\.refusesCopy).map(\.text)
         }
     }
 
@@ -199,11 +198,7 @@ final class CurlSMTPSession: MailSession {
             break
         }
         if let failing {
-            var kind = TransportReply.classify(code: failing.code, text: failing.text, stage: failing.stage)
-            // A refusal that names our own sender address is about us (a failed sender verification), whatever it says.
-            if kind == .permanent, failing.stage != .message, failing.text.lowercased().contains(envelope.from.lowercased()) {
-                kind = .stopRun(.configuration)
-            }
+            let kind = TransportReply.classify(code: failing.code, text: failing.text, stage: failing.stage, sender: envelope.from)
             return TransportReply(kind, code: failing.code, text: Self.explain(kind, failing, envelope: envelope), stage: failing.stage,
                                   refusedCopies: transfer.refusedCopies)
         }

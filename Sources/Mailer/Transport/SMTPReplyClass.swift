@@ -51,8 +51,11 @@ extension TransportReply {
     /// would refuse every letter, so it stops the run and the letters stay queued. A 4xx before any recipient
     /// (421 at the greeting, at MAIL FROM) says the server is busy: no attempt is spent. A refusal after the
     /// final dot fails that letter only.
-    static func classify(code: Int, text: String, stage: SMTPStage?) -> Kind {
+    /// - Parameter sender: our envelope sender: a refusal before the message that names it is about us (a failed
+    ///   sender verification), whatever else it says.
+    static func classify(code: Int, text: String, stage: SMTPStage?, sender: String? = nil) -> Kind {
         let status = EnhancedStatus(reply: text)
+        let namesSender = sender.map { !$0.isEmpty && text.lowercased().contains($0.lowercased()) } ?? false
         if [530, 534, 535].contains(code) { return .stopRun(.configuration) }
         let transient = (400..<500).contains(code)
         switch stage {
@@ -61,12 +64,9 @@ extension TransportReply {
             return transient ? .serverBusy : .stopRun(.configuration)
         case .mailFrom:
             return transient ? .serverBusy : .stopRun(.configuration)
-        case .recipient:
+        case .recipient, .data:
             if transient { return .transient }
-            return isAboutUs(status, text) ? .stopRun(.configuration) : .permanent
-        case .data:
-            if transient { return .transient }
-            return isAboutUs(status, text) ? .stopRun(.configuration) : .permanent
+            return namesSender || isAboutUs(status, text) ? .stopRun(.configuration) : .permanent
         case .message, nil:
             // A refusal of one message (its size, its content, the target's full mailbox) fails that letter:
             // the letter must not block the queue. The same refusal in a row stops the run (`RunBreaker`).
