@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "appeal",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "appeal-cli", targets: ["appeal-cli"]),
         .library(name: "Appeals", targets: ["Appeals"]),

@@ -2,6 +2,7 @@ import Appeals
 import ArgumentParser
 import Foundation
 import Mailer
+import Synchronization
 
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,10 @@ struct SendCommand: ParsableCommand {
         let config = try options.loadConfig()
         let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
-        let dispatcher = Dispatcher(database: database, config: config, transport: transport)
+        let progress = ProgressBar()
+        let dispatcher = Dispatcher(database: database, config: config, transport: transport, progress: { done, total in
+            progress.show(done: done, total: total)
+        })
         if let campaign {
             let named = try reporting { () throws(AppealsError) in try database.campaignToSend(campaign) }
             if named.status == .paused && testTo == nil && !dryRun {
@@ -39,8 +43,8 @@ struct SendCommand: ParsableCommand {
         for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
             printWarning("warning: campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
         }
-        let progress = ProgressBar()
-        dispatcher.progress = { done, total in progress.show(done: done, total: total) }
+        // Only a real run stops cleanly: a dry run changes nothing and may simply die.
+        let signals = dryRun ? nil : StopSignals { _ in dispatcher.stop() }
         let started = Date()
         let summary = try reporting { () throws(AppealsError) in
             try dispatcher.run(SendOptions(campaign: campaign, limit: limit, dryRun: dryRun))
@@ -61,6 +65,10 @@ struct SendCommand: ParsableCommand {
             print(Self.json(summary, seconds: seconds).text)
         } else {
             printSummary(summary, seconds: seconds)
+        }
+        if summary.interrupted, let signals, let code = signals.exitCode {
+            printError("interrupted by \(signals.caught == SIGINT ? "SIGINT" : "SIGTERM"): letters on the wire were finished and recorded; the others stay queued")
+            throw ExitCode(code)
         }
         if let reason = summary.stopped {
             printError("sending stopped, remaining letters stay queued: \(reason)")
@@ -133,9 +141,9 @@ struct SendCommand: ParsableCommand {
 }
 
 /// A one-line progress bar on standard error, drawn only when it is a terminal.
-final class ProgressBar {
+final class ProgressBar: Sendable {
     private let enabled = isatty(STDERR_FILENO) == 1
-    private var drawn = false
+    private let drawn = Atomic<Bool>(false)
 
     func show(done: Int, total: Int) {
         guard enabled, total > 0 else { return }
@@ -143,10 +151,10 @@ final class ProgressBar {
         let filled = min(width, done * width / total)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         writeStandardError("\r[\(bar)] \(done)/\(total)")
-        drawn = true
+        drawn.store(true, ordering: .relaxed)
     }
 
     func finish() {
-        if drawn { writeStandardError("\n") }
+        if drawn.load(ordering: .relaxed) { writeStandardError("\n") }
     }
 }

@@ -8,6 +8,8 @@ final class CLIRunner {
         var code: Int32
         var stdout: String
         var stderr: String
+        /// The process was ended by a signal; `code` is the signal's number.
+        var signaled = false
     }
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -59,7 +61,7 @@ final class CLIRunner {
                 try? FileManager.default.removeItem(at: errFile)
             }
             return Result(code: process.terminationStatus, stdout: try String(contentsOf: outFile, encoding: .utf8),
-                          stderr: try String(contentsOf: errFile, encoding: .utf8))
+                          stderr: try String(contentsOf: errFile, encoding: .utf8), signaled: process.terminationReason == .uncaughtSignal)
         }
     }
 

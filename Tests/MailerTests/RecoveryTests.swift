@@ -25,6 +25,62 @@ struct RecoveryTests {
         #expect(Set(ids) == Set(letters.map(\.messageId)))
     }
 
+    @Test("a dead run's journal settles its letters: replies recorded, letters never handed over queued silently, only those on the wire marked")
+    func journalReplayed() throws {
+        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let database = fixture.store.database
+        let owner = "4242-deadbeef"
+        let claimed = try database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 7, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: owner)).map { $0.letter.id! }
+        #expect(claimed.count == 7)
+        let at = DeliveryFixture.sendTime
+        let journal = try DeliveryJournal(databasePath: database.path, runId: owner)
+        journal.started(claimed[0])
+        journal.replied(claimed[0], DeliveryOutcome(letterId: claimed[0], result: .sent, code: 250, reply: "250 2.0.0 Ok:\tqueued\r\n", at: at))
+        journal.started(claimed[1])
+        journal.replied(claimed[1], DeliveryOutcome(letterId: claimed[1], result: .transient, code: 451, reply: "451 4.3.0 later", at: at))
+        journal.started(claimed[2])
+        journal.started(claimed[3])
+        journal.replied(claimed[3], nil)
+        journal.started(claimed[4])
+        journal.replied(claimed[4], DeliveryOutcome(letterId: claimed[4], result: .unknown, code: nil, reply: "connection lost after the message", at: at))
+        // The process died in the middle of writing its last line.
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("r\t\(claimed[5])\tsen".utf8))
+        try handle.close()
+
+        let policy = RetryPolicy(maxAttempts: 5, baseSeconds: 60, maxSeconds: 3600)
+        let duplicates = try database.recoverAbandoned(now: at, policy: policy) { _ in false }
+        #expect(duplicates == 2)
+        let letters = Dictionary(uniqueKeysWithValues: try fixture.letters().map { ($0.id!, $0) })
+        #expect(letters[claimed[0]]?.status == .sent && letters[claimed[0]]?.attempts == 1 && letters[claimed[0]]?.sentAt == at)
+        #expect(letters[claimed[0]]?.lastReply == "250 2.0.0 Ok: queued  ")
+        #expect(letters[claimed[1]]?.status == .deferred && letters[claimed[1]]?.attempts == 1 && letters[claimed[1]]?.possibleDuplicate == false)
+        #expect(letters[claimed[2]]?.status == .queued && letters[claimed[2]]?.possibleDuplicate == true)
+        #expect(letters[claimed[4]]?.status == .deferred && letters[claimed[4]]?.possibleDuplicate == true)
+        for quiet in [claimed[3], claimed[5], claimed[6]] {
+            #expect(letters[quiet]?.status == .queued && letters[quiet]?.possibleDuplicate == false && letters[quiet]?.attempts == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: journal.path))
+        // Settled once: a second recovery finds nothing.
+        #expect(try database.recoverAbandoned(now: at, policy: policy) { _ in false } == 0)
+        #expect(try fixture.letters().map(\.status) == letters.keys.sorted().map { letters[$0]!.status })
+    }
+
+    @Test("a dead run that left only its journal (everything committed) has the journal removed and changes nothing")
+    func staleJournalRemoved() throws {
+        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let database = fixture.store.database
+        let before = try fixture.letters()
+        let journal = try DeliveryJournal(databasePath: database.path, runId: "4343-cafebabe")
+        journal.started(before[0].id!)
+        journal.replied(before[0].id!, DeliveryOutcome(letterId: before[0].id!, result: .sent, code: 250, reply: "250 Ok", at: DeliveryFixture.sendTime))
+        #expect(try database.recoverAbandoned(now: DeliveryFixture.sendTime, policy: RetryPolicy(AppConfig().limits)) { _ in false } == 0)
+        #expect(!FileManager.default.fileExists(atPath: journal.path))
+        #expect(try fixture.letters() == before)
+    }
+
     @Test("after a crash, the letters of a supporter erased meanwhile end cancelled, not failed, and are not sent")
     func erasedAfterCrash() throws {
         let server = try SMTPTestServer()

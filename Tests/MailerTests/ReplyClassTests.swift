@@ -1,3 +1,5 @@
+import Appeals
+import Foundation
 import Testing
 @testable import Mailer
 
@@ -51,5 +53,35 @@ struct ReplyClassTests {
         #expect(EnhancedStatus(reply: "550 User 5.1.1 unknown") == nil)
         #expect(EnhancedStatus(reply: "550 5.1.1x") == nil)
         #expect(EnhancedStatus(reply: "550") == nil)
+    }
+}
+
+@Suite("What a reply means for its letter")
+struct ReplyOutcomeTests {
+    static let at = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static let cases: [(kind: TransportReply.Kind, result: DeliveryResult?)] = [
+        (.accepted, .sent), (.transient, .transient), (.permanent, .permanent), (.unknownOutcome, .unknown),
+        (.stalled, nil), (.serverBusy, nil),
+        (.stopRun(.configuration), nil), (.stopRun(.unreachable), nil), (.stopRun(.refused), nil),
+    ]
+
+    @Test("every reply class: an attempt with its result, or no attempt at all", arguments: cases)
+    func outcome(_ kind: TransportReply.Kind, _ result: DeliveryResult?) {
+        let outcome = TransportReply(kind, code: 451, text: "451 4.3.0 later").outcome(letterId: 7, at: Self.at)
+        #expect(outcome?.result == result)
+        if let outcome {
+            #expect(outcome.letterId == 7 && outcome.code == 451 && outcome.reply == "451 4.3.0 later" && outcome.at == Self.at)
+            #expect(!outcome.disablesTarget)
+        }
+    }
+
+    @Test("a dead mailbox disables its target; a refused copy is noted on the letter")
+    func details() {
+        let dead = TransportReply(.permanent, code: 550, text: "550 5.1.1 User unknown", stage: .recipient(0)).outcome(letterId: 1, at: Self.at)
+        #expect(dead?.disablesTarget == true)
+        let copy = TransportReply(.accepted, code: 250, text: "250 Ok", refusedCopies: ["550 5.1.1 <s@example.net>"]).outcome(letterId: 1, at: Self.at)
+        #expect(copy?.reply == "250 Ok (copy to the supporter refused: 550 5.1.1 <s@example.net>)")
+        #expect(copy?.disablesTarget == false)
     }
 }

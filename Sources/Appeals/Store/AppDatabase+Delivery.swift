@@ -204,68 +204,51 @@ extension AppDatabase {
     public func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy,
                        jitter: () -> Double = { Double.random(in: 0..<1) }) throws(AppealsError) -> [Int64: LetterStatus] {
         guard !outcomes.isEmpty else { return [:] }
-        return try write { db in
-            var statuses: [Int64: LetterStatus] = [:]
-            // Cached statements, and only the columns that change: this runs for every letter sent.
-            let current = try db.cachedStatement(sql: "SELECT attempts, target_id FROM letter WHERE id = ? AND status = 'sending' AND claimed_by = ?")
-            let update = try db.cachedStatement(sql: """
-                UPDATE letter SET status = ?, attempts = ?, last_code = ?, last_reply = ?, updated_at = ?, claimed_by = NULL,
-                    claimed_at = NULL, sent_at = COALESCE(?, sent_at), due_at = COALESCE(?, due_at),
-                    possible_duplicate = possible_duplicate OR ?
-                WHERE id = ?
-                """)
-            let attempt = try db.cachedStatement(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)")
-            var dates = DatabaseDates()
-            for outcome in outcomes {
-                guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else {
-                    // Erased while it was being handed over: it went out all the same, and the counts say so.
-                    if outcome.result == .sent {
-                        try db.execute(sql: """
-                            UPDATE letter SET status = 'sent', attempts = attempts + 1, last_code = ?, last_reply = ?, sent_at = ?, updated_at = ?
-                            WHERE id = ? AND status = 'cancelled' AND claimed_by IS NULL
-                              AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
-                            """, arguments: [outcome.code, outcome.reply, dates.value(outcome.at), dates.value(outcome.at), outcome.letterId])
-                        if db.changesCount == 1 {
-                            statuses[outcome.letterId] = .sent
-                            try attempt.execute(arguments: [outcome.letterId, dates.value(outcome.at), outcome.code, outcome.reply, "sent"])
-                        }
+        return try write { db in try Self.record(outcomes, owner: owner, policy: policy, jitter: jitter, in: db) }
+    }
+
+    static func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy, jitter: () -> Double,
+                       in db: Database) throws -> [Int64: LetterStatus] {
+        var statuses: [Int64: LetterStatus] = [:]
+        // Cached statements, and only the columns that change: this runs for every letter sent.
+        let current = try db.cachedStatement(sql: "SELECT attempts, target_id FROM letter WHERE id = ? AND status = 'sending' AND claimed_by = ?")
+        let update = try db.cachedStatement(sql: """
+            UPDATE letter SET status = ?, attempts = ?, last_code = ?, last_reply = ?, updated_at = ?, claimed_by = NULL,
+                claimed_at = NULL, sent_at = COALESCE(?, sent_at), due_at = COALESCE(?, due_at),
+                possible_duplicate = possible_duplicate OR ?
+            WHERE id = ?
+            """)
+        let attempt = try db.cachedStatement(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)")
+        var dates = DatabaseDates()
+        for outcome in outcomes {
+            guard let row = try Row.fetchOne(current, arguments: [outcome.letterId, owner]) else {
+                // Erased while it was being handed over: it went out all the same, and the counts say so.
+                if outcome.result == .sent {
+                    try db.execute(sql: """
+                        UPDATE letter SET status = 'sent', attempts = attempts + 1, last_code = ?, last_reply = ?, sent_at = ?, updated_at = ?
+                        WHERE id = ? AND status = 'cancelled' AND claimed_by IS NULL
+                          AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                        """, arguments: [outcome.code, outcome.reply, dates.value(outcome.at), dates.value(outcome.at), outcome.letterId])
+                    if db.changesCount == 1 {
+                        statuses[outcome.letterId] = .sent
+                        try attempt.execute(arguments: [outcome.letterId, dates.value(outcome.at), outcome.code, outcome.reply, "sent"])
                     }
-                    continue
                 }
-                let attempts: Int = row[0] + 1
-                let targetId: Int64 = row[1]
-                var status: LetterStatus
-                var dueAt: Date?
-                var sentAt: Date?
-                let attemptOutcome: String
-                switch outcome.result {
-                case .sent:
-                    status = .sent
-                    sentAt = outcome.at
-                    attemptOutcome = "sent"
-                case .permanent:
-                    status = .failed
-                    attemptOutcome = "failed"
-                case .transient, .unknown:
-                    if attempts >= policy.maxAttempts {
-                        status = .failed
-                    } else {
-                        status = .deferred
-                        dueAt = outcome.at.addingTimeInterval(policy.delay(afterAttempt: attempts, jitter: jitter()))
-                    }
-                    attemptOutcome = outcome.result == .unknown ? "unknown" : "deferred"
-                }
-                let at = dates.value(outcome.at)
-                try update.execute(arguments: [status, attempts, outcome.code, outcome.reply, at, dates.value(sentAt), dates.value(dueAt),
-                                               outcome.result == .unknown, outcome.letterId])
-                statuses[outcome.letterId] = status
-                try attempt.execute(arguments: [outcome.letterId, at, outcome.code, outcome.reply, attemptOutcome])
-                if outcome.disablesTarget {
-                    try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, targetId])
-                }
+                continue
             }
-            return statuses
+            let targetId: Int64 = row[1]
+            let step = DeliveryStep(after: outcome, previousAttempts: row[0], policy: policy, jitter: jitter())
+            let at = dates.value(outcome.at)
+            try update.execute(arguments: [step.status, step.attempts, outcome.code, outcome.reply, at, dates.value(step.sentAt),
+                                           dates.value(step.dueAt), step.possibleDuplicate, outcome.letterId])
+            let status = step.status
+            statuses[outcome.letterId] = status
+            try attempt.execute(arguments: [outcome.letterId, at, outcome.code, outcome.reply, step.attemptOutcome])
+            if outcome.disablesTarget {
+                try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ?", arguments: [outcome.reply, targetId])
+            }
         }
+        return statuses
     }
 
     /// The letters `owner` holds that it may still send: still its own (an erased supporter's letters are
@@ -290,33 +273,6 @@ extension AppDatabase {
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = ?
                 WHERE +status = 'sending' AND claimed_by = ? AND id IN (\(sqlPlaceholders(letterIds.count)))
                 """, arguments: StatementArguments([now, owner] as [any DatabaseValueConvertible]) + StatementArguments(letterIds))
-        }
-    }
-
-    /// Letters left in `sending` by runs that are no longer alive: queued again, due now, and marked as
-    /// possible duplicates (the dead run may have handed them to the server). Keeps their Message-IDs.
-    /// - Parameter isAlive: whether the run with that id still runs.
-    /// - Returns: how many letters were recovered.
-    @discardableResult
-    public func recoverAbandoned(now: Date, isAlive: (String) -> Bool) throws(AppealsError) -> Int {
-        try write { db in
-            let owners = try String.fetchAll(db, sql: "SELECT DISTINCT claimed_by FROM letter WHERE status = 'sending'")
-            var recovered = 0
-            for owner in owners where !isAlive(owner) {
-                // An erased supporter's letters are never sent again in their name.
-                try db.execute(sql: """
-                    UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
-                    WHERE status = 'sending' AND claimed_by = ?
-                      AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
-                    """, arguments: [now, owner])
-                try db.execute(sql: """
-                    UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = ?, updated_at = ?,
-                        possible_duplicate = 1
-                    WHERE status = 'sending' AND claimed_by = ?
-                    """, arguments: [now, now, owner])
-                recovered += db.changesCount
-            }
-            return recovered
         }
     }
 

@@ -1,23 +1,31 @@
 import Appeals
 import Foundation
 import Logging
+import Synchronization
 
 /// Delivers due letters: claims them in batches, sends them over `smtp.connections` sessions working in
 /// parallel, and commits every attempt.
 ///
-/// Durability: a letter is `sending` from its claim until its outcome is committed. If the process dies in
-/// between, the next run finds it with a dead claimer, queues it again with the same Message-ID and counts it
-/// as a possible duplicate. Nothing is lost; nothing is sent twice unless a run died. Claims run a little
-/// ahead of the sessions and outcomes are committed in batches, so the database never makes the wire wait.
-public final class Dispatcher {
+/// Durability: a letter is `sending` from its claim until its outcome is committed. Claims run a little
+/// ahead of the sessions and outcomes are committed in batches, so the database never makes the wire wait;
+/// meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply as it comes.
+/// If the process dies, the next run settles its letters from the journal: replies are recorded, letters
+/// never handed over go back to the queue, and only the ones on the wire at the moment of death (at most one
+/// per connection) are queued again with the same Message-ID and counted as possible duplicates.
+///
+/// ``stop()`` (a signal) ends a run early and cleanly: no more letters are handed over, the ones on the wire
+/// finish and are recorded, the others go back to the queue.
+public final class Dispatcher: Sendable {
     let database: AppDatabase
     let config: AppConfig
     let transport: any MailTransport
     let now: @Sendable () -> Date
     /// Called after each commit with the letters done so far and the letters due at the start.
-    public var progress: ((Int, Int) -> Void)?
+    public let progress: (@Sendable (Int, Int) -> Void)?
     /// Steps and replies; never a password or a letter's text.
-    public var logger = Logger(label: "appeal.send")
+    let logger: Logger
+    /// Set from any thread (a signal handler's queue); read by the run at each turn.
+    private let stopRequested = Atomic<Bool>(false)
 
     /// Letters per claim, per session.
     static let claimPerSession = 16
@@ -25,11 +33,20 @@ public final class Dispatcher {
     static let commitEvery = 256
     static let commitAfter: TimeInterval = 0.1
 
-    public init(database: AppDatabase, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: AppDatabase, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() },
+                logger: Logger = Logger(label: "appeal.send"), progress: (@Sendable (Int, Int) -> Void)? = nil) {
         self.database = database
         self.config = config
         self.transport = transport
         self.now = now
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Ends the current run early: no more letters are handed over; those on the wire finish and are
+    /// recorded, the others go back to the queue. Safe to call from any thread, at any time.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
     }
 
     var factory: MessageFactory { MessageFactory(sender: config.sender, now: now) }
@@ -39,19 +56,21 @@ public final class Dispatcher {
         if options.dryRun { return try dryRun(options) }
         let lease = try SendRunLease(databasePath: database.path)
         defer { lease.end() }
+        let journal = try DeliveryJournal(databasePath: database.path, runId: lease.id)
+        // Kept when the run could not write everything down: the next run settles its letters from it.
+        var settled = false
+        defer { if settled { journal.remove() } }
         var summary = SendSummary()
         let path = database.path
-        summary.possibleDuplicates += try database.recoverAbandoned(now: now()) { SendRunLease.isAlive($0, databasePath: path) }
-        logger.debug("send run \(lease.id) through \(transport); \(summary.possibleDuplicates) letters recovered from dead runs")
+        let policy = RetryPolicy(config.limits)
+        summary.possibleDuplicates += try database.recoverAbandoned(now: now(), policy: policy) { SendRunLease.isAlive($0, databasePath: path) }
+        logger.debug("send run \(lease.id) through \(transport); \(summary.possibleDuplicates) possible duplicates from dead runs")
 
         let connections = max(1, config.smtp.connections)
         let sessions = (0..<connections).map { _ in transport.makeSession() }
         defer { sessions.forEach { $0.close() } }
-        let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory) { reply, _ in
-            // Other letters to a target whose mailbox is gone are not tried: they stay queued behind the disabled target.
-            reply.isTargetMailboxUnavailable
-        }
-        let policy = RetryPolicy(config.limits)
+        let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory,
+                                journal: journal, now: now)
         var toClaim = options.limit ?? Int.max
         let total = min(toClaim, try database.dueCount(campaign: options.campaign, now: now()))
         // A claim is a transaction of a handful of queries that writes whole index pages to the log
@@ -64,6 +83,10 @@ public final class Dispatcher {
         var failure: AppealsError?
 
         while true {
+            if stopRequested.load(ordering: .relaxed) && !summary.interrupted {
+                summary.interrupted = true
+                pipeline.halt()
+            }
             // Keep one to two batches ahead of the sessions, one claim per turn: the turn must reach the commit
             // below however fast the sessions drain the queue.
             if !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < 2 * batch {
@@ -100,8 +123,16 @@ public final class Dispatcher {
             if (exhausted || toClaim == 0 || pipeline.stopped || failure != nil) && pipeline.idle { break }
         }
         let untouched = pipeline.join()
-        // Whatever the sessions did not take goes back as it was; so does everything if the database failed.
-        try? database.release(untouched.map { $0.letter.id! }, owner: lease.id, now: now())
+        // Whatever the sessions did not take goes back as it was. If the database failed, what was not
+        // committed stays `sending`, and the journal kept here lets the next run settle it.
+        if failure == nil {
+            do {
+                try database.release(untouched.map { $0.letter.id! }, owner: lease.id, now: now())
+                settled = true
+            } catch {
+                failure = error
+            }
+        }
         if let failure { throw failure }
         if summary.stopped == nil, let halt = pipeline.haltReason {
             summary.stopped = halt.text
@@ -125,36 +156,21 @@ public final class Dispatcher {
                 continue
             }
             logger.debug("letter \(job.letter.id!) \(job.letter.messageId) to \(job.target.email): \(reply.kind) \(reply.text)")
-            let result: DeliveryResult
-            switch reply.kind {
-            case .stopRun(let reason):
-                unattempted.append(job.letter.id!)
-                if summary.stopped == nil {
-                    summary.stopped = reply.text
-                    summary.stoppedForConfiguration = reason == .configuration
-                }
-                continue
-            case .stalled, .serverBusy:
-                // Not an attempt: the server never answered, or was busy, before this letter was handed over. The
-                // run stops after a few.
+            if case .stopRun(let reason) = reply.kind, summary.stopped == nil {
+                summary.stopped = reply.text
+                summary.stoppedForConfiguration = reason == .configuration
+            }
+            // Not an attempt (the run must stop, or the server never answered or was busy before this letter was
+            // handed over): the letter stays due. The run stops after a few.
+            guard var outcome = item.outcome else {
                 unattempted.append(job.letter.id!)
                 continue
-            case .accepted: result = .sent
-            case .transient: result = .transient
-            case .unknownOutcome:
-                summary.possibleDuplicates += 1
-                result = .unknown
-            case .permanent: result = .permanent
             }
-            let disables = reply.isTargetMailboxUnavailable
-            if disables { summary.disabledTargets.append(job.target.email) }
-            var text = reply.text
-            if !reply.refusedCopies.isEmpty {
-                summary.refusedCopies += 1
-                text += " (copy to the supporter refused: \(reply.refusedCopies.joined(separator: "; ")))"
-            }
-            outcomes.append(DeliveryOutcome(letterId: job.letter.id!, result: result, code: reply.code, reply: text, at: at,
-                                            disablesTarget: disables))
+            outcome.at = at
+            if outcome.result == .unknown { summary.possibleDuplicates += 1 }
+            if outcome.disablesTarget { summary.disabledTargets.append(job.target.email) }
+            if !reply.refusedCopies.isEmpty { summary.refusedCopies += 1 }
+            outcomes.append(outcome)
         }
         let statuses = try database.record(outcomes, owner: owner, policy: policy)
         try database.release(unattempted, owner: owner, now: at)

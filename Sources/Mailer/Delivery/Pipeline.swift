@@ -5,10 +5,13 @@ import Foundation
 /// takes them in order, sends each and hands the reply back, while the dispatcher claims more letters
 /// and commits replies meanwhile. A session thread does nothing but talk to its server.
 final class Pipeline: @unchecked Sendable {
-    /// A job's fate: a reply, or not attempted (its target was closed, or the run must stop).
+    /// A job's fate: a reply and what it means for the letter, or not attempted (its target was closed, or
+    /// the run must stop).
     struct Done {
         let job: DeliveryJob
         let reply: TransportReply?
+        /// `nil` when the letter was not handed over.
+        var outcome: DeliveryOutcome? = nil
     }
 
     private let condition = NSCondition()
@@ -37,25 +40,30 @@ final class Pipeline: @unchecked Sendable {
 
     private let factory: MessageFactory
 
-    init(sessions: [any MailSession], limiter: RateLimiter, factory: MessageFactory,
-         closesTarget: @escaping @Sendable (TransportReply, DeliveryJob) -> Bool) {
+    /// - Parameter journal: where each session notes a letter before handing it over and its reply at once.
+    init(sessions: [any MailSession], limiter: RateLimiter, factory: MessageFactory, journal: DeliveryJournal,
+         now: @escaping @Sendable () -> Date) {
         self.factory = factory
         running = sessions.count
         for session in sessions {
             let box = UncheckedSession(session: session)
             let thread = Thread { [self] in
                 while let item = take() {
+                    let id = item.job.letter.id!
                     let reply: TransportReply
                     switch item.message {
                     case .success(let message):
                         limiter.acquire()
                         // The wait for a slot may be long: the letter may have been withdrawn meanwhile.
                         guard stillWanted(item.job) else { continue }
+                        journal.started(id)
                         reply = box.session.deliver(message.bytes, envelope: message.envelope)
                     case .failure(let error):
                         reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
                     }
-                    finish(item.job, reply, closing: closesTarget(reply, item.job))
+                    let outcome = reply.outcome(letterId: id, at: now())
+                    journal.replied(id, outcome)
+                    finish(Done(job: item.job, reply: reply, outcome: outcome))
                 }
                 condition.withLock {
                     running -= 1
@@ -180,11 +188,13 @@ final class Pipeline: @unchecked Sendable {
         }
     }
 
-    private func finish(_ job: DeliveryJob, _ reply: TransportReply, closing: Bool) {
+    private func finish(_ item: Done) {
+        let job = item.job, reply = item.reply!
+        let closing = item.outcome?.disablesTarget == true
         condition.withLock {
             inFlight -= 1
             taken.remove(job.letter.id!)
-            done.append(Done(job: job, reply: reply))
+            done.append(item)
             if case .stopRun = reply.kind { stopped = true }
             if let verdict = breaker.observe(reply, target: job.letter.targetId, closesTarget: closing), haltReason == nil {
                 haltReason = verdict

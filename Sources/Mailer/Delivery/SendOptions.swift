@@ -33,6 +33,8 @@ public struct SendSummary: Sendable, Equatable {
     public var refusedCopies = 0
     /// Targets disabled in this run because their mailbox does not exist.
     public var disabledTargets: [String] = []
+    /// The run was stopped early by ``Dispatcher/stop()``: letters not yet handed over went back to the queue.
+    public var interrupted = false
 
     public init() {}
 

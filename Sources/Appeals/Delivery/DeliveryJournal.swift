@@ -1,0 +1,126 @@
+import Foundation
+
+/// A send run's record of what it handed to the server and what the server said, one line per event,
+/// written the moment it happens: before a message goes out, and as soon as its reply comes back.
+///
+/// The database learns a run's outcomes in batches (a commit per message would cost an fsync each); the
+/// journal closes the gap. Each line is one `write(2)` to a file opened with `O_APPEND`, in the kernel's
+/// page cache as soon as the call returns, so it survives the process however it dies (SIGKILL included;
+/// a power loss is another matter, as for any MTA that does not fsync per message). A later run replays a
+/// dead run's journal: replies are recorded as if the dead run had committed them, letters never handed
+/// over go back to the queue silently, and only letters handed over without a reply are possible
+/// duplicates — at most one per connection.
+///
+/// Lines: `s <letter>` (handed to the server), `r <letter> <result> <code> <disables> <unix time> <reply>`,
+/// tab-separated. A torn last line (the process died mid-write) is ignored: its letter counts as started.
+public final class DeliveryJournal: Sendable {
+    public let path: String
+    /// Immutable after `init`; writes are single `write(2)` calls, which the kernel orders on its own.
+    private let descriptor: Int32
+
+    /// Creates the journal of run `runId` beside the database.
+    /// - Throws: ``AppealsError/storage(_:)`` when the file cannot be created.
+    public init(databasePath: String, runId: String) throws(AppealsError) {
+        path = Self.path(databasePath: databasePath, runId: runId)
+        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw .storage("cannot create the send journal \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Notes that the letter is about to be handed to the server.
+    public func started(_ letterId: Int64) {
+        append("s\t\(letterId)\n")
+    }
+
+    /// Notes the server's reply to a letter (or that it was not handed over after all: `result == nil`).
+    public func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
+        guard let outcome else {
+            append("r\t\(letterId)\tuntried\n")
+            return
+        }
+        let reply = String(String.UnicodeScalarView(outcome.reply.unicodeScalars.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }))
+        append("r\t\(letterId)\t\(outcome.result.journalName)\t\(outcome.code.map(String.init) ?? "-")\t\(outcome.disablesTarget ? 1 : 0)\t\(outcome.at.timeIntervalSince1970)\t\(reply)\n")
+    }
+
+    /// Removes the journal once everything it says is in the database.
+    public func remove() {
+        unlink(path)
+    }
+
+    private func append(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                // A full disk loses the line, not the letter: without it the letter counts as a possible duplicate.
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+
+    static func path(databasePath: String, runId: String) -> String {
+        "\(SendRunLease.folder(for: databasePath))/\(runId).journal"
+    }
+}
+
+/// What a dead run's journal says.
+struct JournalReplay {
+    /// Letters handed to the server.
+    var started: Set<Int64> = []
+    /// Replies, by letter.
+    var outcomes: [Int64: DeliveryOutcome] = [:]
+    /// Letters taken back before they were handed over.
+    var untried: Set<Int64> = []
+
+    /// Reads the journal at `path`; `nil` when there is none.
+    init?(path: String) {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 6, omittingEmptySubsequences: false)
+            guard fields.count >= 2, let id = Int64(String(decoding: fields[1], as: UTF8.self)) else { continue }
+            switch (fields[0].first, fields.count) {
+            case (UInt8(ascii: "s"), _):
+                started.insert(id)
+            case (UInt8(ascii: "r"), 3) where String(decoding: fields[2], as: UTF8.self) == "untried":
+                untried.insert(id)
+            case (UInt8(ascii: "r"), 7):
+                guard let result = DeliveryResult(journalName: String(decoding: fields[2], as: UTF8.self)),
+                      let seconds = Double(String(decoding: fields[5], as: UTF8.self)) else { continue }
+                let code = Int(String(decoding: fields[3], as: UTF8.self))
+                outcomes[id] = DeliveryOutcome(letterId: id, result: result, code: code, reply: String(decoding: fields[6], as: UTF8.self),
+                                               at: Date(timeIntervalSince1970: seconds), disablesTarget: fields[4].first == UInt8(ascii: "1"))
+            default:
+                continue
+            }
+        }
+    }
+
+    init() {}
+}
+
+extension DeliveryResult {
+    var journalName: String {
+        switch self {
+        case .sent: "sent"
+        case .transient: "transient"
+        case .permanent: "permanent"
+        case .unknown: "unknown"
+        }
+    }
+
+    init?(journalName: String) {
+        switch journalName {
+        case "sent": self = .sent
+        case "transient": self = .transient
+        case "permanent": self = .permanent
+        case "unknown": self = .unknown
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    /// Finishes the work of send runs that died: letters they left in `sending` are settled from their
+    /// journals (``DeliveryJournal``). A reply the dead run received is recorded as it would have recorded it;
+    /// a letter it never handed to a server goes back to the queue as it was; a letter it handed over without
+    /// getting a reply is queued again, due now, with the same Message-ID, and marked as a possible
+    /// duplicate. A dead run without a journal (it died before writing one) has all its letters marked.
+    /// - Parameters:
+    ///   - policy: the retry rule for replies found in journals.
+    ///   - isAlive: whether the run with that id still runs.
+    /// - Returns: how many letters were marked as possible duplicates.
+    @discardableResult
+    public func recoverAbandoned(now: Date, policy: RetryPolicy, isAlive: (String) -> Bool) throws(AppealsError) -> Int {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: SendRunLease.folder(for: path))) ?? []
+        let journaled = files.filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(".journal".count)) }
+        var replayed: [String] = []
+        let duplicates = try write { db in
+            let owners = Set(try String.fetchAll(db, sql: "SELECT DISTINCT claimed_by FROM letter WHERE status = 'sending'")).union(journaled)
+            var duplicates = 0
+            for owner in owners.sorted() where !isAlive(owner) {
+                let journalPath = DeliveryJournal.path(databasePath: path, runId: owner)
+                let journal = JournalReplay(path: journalPath)
+                if let journal {
+                    replayed.append(journalPath)
+                    let outcomes = journal.outcomes.values.sorted { $0.letterId < $1.letterId }
+                    let statuses = try Self.record(outcomes, owner: owner, policy: policy, jitter: { Double.random(in: 0..<1) }, in: db)
+                    duplicates += outcomes.filter { $0.result == .unknown && statuses[$0.letterId] != nil }.count
+                }
+                // An erased supporter's letters are never sent again in their name.
+                try db.execute(sql: """
+                    UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                    WHERE status = 'sending' AND claimed_by = ?
+                      AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                    """, arguments: [now, owner])
+                let requeue = try db.cachedStatement(sql: """
+                    UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = ?, updated_at = ?,
+                        possible_duplicate = 1
+                    WHERE id = ? AND status = 'sending' AND claimed_by = ?
+                    """)
+                if let journal {
+                    for id in journal.started.subtracting(journal.untried).subtracting(journal.outcomes.keys).sorted() {
+                        try requeue.execute(arguments: [now, now, id, owner])
+                        duplicates += db.changesCount
+                    }
+                    // Never handed over: back in the queue as if never claimed.
+                    try db.execute(sql: """
+                        UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = ?
+                        WHERE status = 'sending' AND claimed_by = ?
+                        """, arguments: [now, owner])
+                } else {
+                    try db.execute(sql: """
+                        UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = ?, updated_at = ?,
+                            possible_duplicate = 1
+                        WHERE status = 'sending' AND claimed_by = ?
+                        """, arguments: [now, now, owner])
+                    duplicates += db.changesCount
+                }
+            }
+            return duplicates
+        }
+        // Only once the database holds what they said.
+        for path in replayed { unlink(path) }
+        return duplicates
+    }
+}
