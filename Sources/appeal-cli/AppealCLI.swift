@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 @main
-struct AppealCLI: ParsableCommand {
+struct AppealCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "appeal-cli",
         abstract: "Urgent-appeal letter campaigns: targets, supporters, personalized letters, tracked delivery.",
@@ -17,7 +17,7 @@ struct AppealCLI: ParsableCommand {
     static let version = "0.10.0"
 
     /// Exit codes are the documented ones: bad arguments are bad input (2), not ArgumentParser's 64.
-    static func main() {
+    static func main() async {
         // Databases and letters hold personal data: nothing we create is readable by others.
         umask(0o077)
         // A closed pipe under standard output is an error to report (exit 1), not a silent death by signal.
@@ -30,7 +30,11 @@ struct AppealCLI: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
             checkStandardOutput()
         } catch {
             checkStandardOutput()

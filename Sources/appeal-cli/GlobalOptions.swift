@@ -42,6 +42,15 @@ func reporting<T>(_ body: () throws(AppealsError) -> T) throws -> T {
     }
 }
 
+func reporting<T>(_ body: () async throws(AppealsError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        printError(error.description)
+        throw ExitCode(error.isUserError ? 2 : 1)
+    }
+}
+
 func printError(_ message: String) {
     writeStandardError("error: \(message)\n")
 }

@@ -1,10 +1,12 @@
 import Appeals
 import ArgumentParser
 import Foundation
+import Logging
 import Mailer
+import ServiceLifecycle
 import Synchronization
 
-struct SendCommand: ParsableCommand {
+struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send", abstract: "Deliver due letters; exit 3 when some were deferred or failed.")
 
@@ -14,14 +16,20 @@ struct SendCommand: ParsableCommand {
     @Flag(help: "Build and check every due message; send nothing, change nothing.") var dryRun = false
     @Option(help: "Send one sample letter per target to this address only, subject prefixed [TEST]; no status changes.") var testTo: String?
     @Flag(help: "Print the summary as one JSON object (for scripts).") var json = false
+    @Flag(help: "Keep running: send letters as they become due, until SIGTERM or SIGINT (a service).") var watch = false
+    @Option(help: "With --watch, look for newly due letters at least this often, in seconds.") var pollSeconds = 10
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if testTo != nil && campaign == nil { throw ValidationError("--test-to needs --campaign") }
         if testTo != nil && dryRun { throw ValidationError("--test-to and --dry-run do not go together") }
+        if watch && (dryRun || testTo != nil || limit != nil || json) {
+            throw ValidationError("--watch does not go with --dry-run, --test-to, --limit or --json")
+        }
+        if pollSeconds < 1 || pollSeconds > 3600 { throw ValidationError("--poll-seconds must be between 1 and 3600") }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig()
         let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
@@ -37,18 +45,24 @@ struct SendCommand: ParsableCommand {
             }
         }
         if let testTo, let campaign {
-            try sendTests(dispatcher, campaign: campaign, to: testTo)
+            try await sendTests(dispatcher, campaign: campaign, to: testTo)
+            return
+        }
+        if watch {
+            try await runService(database: database, config: config, transport: transport)
             return
         }
         for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
             printWarning("warning: campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
         }
-        // Only a real run stops cleanly: a dry run changes nothing and may simply die.
-        let signals = dryRun ? nil : StopSignals { _ in dispatcher.stop() }
         let started = Date()
-        let summary = try reporting { () throws(AppealsError) in
-            try dispatcher.run(SendOptions(campaign: campaign, limit: limit, dryRun: dryRun))
+        let options = SendOptions(campaign: campaign, limit: limit, dryRun: dryRun)
+        let running = Task { () async -> Result<SendSummary, AppealsError> in
+            do throws(AppealsError) { return .success(try await dispatcher.run(options)) } catch { return .failure(error) }
         }
+        // Only a real run stops cleanly: a dry run changes nothing and may simply die.
+        let signals = dryRun ? nil : StopSignals { _ in running.cancel() }
+        let summary = try await reporting { () async throws(AppealsError) in try await running.value.get() }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
         if dryRun && json {
@@ -122,8 +136,31 @@ struct SendCommand: ParsableCommand {
         ])
     }
 
-    private func sendTests(_ dispatcher: Dispatcher, campaign: String, to address: String) throws {
-        let (results, missing) = try reporting { () throws(AppealsError) in try dispatcher.sendTests(campaign: campaign, to: address) }
+    /// `--watch`: the sender as a service, stopped by SIGTERM or SIGINT (exit 0 once the letters on the wire
+    /// are recorded); a second signal ends it at once.
+    private func runService(database: AppDatabase, config: AppConfig, transport: any MailTransport) async throws {
+        var serviceLogger = Logger(label: "appeal.send")
+        serviceLogger.logLevel = options.verbose ? .debug : .info
+        let logger = serviceLogger
+        let dispatcher = Dispatcher(database: database, config: config, transport: transport, logger: logger)
+        let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
+        let group = ServiceGroup(services: [service], logger: logger)
+        let signals = StopSignals { number in
+            logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+            Task { await group.triggerGracefulShutdown() }
+        }
+        do {
+            try await group.run()
+        } catch {
+            let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
+            printError(reason)
+            throw ExitCode(1)
+        }
+        _ = signals
+    }
+
+    private func sendTests(_ dispatcher: Dispatcher, campaign: String, to address: String) async throws {
+        let (results, missing) = try await reporting { () async throws(AppealsError) in try await dispatcher.sendTests(campaign: campaign, to: address) }
         var failures = 0
         for result in results {
             let accepted = result.reply.kind == .accepted

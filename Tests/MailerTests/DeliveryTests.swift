@@ -24,9 +24,9 @@ struct DeliveryFixture {
         config.limits.messagesPerSecond = 0
     }
 
-    func send(password: String? = nil, at time: Date = Self.sendTime, options: SendOptions = SendOptions()) throws -> SendSummary {
+    func send(password: String? = nil, at time: Date = Self.sendTime, options: SendOptions = SendOptions()) async throws -> SendSummary {
         let transport = try config.makeTransport(environment: password.map { ["APPEAL_SMTP_PASSWORD": $0] } ?? [:])
-        return try Dispatcher(database: store.database, config: config, transport: transport, now: { time }).run(options)
+        return try await Dispatcher(database: store.database, config: config, transport: transport, now: { time }).run(options)
     }
 
     func letters() throws -> [Letter] {
@@ -72,14 +72,14 @@ struct DeliveryTests {
     }
 
     @Test("plain SMTP: every letter delivered once, exactly as rendered")
-    func plain() throws {
+    func plain() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.deferred == 0 && summary.failed == 0 && summary.stopped == nil)
         try expectDelivered(server, fixture)
         #expect(try fixture.attempts().map { $0["outcome"] as String } == Array(repeating: "sent", count: 10))
-        #expect(try fixture.send().attempted == 0)
+        #expect(try await fixture.send().attempted == 0)
     }
 
     /// A server requiring STARTTLS and AUTH as alice / s3cret, and a fixture configured to trust it.
@@ -93,19 +93,19 @@ struct DeliveryTests {
     }
 
     @Test("STARTTLS with a private CA and AUTH")
-    func starttlsAuth() throws {
+    func starttlsAuth() async throws {
         let (server, fixture) = try Self.starttlsServer()
-        #expect(try fixture.send(password: "s3cret").sent == 10)
+        #expect(try await fixture.send(password: "s3cret").sent == 10)
         try expectDelivered(server, fixture)
         #expect(try server.received().allSatisfy { $0.tls && $0.authUser == "alice" })
     }
 
     @Test("smtps: TLS from the first byte")
-    func smtps() throws {
+    func smtps() async throws {
         let server = try SMTPTestServer(["--smtps"])
         var fixture = try DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)")
         fixture.config.smtp.caFile = server.certificate
-        #expect(try fixture.send().sent == 10)
+        #expect(try await fixture.send().sent == 10)
         try expectDelivered(server, fixture)
         #expect(try server.received().allSatisfy(\.tls))
     }
@@ -117,9 +117,9 @@ struct DeliveryTests {
     }
 
     @Test("a wrong password stops the run; the letters stay queued")
-    func wrongPassword() throws {
+    func wrongPassword() async throws {
         let (server, fixture) = try Self.starttlsServer()
-        let summary = try fixture.send(password: "wrong")
+        let summary = try await fixture.send(password: "wrong")
         #expect(summary.stoppedForConfiguration)
         #expect(summary.stopped?.contains("535") == true)
         #expect(summary.stopped?.contains("wrong") == false)
@@ -128,30 +128,30 @@ struct DeliveryTests {
     }
 
     @Test("a user name is set but the server offers no AUTH: nothing is sent unauthenticated")
-    func noAuthOffered() throws {
+    func noAuthOffered() async throws {
         let server = try SMTPTestServer()
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.username = "alice"
-        let summary = try fixture.send(password: "s3cret")
+        let summary = try await fixture.send(password: "s3cret")
         #expect(summary.stoppedForConfiguration && summary.stopped?.contains("offered no authentication") == true, "\(summary.stopped ?? "")")
         try expectUntouched(fixture)
         #expect(try server.received().isEmpty)
     }
 
     @Test("no password in the environment is a configuration error naming the variable")
-    func missingPassword() throws {
+    func missingPassword() async throws {
         var fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")
         fixture.config.smtp.username = "alice"
-        #expect(throws: AppealsError.self) { try fixture.send() }
+        await #expect(throws: AppealsError.self) { try await fixture.send() }
         try expectUntouched(fixture)
     }
 
     @Test("STARTTLS required but not offered: the run stops rather than send in clear")
-    func starttlsNotOffered() throws {
+    func starttlsNotOffered() async throws {
         let server = try SMTPTestServer()
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
         #expect(summary.stopped?.contains("STARTTLS") == true)
         try expectUntouched(fixture)
@@ -159,19 +159,19 @@ struct DeliveryTests {
     }
 
     @Test("a certificate that does not verify stops the run")
-    func untrustedCertificate() throws {
+    func untrustedCertificate() async throws {
         let server = try SMTPTestServer(["--starttls"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
         try expectUntouched(fixture)
     }
 
     @Test("server down: the run stops; the letters stay queued")
-    func serverDown() throws {
+    func serverDown() async throws {
         let fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.stopped != nil && !summary.stoppedForConfiguration)
         try expectUntouched(fixture)
     }
@@ -186,11 +186,11 @@ struct DeliveryTests {
     ]
 
     @Test("each failure class ends in its documented state, with the attempt's code and text recorded", arguments: faults)
-    func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) throws {
+    func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) async throws {
         let server = try SMTPTestServer(["--fault", fault])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
-        _ = try fixture.send()
+        _ = try await fixture.send()
         let letters = try fixture.letters()
         let tried = letters.filter { $0.attempts > 0 }
         #expect(!tried.isEmpty)
@@ -216,10 +216,10 @@ struct DeliveryTests {
 
     @Test("a refusal about our sender, our right to relay or our message stops the run: no target disabled, letters stay queued",
           arguments: refusalsAboutUs)
-    func refusalAboutUs(_ fault: String, _ words: String) throws {
+    func refusalAboutUs(_ fault: String, _ words: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
         let fixture = try DeliveryFixture(server: server)
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.stopped?.contains(words) == true, "\(summary.stopped ?? "not stopped")")
         #expect(summary.disabledTargets.isEmpty && summary.failed == 0)
         #expect(try disabledTargets(fixture).isEmpty)
@@ -228,26 +228,26 @@ struct DeliveryTests {
         let fixed = try SMTPTestServer()
         var later = fixture
         later.config.smtp.url = fixed.url
-        #expect(try later.send().sent == 10)
+        #expect(try await later.send().sent == 10)
     }
 
     @Test("one message refused after the final dot fails that letter only, and the run goes on")
-    func oneMessageRefused() throws {
+    func oneMessageRefused() async throws {
         let server = try SMTPTestServer(["--fault", "554-data", "--fault-count", "1"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.failed == 1 && summary.sent == 9 && summary.stopped == nil, "\(summary)")
         #expect(try fixture.letters().filter { $0.status == .failed }.allSatisfy { $0.lastCode == 554 && $0.attempts == 1 })
         #expect(try disabledTargets(fixture).isEmpty)
     }
 
     @Test("the same refusal for letters in a row stops the run after a few, not after all of them", arguments: ["554-data-plain", "554-data"])
-    func sameRefusalEveryTime(_ fault: String) throws {
+    func sameRefusalEveryTime(_ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.stopped?.contains("in a row") == true, "\(summary.stopped ?? "not stopped")")
         #expect(summary.failed == RunBreaker.sameRefusalsInARow)
         let letters = try fixture.letters()
@@ -256,11 +256,11 @@ struct DeliveryTests {
     }
 
     @Test("a refused copy to the supporter: the official's copy goes out, and the refusal is recorded")
-    func refusedCopy() throws {
+    func refusedCopy() async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "juergen@"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.sender.copyToSupporter = true
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.failed == 0 && summary.refusedCopies == 5)
         let received = try server.received()
         #expect(received.count == 10)
@@ -279,11 +279,11 @@ struct DeliveryTests {
     }
 
     @Test("a refused target with a good copy: nothing goes to the copy alone; the target is disabled")
-    func refusedTargetGoodCopy() throws {
+    func refusedTargetGoodCopy() async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "president@"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.sender.copyToSupporter = true
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 8 && summary.failed == 1 && summary.disabledTargets == ["president@example.org"])
         let received = try server.received()
         #expect(received.count == 8 && received.allSatisfy { $0.recipients.count == 2 && !$0.recipients.contains("president@example.org") })
@@ -292,11 +292,11 @@ struct DeliveryTests {
 
     @Test("a server that stalls, is busy (421) or drops the connection: the run stops after a few, and no attempt is spent",
           arguments: ["stall-ehlo", "stall-mail", "421-connect"])
-    func stalledServer(_ fault: String) throws {
+    func stalledServer(_ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.timeoutSeconds = 1
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         // Three timeouts over two connections, not one per letter.
         #expect(summary.stopped?.contains("\(RunBreaker.timeoutsInARow) times in a row") == true, "\(summary.stopped ?? "not stopped")")
         #expect(!summary.stoppedForConfiguration && summary.attempted == 0)
@@ -304,11 +304,11 @@ struct DeliveryTests {
     }
 
     @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried; three such targets in a row stop the run")
-    func mailboxUnavailable() throws {
+    func mailboxUnavailable() async throws {
         let server = try SMTPTestServer(["--fault", "550-rcpt"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         // A relay refusing every recipient as nonexistent would disable every target: the run stops after three.
         #expect(summary.failed == RunBreaker.deadTargetsInARow && summary.stopped?.contains("targets in a row were refused as nonexistent") == true,
                 "\(summary)")
@@ -324,12 +324,12 @@ struct DeliveryTests {
     }
 
     @Test("a server slower than the timeout: possibly delivered, deferred and counted as a possible duplicate")
-    func slowServer() throws {
+    func slowServer() async throws {
         let server = try SMTPTestServer(["--fault", "slow", "--delay", "3", "--fault-count", "1"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         fixture.config.smtp.timeoutSeconds = 1
-        let summary = try fixture.send(options: SendOptions(limit: 1))
+        let summary = try await fixture.send(options: SendOptions(limit: 1))
         #expect(summary.possibleDuplicates == 1)
         let letter = try #require(try fixture.letters().first { $0.attempts == 1 })
         #expect(letter.status == .deferred && letter.possibleDuplicate)
@@ -337,38 +337,38 @@ struct DeliveryTests {
     }
 
     @Test("when the server comes back, deferred letters go out on the next run once due")
-    func recovery() throws {
+    func recovery() async throws {
         let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "10"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
-        #expect(try fixture.send().deferred == 10)
-        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(30)).attempted == 0)
-        let later = try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(2 * 3600))
+        #expect(try await fixture.send().deferred == 10)
+        #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(30)).attempted == 0)
+        let later = try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(2 * 3600))
         #expect(later.sent == 10)
         #expect(try fixture.letters().allSatisfy { $0.status == .sent && $0.attempts == 2 })
         #expect(try server.received().count == 10)
     }
 
     @Test("maxAttempts: a letter that keeps failing transiently ends failed")
-    func attemptsExhausted() throws {
+    func attemptsExhausted() async throws {
         let server = try SMTPTestServer(["--fault", "451-data"])
         var fixture = try DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         fixture.config.limits.maxAttempts = 2
-        #expect(try fixture.send().deferred == 10)
-        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(7200)).failed == 10)
+        #expect(try await fixture.send().deferred == 10)
+        #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(7200)).failed == 10)
         #expect(try fixture.letters().allSatisfy { $0.attempts == 2 && $0.status == .failed })
     }
 
     @Test("CR and LF in a stored name add no recipient and no header")
-    func injection() throws {
+    func injection() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
-        try fixture.store.database.writer.write { db in
+        try await fixture.store.database.writer.write { db in
             try db.execute(sql: "UPDATE supporter SET name = 'Eve' || char(13, 10) || 'Bcc: x@example.net'")
             try db.execute(sql: "UPDATE target SET name = 'Target' || char(10) || 'Cc: y@example.net'")
         }
-        #expect(try fixture.send().sent == 10)
+        #expect(try await fixture.send().sent == 10)
         for message in try server.received() {
             #expect(message.recipients.count == 1 && !message.recipients[0].contains("example.net") || message.recipients[0].hasPrefix("embassy"))
             let parsed = try PythonEmail.parse(file: message.file)
@@ -379,34 +379,34 @@ struct DeliveryTests {
     }
 
     @Test("--dry-run builds and checks every due message and changes nothing")
-    func dryRun() throws {
+    func dryRun() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
-        let summary = try fixture.send(options: SendOptions(dryRun: true))
+        let summary = try await fixture.send(options: SendOptions(dryRun: true))
         #expect(summary.checked == 10 && summary.attempted == 0)
         try expectUntouched(fixture)
         #expect(try server.received().isEmpty)
     }
 
     @Test("sending hours hold letters for targets where it is night; --limit caps a run")
-    func hoursAndLimit() throws {
+    func hoursAndLimit() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
-        try fixture.store.database.writer.write { db in try db.execute(sql: "UPDATE campaign SET sending_hours = '08:00-20:00'") }
+        try await fixture.store.database.writer.write { db in try db.execute(sql: "UPDATE campaign SET sending_hours = '08:00-20:00'") }
         // 03:00 in Baku, 00:00 in Berlin and Brussels.
         let night = Date(timeIntervalSince1970: 1_795_053_600)
-        #expect(try fixture.send(at: night).attempted == 0)
-        #expect(try fixture.send(options: SendOptions(limit: 3)).sent == 3)
+        #expect(try await fixture.send(at: night).attempted == 0)
+        #expect(try await fixture.send(options: SendOptions(limit: 3)).sent == 3)
         #expect(try server.received().count == 3)
     }
 
     @Test("--test-to sends one [TEST] sample per target to the organizer only and changes no letter")
-    func testTo() throws {
+    func testTo() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
         let transport = try fixture.config.makeTransport()
         let dispatcher = Dispatcher(database: fixture.store.database, config: fixture.config, transport: transport)
-        let (results, missing) = try dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
+        let (results, missing) = try await dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
         #expect(results.count == 6 && results.allSatisfy { $0.reply.kind == .accepted })
         #expect(missing.count == 8)  // embassies with no supporter in their country
         let received = try server.received()
@@ -427,7 +427,7 @@ struct DeliveryTests {
 @Suite("SQL metacharacters and emoji", .serialized)
 struct VerbatimTests {
     @Test("SQL metacharacters and emoji in every field are stored and sent verbatim")
-    func verbatim() throws {
+    func verbatim() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
         let name = "Robert'); DROP TABLE letter;-- \"O'Brien\" 🕊️"
@@ -436,7 +436,7 @@ struct VerbatimTests {
                       "language": "en", "personal_note": note]
         #expect(try fixture.store.database.addSupporter(values, campaign: TestDatabase.slug).imported == 1)
         #expect(try fixture.store.queue().queued == 5)
-        #expect(try fixture.send().sent == 15)
+        #expect(try await fixture.send().sent == 15)
         let stored = try fixture.store.database.supporter(email: "O'BRIEN+tag@example.net", campaign: TestDatabase.slug)
         #expect(stored.name == name && stored.personalNote == note && stored.city == "Zürich %_ \"quoted\"")
         #expect(try fixture.store.count("letter") == 15 && fixture.store.count("supporter") == 3)

@@ -8,14 +8,14 @@ import TestSupport
 @Suite("Crash recovery, hourly limits and back-off", .serialized)
 struct RecoveryTests {
     @Test("letters left in sending by a dead run are sent again with the same Message-ID and counted as possible duplicates")
-    func deadRunRecovered() throws {
+    func deadRunRecovered() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
         // A run that claimed three letters and died: it holds no lock file.
         let claimed = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 3, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4242-deadbeef"))
         #expect(claimed.count == 3)
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 10)
         #expect(summary.possibleDuplicates == 3)
         let letters = try fixture.letters()
@@ -26,7 +26,7 @@ struct RecoveryTests {
     }
 
     @Test("a dead run's journal settles its letters: replies recorded, letters never handed over queued silently, only those on the wire marked")
-    func journalReplayed() throws {
+    func journalReplayed() async throws {
         let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
         let database = fixture.store.database
         let owner = "4242-deadbeef"
@@ -69,7 +69,7 @@ struct RecoveryTests {
     }
 
     @Test("a dead run that left only its journal (everything committed) has the journal removed and changes nothing")
-    func staleJournalRemoved() throws {
+    func staleJournalRemoved() async throws {
         let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
         let database = fixture.store.database
         let before = try fixture.letters()
@@ -82,7 +82,7 @@ struct RecoveryTests {
     }
 
     @Test("after a crash, the letters of a supporter erased meanwhile end cancelled, not failed, and are not sent")
-    func erasedAfterCrash() throws {
+    func erasedAfterCrash() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
         let claimed = try fixture.store.database.claimDueLetters(
@@ -90,7 +90,7 @@ struct RecoveryTests {
         #expect(claimed.count == 10)
         let report = try fixture.store.database.eraseSupporter(email: "juergen@example.net", campaign: TestDatabase.slug)
         #expect(report.lettersCancelled == 5)
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 5 && summary.failed == 0 && summary.possibleDuplicates == 5)
         let letters = try fixture.letters()
         #expect(letters.filter { $0.status == .cancelled }.count == 5 && letters.filter { $0.status == .sent }.count == 5)
@@ -98,7 +98,7 @@ struct RecoveryTests {
     }
 
     @Test("a letter erased while it was being handed over, and accepted, is counted sent; one refused stays cancelled")
-    func erasedInFlight() throws {
+    func erasedInFlight() async throws {
         let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
         let claimed = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 10, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "run-1"))
@@ -118,37 +118,37 @@ struct RecoveryTests {
     }
 
     @Test("a live run's letters are never taken by another run")
-    func liveRunRespected() throws {
+    func liveRunRespected() async throws {
         let server = try SMTPTestServer()
         let fixture = try DeliveryFixture(server: server)
         let lease = try SendRunLease(databasePath: fixture.store.database.path)
         defer { lease.end() }
         _ = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 4, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: lease.id))
-        let summary = try fixture.send()
+        let summary = try await fixture.send()
         #expect(summary.sent == 6 && summary.possibleDuplicates == 0)
         #expect(try fixture.letters().filter { $0.status == .sending && $0.claimedBy == lease.id }.count == 4)
         lease.end()
         // Once the run is gone, the next run recovers its letters.
-        #expect(try fixture.send().possibleDuplicates == 4)
+        #expect(try await fixture.send().possibleDuplicates == 4)
         #expect(try fixture.letters().allSatisfy { $0.status == .sent })
     }
 
     @Test("perTargetPerHour: a target's mailbox is never flooded, the rest of the batch goes on")
-    func perTargetPerHour() throws {
+    func perTargetPerHour() async throws {
         let server = try SMTPTestServer()
         var fixture = try DeliveryFixture(server: server)
         fixture.config.limits.perTargetPerHour = 1
-        let first = try fixture.send()
+        let first = try await fixture.send()
         // Six targets, ten letters: one letter per target now, the officials' second letters later.
         #expect(first.sent == 6)
         #expect(first.waiting.outsideHoursOrLimit == 4 && first.waiting.total == 4)
-        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(1800)).sent == 0)
-        #expect(try fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(3601)).sent == 4)
+        #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(1800)).sent == 0)
+        #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(3601)).sent == 4)
     }
 
     @Test("a claim left short by hourly limits looks further down the queue")
-    func claimLooksFurther() throws {
+    func claimLooksFurther() async throws {
         let fixture = try DeliveryFixture(server: nil)
         // Due order: the first supporter's five letters, then the second's four officials (over the
         // limit already), then the second's embassy: the sixth letter to claim is the tenth in line.

@@ -11,7 +11,11 @@ extension Dispatcher {
     /// Sends one sample letter per target to `address` only, subject prefixed `[TEST]`, with a fresh
     /// Message-ID; no letter's status changes.
     /// - Returns: a reply per target, and the targets that have no letter queued yet.
-    public func sendTests(campaign slug: String, to address: String) throws(AppealsError) -> (results: [TestSendResult], withoutLetter: [Target]) {
+    public func sendTests(campaign slug: String, to address: String) async throws(AppealsError) -> (results: [TestSendResult], withoutLetter: [Target]) {
+        try await ThreadExecutor.run(name: "appeal-test-to") { () throws(AppealsError) in try self.sendTestsBlocking(campaign: slug, to: address) }
+    }
+
+    private func sendTestsBlocking(campaign slug: String, to address: String) throws(AppealsError) -> (results: [TestSendResult], withoutLetter: [Target]) {
         if let problem = EmailAddress.problem(with: address) {
             throw .invalid(InputLocation(file: "--test-to"), problem)
         }

@@ -1,20 +1,25 @@
+import AsyncAlgorithms
 import Appeals
 import Foundation
 import Logging
-import Synchronization
 
 /// Delivers due letters: claims them in batches, sends them over `smtp.connections` sessions working in
 /// parallel, and commits every attempt.
 ///
-/// Durability: a letter is `sending` from its claim until its outcome is committed. Claims run a little
-/// ahead of the sessions and outcomes are committed in batches, so the database never makes the wire wait;
-/// meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply as it comes.
-/// If the process dies, the next run settles its letters from the journal: replies are recorded, letters
-/// never handed over go back to the queue, and only the ones on the wire at the moment of death (at most one
-/// per connection) are queued again with the same Message-ID and counted as possible duplicates.
+/// A run is a task group of stages joined by channels, each stage waiting on the one before: claims (on the
+/// database's thread) → message building (on every core) → hand-out → one session per connection (each on a
+/// thread of its own, since libcurl blocks) → the recorder (the database's thread again), which commits
+/// replies in batches. Channels without buffers keep the claims at most a few batches ahead of the wire.
 ///
-/// ``stop()`` (a signal) ends a run early and cleanly: no more letters are handed over, the ones on the wire
-/// finish and are recorded, the others go back to the queue.
+/// Durability: a letter is `sending` from its claim until its outcome is committed. The database never makes
+/// the wire wait; meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply
+/// as it comes. If the process dies, the next run settles its letters from the journal: replies are recorded,
+/// letters never handed over go back to the queue, and only the ones on the wire at the moment of death (at
+/// most one per connection) are queued again with the same Message-ID and counted as possible duplicates.
+///
+/// Cancelling the task that runs ``run(_:)`` (a signal, a service shutting down) ends the run early and
+/// cleanly: no more letters are handed over, the ones on the wire finish and are recorded, the others go
+/// back to the queue, and the summary says `interrupted`.
 public final class Dispatcher: Sendable {
     let database: AppDatabase
     let config: AppConfig
@@ -24,14 +29,12 @@ public final class Dispatcher: Sendable {
     public let progress: (@Sendable (Int, Int) -> Void)?
     /// Steps and replies; never a password or a letter's text.
     let logger: Logger
-    /// Set from any thread (a signal handler's queue); read by the run at each turn.
-    private let stopRequested = Atomic<Bool>(false)
 
     /// Letters per claim, per session.
     static let claimPerSession = 16
     /// Outcomes per commit at most, and the longest an outcome waits for its commit.
     static let commitEvery = 256
-    static let commitAfter: TimeInterval = 0.1
+    static let commitAfter: Duration = .milliseconds(100)
 
     public init(database: AppDatabase, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "appeal.send"), progress: (@Sendable (Int, Int) -> Void)? = nil) {
@@ -43,17 +46,55 @@ public final class Dispatcher: Sendable {
         self.progress = progress
     }
 
-    /// Ends the current run early: no more letters are handed over; those on the wire finish and are
-    /// recorded, the others go back to the queue. Safe to call from any thread, at any time.
-    public func stop() {
-        stopRequested.store(true, ordering: .relaxed)
-    }
-
     var factory: MessageFactory { MessageFactory(sender: config.sender, now: now) }
     var envelopeFrom: String { factory.envelopeFrom }
 
-    public func run(_ options: SendOptions) throws(AppealsError) -> SendSummary {
-        if options.dryRun { return try dryRun(options) }
+    /// Delivers the letters due now, or checks them (`options.dryRun`).
+    ///
+    /// The run is not cancelled with its caller: it must still record what is on the wire. Cancelling the
+    /// caller halts it instead, and this returns once it has drained.
+    public func run(_ options: SendOptions) async throws(AppealsError) -> SendSummary {
+        let databaseThread = ThreadExecutor(name: "appeal-db")
+        defer { databaseThread.shutdown() }
+        let state = SendRunState()
+        let run = Task(executorPreference: databaseThread) { () async -> Result<SendSummary, AppealsError> in
+            do throws(AppealsError) {
+                return .success(options.dryRun ? try self.dryRun(options) : try await self.deliver(options, state: state))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let result = await withTaskCancellationHandler(operation: { await run.value }, onCancel: { state.halt(.interrupted) })
+        return try result.get()
+    }
+
+    /// What flows from the sessions to the recorder.
+    enum Event: Sendable {
+        /// A letter's fate: a reply, or given back unsent.
+        case done(Done)
+        /// Time to commit what has come, and to look for letters withdrawn by other commands.
+        case tick
+        /// Every session has ended: nothing more will come.
+        case sessionsEnded
+    }
+
+    /// A job's fate: a reply and what it means for the letter, or not attempted (its target was closed, it was
+    /// withdrawn, or the run halted).
+    struct Done: Sendable {
+        let job: DeliveryJob
+        let reply: TransportReply?
+        /// `nil` when the letter was not handed over.
+        var outcome: DeliveryOutcome? = nil
+    }
+
+    /// A job and its message, built before a session takes it.
+    struct Prepared: Sendable {
+        let job: DeliveryJob
+        let message: Result<(bytes: [UInt8], envelope: Envelope), MailerError>
+    }
+
+    /// The run itself, on the database's thread (the task's preferred executor), its stages in a task group.
+    private func deliver(_ options: SendOptions, state: SendRunState) async throws(AppealsError) -> SendSummary {
         let lease = try SendRunLease(databasePath: database.path)
         defer { lease.end() }
         let journal = try DeliveryJournal(databasePath: database.path, runId: lease.id)
@@ -67,83 +108,184 @@ public final class Dispatcher: Sendable {
         logger.debug("send run \(lease.id) through \(transport); \(summary.possibleDuplicates) possible duplicates from dead runs")
 
         let connections = max(1, config.smtp.connections)
-        let sessions = (0..<connections).map { _ in transport.makeSession() }
-        defer { sessions.forEach { $0.close() } }
-        let pipeline = Pipeline(sessions: sessions, limiter: RateLimiter(perSecond: config.limits.messagesPerSecond), factory: factory,
-                                journal: journal, now: now)
-        var toClaim = options.limit ?? Int.max
-        let total = min(toClaim, try database.dueCount(campaign: options.campaign, now: now()))
-        // A claim is a transaction of a handful of queries that writes whole index pages to the log
-        // whatever its size: never fewer than 128 letters (64 cost 15% more CPU per letter sent). More would
-        // cost a little less still, but a run that dies reports every letter it had claimed as a possible
-        // duplicate.
-        let batch = max(128, connections * Self.claimPerSession)
-        var exhausted = false
-        var done = 0
-        var failure: AppealsError?
+        let total = min(options.limit ?? Int.max, try database.dueCount(campaign: options.campaign, now: now()))
+        let claims = AsyncChannel<[DeliveryJob]>()
+        let built = AsyncChannel<[Prepared]>()
+        let handOut = AsyncChannel<Prepared>()
+        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let limiter = RateLimiter(perSecond: config.limits.messagesPerSecond)
+        let sessionThreads = (0..<connections).map { ThreadExecutor(name: "appeal-smtp-\($0)") }
+        defer { sessionThreads.forEach { $0.shutdown() } }
 
-        while true {
-            if stopRequested.load(ordering: .relaxed) && !summary.interrupted {
-                summary.interrupted = true
-                pipeline.halt()
+        let failure: AppealsError? = await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await self.claim(options, owner: lease.id, connections: connections, state: state, into: claims)
             }
-            // Keep one to two batches ahead of the sessions, one claim per turn: the turn must reach the commit
-            // below however fast the sessions drain the queue.
-            if !exhausted && !pipeline.stopped && toClaim > 0 && pipeline.waiting < 2 * batch {
-                do {
-                    let jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: lease.id))
-                    if jobs.isEmpty { exhausted = true } else { pipeline.enqueue(jobs) }
-                    toClaim -= jobs.count
-                } catch {
-                    failure = error
-                    exhausted = true
-                    pipeline.halt()
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                for await jobs in claims { await built.send(await Self.build(jobs, with: self.factory)) }
+                built.finish()
+            }
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                for await batch in built {
+                    for item in batch {
+                        // Letters that may not go (run halted, target closed, letter withdrawn) skip the sessions.
+                        if state.mayHandOver(item.job) { await handOut.send(item) } else { sink.yield(.done(Done(job: item.job, reply: nil))) }
+                    }
+                }
+                handOut.finish()
+            }
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                await withTaskGroup(of: Void.self) { sessions in
+                    for thread in sessionThreads {
+                        sessions.addTask(executorPreference: thread) {
+                            await self.work(taking: handOut, state: state, limiter: limiter, journal: journal, sink: sink)
+                        }
+                    }
+                }
+                sink.yield(.sessionsEnded)
+            }
+            group.addTask(executorPreference: globalConcurrentExecutor) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.commitAfter)
+                    sink.yield(.tick)
                 }
             }
-            if exhausted || toClaim == 0 || pipeline.stopped { pipeline.close() }
-            let finished = pipeline.collect(atLeast: Self.commitEvery, refillBelow: batch, timeout: Self.commitAfter)
-            do {
-                try commit(finished, summary: &summary, policy: policy, owner: lease.id)
-            } catch {
-                failure = failure ?? error
-                pipeline.halt()
-            }
-            done += finished.filter { $0.reply != nil }.count
-            if !finished.isEmpty { progress?(done, max(total, done)) }
-            // A campaign paused or closed, a supporter erased, a target disabled by another command: their letters
-            // waiting here are not sent, and go back (or stay cancelled) within one turn.
-            if failure == nil && !pipeline.idle {
-                do {
-                    pipeline.withdrawAll(but: try database.sendableClaims(owner: lease.id))
-                } catch {
-                    failure = error
-                    pipeline.halt()
-                }
-            }
-            if (exhausted || toClaim == 0 || pipeline.stopped || failure != nil) && pipeline.idle { break }
+            let failure = await self.record(events, summary: &summary, total: total, policy: policy, owner: lease.id, state: state)
+            sink.finish()
+            group.cancelAll()
+            return failure
         }
-        let untouched = pipeline.join()
         // Whatever the sessions did not take goes back as it was. If the database failed, what was not
         // committed stays `sending`, and the journal kept here lets the next run settle it.
-        if failure == nil {
-            do {
-                try database.release(untouched.map { $0.letter.id! }, owner: lease.id, now: now())
-                settled = true
-            } catch {
-                failure = error
-            }
-        }
         if let failure { throw failure }
-        if summary.stopped == nil, let halt = pipeline.haltReason {
-            summary.stopped = halt.text
-            summary.stoppedForConfiguration = halt.kind == .stopRun(.configuration)
+        if case .halted(.storage(let error)) = state.phase { throw error }
+        try database.release(Array(state.unsettled), owner: lease.id, now: now())
+        settled = true
+        if case .halted(let halt) = state.phase {
+            switch halt {
+            case .interrupted:
+                summary.interrupted = true
+            case .server(let reply) where summary.stopped == nil:
+                summary.stopped = reply.text
+                summary.stoppedForConfiguration = reply.kind == .stopRun(.configuration)
+            case .server, .storage:
+                break
+            }
         }
         summary.waiting = try database.waitingLetters(campaign: options.campaign, now: now())
         return summary
     }
 
+    /// Claims due letters a batch at a time, as fast as the stages after it take them, until none is left,
+    /// the run's limit is reached or the run halts.
+    private func claim(_ options: SendOptions, owner: String, connections: Int, state: SendRunState,
+                       into claims: AsyncChannel<[DeliveryJob]>) async {
+        // A claim is a transaction of a handful of queries that writes whole index pages to the log
+        // whatever its size: never fewer than 128 letters (64 cost 15% more CPU per letter sent).
+        let batch = max(128, connections * Self.claimPerSession)
+        var toClaim = options.limit ?? Int.max
+        while toClaim > 0 && !state.isHalted {
+            do throws(AppealsError) {
+                let jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: owner))
+                if jobs.isEmpty { break }
+                state.claimed(jobs.map { $0.letter.id! })
+                toClaim -= jobs.count
+                await claims.send(jobs)
+            } catch {
+                state.halt(.storage(error))
+            }
+        }
+        claims.finish()
+    }
+
+    /// Builds the jobs' messages, on every core.
+    private static func build(_ jobs: [DeliveryJob], with factory: MessageFactory) async -> [Prepared] {
+        await jobs.parallelMap { job in
+            do throws(MailerError) {
+                return Prepared(job: job, message: .success(try factory.build(job)))
+            } catch {
+                return Prepared(job: job, message: .failure(error))
+            }
+        }
+    }
+
+    /// One session's work, on its own thread: takes the next letter, hands it to the server and passes the
+    /// reply on; the journal hears of each letter before the server does, and of its reply at once.
+    private func work(taking handOut: AsyncChannel<Prepared>, state: SendRunState, limiter: RateLimiter, journal: DeliveryJournal,
+                      sink: AsyncStream<Event>.Continuation) async {
+        let session = transport.makeSession()
+        defer { session.close() }
+        for await item in handOut {
+            let id = item.job.letter.id!
+            let reply: TransportReply
+            switch item.message {
+            case .success(let message):
+                limiter.acquire()
+                // The wait for a slot may be long: the run may have halted, the letter been withdrawn meanwhile.
+                guard state.mayHandOver(item.job) else {
+                    sink.yield(.done(Done(job: item.job, reply: nil)))
+                    continue
+                }
+                journal.started(id)
+                reply = session.deliver(message.bytes, envelope: message.envelope)
+            case .failure(let error):
+                reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
+            }
+            let outcome = reply.outcome(letterId: id, at: now())
+            journal.replied(id, outcome)
+            state.observe(reply, for: item.job, closesTarget: outcome?.disablesTarget == true)
+            sink.yield(.done(Done(job: item.job, reply: reply, outcome: outcome)))
+        }
+    }
+
+    /// Commits what the sessions report, in batches of up to ``commitEvery`` or every ``commitAfter``, and
+    /// at each turn withdraws the letters that other commands have taken from the run.
+    /// - Returns: the database's failure, if committing failed (the run then halts and commits no more).
+    private func record(_ events: AsyncStream<Event>, summary: inout SendSummary, total: Int, policy: RetryPolicy, owner: String,
+                        state: SendRunState) async -> AppealsError? {
+        var pending: [Done] = []
+        var done = 0
+        var failure: AppealsError?
+        for await event in events {
+            var ended = false
+            switch event {
+            case .done(let item):
+                pending.append(item)
+                if pending.count < Self.commitEvery { continue }
+            case .tick:
+                break
+            case .sessionsEnded:
+                ended = true
+            }
+            if failure == nil && !pending.isEmpty {
+                do throws(AppealsError) {
+                    try commit(pending, summary: &summary, policy: policy, owner: owner)
+                    state.settled(pending.map { $0.job.letter.id! })
+                    done += pending.filter { $0.reply != nil }.count
+                    progress?(done, max(total, done))
+                } catch {
+                    failure = error
+                    state.halt(.storage(error))
+                }
+                pending.removeAll(keepingCapacity: true)
+            }
+            if ended { break }
+            // A campaign paused or closed, a supporter erased, a target disabled by another command: their letters
+            // not yet handed over are not sent, and go back (or stay cancelled) within one turn.
+            if failure == nil && !state.unsettled.isEmpty {
+                do throws(AppealsError) {
+                    state.keepOnly(try database.sendableClaims(owner: owner))
+                } catch {
+                    failure = error
+                    state.halt(.storage(error))
+                }
+            }
+        }
+        return failure
+    }
+
     /// Commits finished jobs in one transaction and counts them into `summary`.
-    private func commit(_ finished: [Pipeline.Done], summary: inout SendSummary, policy: RetryPolicy, owner: String) throws(AppealsError) {
+    private func commit(_ finished: [Done], summary: inout SendSummary, policy: RetryPolicy, owner: String) throws(AppealsError) {
         guard !finished.isEmpty else { return }
         var outcomes: [DeliveryOutcome] = []
         var unattempted: [Int64] = []
@@ -167,6 +309,10 @@ public final class Dispatcher: Sendable {
                 continue
             }
             outcome.at = at
+            if outcome.result != .sent {
+                logger.info("letter not sent", metadata: ["letter": "\(job.letter.id!)", "target": "\(job.target.email)",
+                                                         "result": "\(outcome.result)", "reply": "\(outcome.reply)"])
+            }
             if outcome.result == .unknown { summary.possibleDuplicates += 1 }
             if outcome.disablesTarget { summary.disabledTargets.append(job.target.email) }
             if !reply.refusedCopies.isEmpty { summary.refusedCopies += 1 }

@@ -1,10 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Spaces messages out to at most `perSecond`, across every worker.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: Sendable {
     private let interval: TimeInterval
-    private let lock = NSLock()
-    private var nextSlot: TimeInterval = 0
+    private let nextSlot = Mutex<TimeInterval>(0)
     private let clock: @Sendable () -> TimeInterval
     private let sleep: @Sendable (TimeInterval) -> Void
 
@@ -16,10 +16,10 @@ final class RateLimiter: @unchecked Sendable {
         self.sleep = sleep
     }
 
-    /// Waits for this caller's slot.
+    /// Waits for this caller's slot, on the caller's thread (a session's own: it blocks).
     func acquire() {
         guard interval > 0 else { return }
-        let wait: TimeInterval = lock.withLock {
+        let wait: TimeInterval = nextSlot.withLock { nextSlot in
             let now = clock()
             let slot = max(now, nextSlot)
             nextSlot = slot + interval
