@@ -1,18 +1,18 @@
 import Appeals
 import ArgumentParser
 
-struct QueueCommand: ParsableCommand {
+struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Render and queue every missing letter of a campaign; running it again adds nothing.")
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig()
         let database = try options.openDatabase()
-        let report = try reporting { () throws(AppealsError) in
-            try database.queueLetters(campaign: campaign, messageIDs: MessageIDGenerator(domain: config.sender.domain), waiting: {
+        let report = try await reporting { () async throws(AppealsError) in
+            try await database.queueLetters(campaign: campaign, messageIDs: MessageIDGenerator(domain: config.sender.domain), waiting: {
                 printWarning("another queue run is writing to \(database.path); waiting for it to finish")
             })
         }

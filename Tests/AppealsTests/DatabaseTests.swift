@@ -14,11 +14,11 @@ struct DatabaseTests {
     }
 
     @Test("SQLite itself refuses a second letter for the same supporter and target")
-    func oneLetterPerPair() throws {
+    func oneLetterPerPair() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")
-        _ = try store.queue()
+        _ = try await store.queue()
         let error = #expect(throws: DatabaseError.self) {
             try store.database.writer.write { db in
                 try db.execute(sql: """
@@ -46,11 +46,11 @@ struct DatabaseTests {
     ]
 
     @Test("CHECK, UNIQUE and FOREIGN KEY constraints refuse invalid rows", arguments: refusedStatements)
-    func constraints(_ name: String, _ sql: String) throws {
+    func constraints(_ name: String, _ sql: String) async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")
-        _ = try store.queue()
+        _ = try await store.queue()
         let error = #expect(throws: DatabaseError.self, "\(name)") {
             try store.database.writer.write { db in try db.execute(sql: sql) }
         }

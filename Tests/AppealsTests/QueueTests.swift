@@ -34,31 +34,31 @@ struct QueueTests {
     }
 
     @Test("queue renders every letter once; running it again adds nothing")
-    func idempotent() throws {
+    func idempotent() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")  // one in DE, one in BE: both have embassies
-        let first = try store.queue()
+        let first = try await store.queue()
         #expect(first.queued == 10)
         #expect(first.supportersWithoutEmbassy == 0)
-        let second = try store.queue()
+        let second = try await store.queue()
         #expect(second.queued == 0)
         #expect(second.alreadyQueued == 10)
         #expect(try store.count("letter") == 10)
-        let ids = try store.database.writer.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT message_id FROM letter") }
+        let ids = try await store.database.writer.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT message_id FROM letter") }
         #expect(ids.count == 10)
     }
 
     @Test("new supporters get their letters on the next queue, in their own language")
-    func incremental() throws {
+    func incremental() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
-        _ = try store.queue()
+        _ = try await store.queue()
         _ = try store.database.addSupporter(["name": "Léa Favre", "email": "lea@example.net", "country": "CH", "language": "fr"],
                                             campaign: TestDatabase.slug)
         _ = try store.database.addSupporter(["name": "Bjørn Håland", "email": "bjorn@example.net", "country": "NO", "language": "nb"],
                                             campaign: TestDatabase.slug)
-        let report = try store.queue()
+        let report = try await store.queue()
         #expect(report.queued == 9)
         #expect(report.supportersWithoutEmbassy == 1)
         let languages = try store.database.writer.read { db in
@@ -70,32 +70,32 @@ struct QueueTests {
     }
 
     @Test("no letter is written in the name of a supporter who refused consent")
-    func consent() throws {
+    func consent() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.database.addSupporter(["name": "No Thanks", "email": "no@example.net", "consent": "no"], campaign: TestDatabase.slug)
-        let report = try store.queue()
+        let report = try await store.queue()
         #expect(report.queued == 0)
         #expect(report.supportersWithoutConsent == 1)
     }
 
     @Test("letters are queued only for active or paused campaigns")
-    func campaignStatus() throws {
+    func campaignStatus() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         try store.database.setStatus(.draft, ofCampaign: TestDatabase.slug)
-        #expect(throws: AppealsError.self) { try store.queue() }
+        await #expect(throws: AppealsError.self) { try await store.queue() }
         try store.database.setStatus(.paused, ofCampaign: TestDatabase.slug)
-        #expect(throws: Never.self) { try store.queue() }
+        await #expect(throws: Never.self) { try await store.queue() }
     }
 
     @Test("the status report counts supporters without an embassy and letters per target")
-    func report() throws {
+    func report() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")
         _ = try store.database.addSupporter(["name": "Far Away", "email": "far@example.net", "country": "NZ"], campaign: TestDatabase.slug)
-        _ = try store.queue()
+        _ = try await store.queue()
         let report = try store.database.report(campaign: TestDatabase.slug)
         #expect(report.supporters == 3)
         #expect(report.supportersWithoutEmbassy == 1)
@@ -107,19 +107,19 @@ struct QueueTests {
     }
 
     @Test("a long queue copies its log into the file as it goes: the log stays a few batches long")
-    func checkpointsAlongTheWay() throws {
+    func checkpointsAlongTheWay() async throws {
         let store = try TestDatabase()
         try store.createExampleCampaign()
         for index in 0..<320 {
             _ = try store.database.addSupporter(["name": "Supporter \(index)", "email": "s\(index)@example.net", "country": "FR"],
                                                 campaign: TestDatabase.slug)
         }
-        try store.database.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-        let cacheBefore = try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
-        let report = try store.database.queueLetters(
+        try await store.database.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let cacheBefore = try await store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        let report = try await store.database.queueLetters(
             campaign: TestDatabase.slug, messageIDs: MessageIDGenerator(domain: "example.org"), now: TestDatabase.fixedNow, batchLetters: 10)
         #expect(report.queued == 320 * 5)
-        let (textBytes, autocheckpoint) = try store.database.writer.read { db in
+        let (textBytes, autocheckpoint) = try await store.database.writer.read { db in
             (try Int.fetchOne(db, sql: "SELECT SUM(length(CAST(body AS BLOB))) FROM letter_text")!,
              try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint")!)
         }
@@ -127,8 +127,8 @@ struct QueueTests {
         // 160 batches of 10 letters: a log never restarted would hold every letter at least once.
         #expect(log < textBytes / 2, "log \(log) bytes for \(textBytes) bytes of letters")
         #expect(autocheckpoint == 1000)
-        #expect(try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
+        #expect(await try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
         // The writer's own settings are put back: the larger cache is for queueing only.
-        #expect(try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
+        #expect(await try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
     }
 }

@@ -101,3 +101,85 @@ struct StopTests {
         #expect(try Self.counts(database) == ["sent": 2095])
     }
 }
+
+@Suite("send --watch", .serialized)
+struct WatchTests {
+    /// Message-IDs the server received, with how many times each.
+    static func received(_ server: SMTPTestServer) throws -> [String: Int] {
+        var received: [String: Int] = [:]
+        for message in try server.received() {
+            if let id = CrashTests.messageID(message.data) { received[id, default: 0] += 1 }
+        }
+        return received
+    }
+
+    static func waitUntil(_ condition: () throws -> Bool) throws -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    @Test("sends what is due, then letters queued by another process and retries as they come due; SIGTERM ends it cleanly with exit 0")
+    func watches() throws {
+        // The first three messages get 451: deferred, due again a second later.
+        let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "3"])
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url, extra: "", perSecond: 0)
+        var config = try String(contentsOfFile: cli.path("appeal.json"), encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"messagesPerSecond\": 0", with: "\"messagesPerSecond\": 0, \"retryBaseSeconds\": 1, \"retryMaxSeconds\": 2")
+        try config.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let database = try AppDatabase(path: cli.path("appeals.sqlite"))
+
+        let watching = try cli.start(["send", "--watch", "--poll-seconds", "1"])
+        // The 95 letters due at the start, the three deferred ones included once their retry comes due.
+        #expect(try Self.waitUntil { try Self.received(server).count == 95 })
+        // Another process queues more letters while the service runs: they go out within a poll or two.
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(20), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        #expect(try Self.waitUntil { try Self.received(server).count == 195 })
+        #expect(watching.process.isRunning)
+
+        kill(watching.process.processIdentifier, SIGTERM)
+        let stopped = try watching.finish()
+        #expect(stopped.code == 0 && !stopped.signaled, "\(stopped.code): \(stopped.stderr)")
+        #expect(stopped.stderr.contains("send --watch started"))
+        #expect(stopped.stderr.contains("letter not sent"), "deferrals are logged with their reply")
+        #expect(stopped.stderr.contains("451"))
+        #expect(stopped.stderr.contains("send --watch stopped"))
+        let received = try Self.received(server)
+        #expect(received.count == 195 && received.values.allSatisfy { $0 == 1 })
+        let statuses = try database.writer.read { db in try String.fetchAll(db, sql: "SELECT status FROM letter") }
+        #expect(statuses.count == 195 && statuses.allSatisfy { $0 == "sent" })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("appeals.sqlite.runs")).filter { !$0.hasPrefix("queue") }.isEmpty)
+    }
+
+    @Test("SIGTERM while letters are on the wire: they finish and are recorded, the rest stay queued, exit 0")
+    func stopsMidRun() throws {
+        let server = try StopTests.slowServer()
+        let cli = try CLIRunner()
+        let database = try StopTests.prepare(cli, server: server)
+        let watching = try cli.start(["send", "--watch"])
+        try StopTests.waitForMessages(server, atLeast: 2)
+        kill(watching.process.processIdentifier, SIGTERM)
+        let stopped = try watching.finish()
+        #expect(stopped.code == 0 && !stopped.signaled, "\(stopped.code): \(stopped.stderr)")
+        let counts = try StopTests.counts(database)
+        #expect(counts["sending"] == nil)
+        #expect(counts["sent"] == (try server.received().count))
+        #expect(counts["sent", default: 0] >= 4)
+    }
+
+    @Test("--watch refuses options that make no sense for a service")
+    func refusesOneShotOptions() throws {
+        let cli = try CLIRunner()
+        for extra in [["--dry-run"], ["--limit", "3"], ["--json"], ["--poll-seconds", "0"]] {
+            let result = try cli.run(["send", "--watch"] + extra)
+            #expect(result.code == 2, "\(extra): \(result.stderr)")
+        }
+    }
+}

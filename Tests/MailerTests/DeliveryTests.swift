@@ -12,11 +12,11 @@ struct DeliveryFixture {
     /// 12:06 UTC: inside 08:00-20:00 for every target of the fixture (Baku, Berlin, Brussels).
     static let sendTime = TestDatabase.fixedNow.addingTimeInterval(3600)
 
-    init(server: SMTPTestServer?, url: String? = nil) throws {
+    init(server: SMTPTestServer?, url: String? = nil) async throws {
         store = try TestDatabase()
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")
-        _ = try store.queue()
+        _ = try await store.queue()
         config.smtp.url = url ?? server?.url ?? ""
         config.smtp.security = .none
         config.smtp.timeoutSeconds = 5
@@ -74,7 +74,7 @@ struct DeliveryTests {
     @Test("plain SMTP: every letter delivered once, exactly as rendered")
     func plain() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.deferred == 0 && summary.failed == 0 && summary.stopped == nil)
         try expectDelivered(server, fixture)
@@ -83,9 +83,9 @@ struct DeliveryTests {
     }
 
     /// A server requiring STARTTLS and AUTH as alice / s3cret, and a fixture configured to trust it.
-    static func starttlsServer() throws -> (SMTPTestServer, DeliveryFixture) {
+    static func starttlsServer() async throws -> (SMTPTestServer, DeliveryFixture) {
         let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
         fixture.config.smtp.username = "alice"
         fixture.config.smtp.caFile = server.certificate
@@ -94,7 +94,7 @@ struct DeliveryTests {
 
     @Test("STARTTLS with a private CA and AUTH")
     func starttlsAuth() async throws {
-        let (server, fixture) = try Self.starttlsServer()
+        let (server, fixture) = try await Self.starttlsServer()
         #expect(try await fixture.send(password: "s3cret").sent == 10)
         try expectDelivered(server, fixture)
         #expect(try server.received().allSatisfy { $0.tls && $0.authUser == "alice" })
@@ -103,7 +103,7 @@ struct DeliveryTests {
     @Test("smtps: TLS from the first byte")
     func smtps() async throws {
         let server = try SMTPTestServer(["--smtps"])
-        var fixture = try DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)")
+        var fixture = try await DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)")
         fixture.config.smtp.caFile = server.certificate
         #expect(try await fixture.send().sent == 10)
         try expectDelivered(server, fixture)
@@ -118,7 +118,7 @@ struct DeliveryTests {
 
     @Test("a wrong password stops the run; the letters stay queued")
     func wrongPassword() async throws {
-        let (server, fixture) = try Self.starttlsServer()
+        let (server, fixture) = try await Self.starttlsServer()
         let summary = try await fixture.send(password: "wrong")
         #expect(summary.stoppedForConfiguration)
         #expect(summary.stopped?.contains("535") == true)
@@ -130,7 +130,7 @@ struct DeliveryTests {
     @Test("a user name is set but the server offers no AUTH: nothing is sent unauthenticated")
     func noAuthOffered() async throws {
         let server = try SMTPTestServer()
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.username = "alice"
         let summary = try await fixture.send(password: "s3cret")
         #expect(summary.stoppedForConfiguration && summary.stopped?.contains("offered no authentication") == true, "\(summary.stopped ?? "")")
@@ -140,7 +140,7 @@ struct DeliveryTests {
 
     @Test("no password in the environment is a configuration error naming the variable")
     func missingPassword() async throws {
-        var fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")
+        var fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")
         fixture.config.smtp.username = "alice"
         await #expect(throws: AppealsError.self) { try await fixture.send() }
         try expectUntouched(fixture)
@@ -149,7 +149,7 @@ struct DeliveryTests {
     @Test("STARTTLS required but not offered: the run stops rather than send in clear")
     func starttlsNotOffered() async throws {
         let server = try SMTPTestServer()
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
         let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
@@ -161,7 +161,7 @@ struct DeliveryTests {
     @Test("a certificate that does not verify stops the run")
     func untrustedCertificate() async throws {
         let server = try SMTPTestServer(["--starttls"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.security = .starttls
         let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
@@ -170,7 +170,7 @@ struct DeliveryTests {
 
     @Test("server down: the run stops; the letters stay queued")
     func serverDown() async throws {
-        let fixture = try DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
+        let fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
         let summary = try await fixture.send()
         #expect(summary.stopped != nil && !summary.stoppedForConfiguration)
         try expectUntouched(fixture)
@@ -188,7 +188,7 @@ struct DeliveryTests {
     @Test("each failure class ends in its documented state, with the attempt's code and text recorded", arguments: faults)
     func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         _ = try await fixture.send()
         let letters = try fixture.letters()
@@ -218,7 +218,7 @@ struct DeliveryTests {
           arguments: refusalsAboutUs)
     func refusalAboutUs(_ fault: String, _ words: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let summary = try await fixture.send()
         #expect(summary.stopped?.contains(words) == true, "\(summary.stopped ?? "not stopped")")
         #expect(summary.disabledTargets.isEmpty && summary.failed == 0)
@@ -234,7 +234,7 @@ struct DeliveryTests {
     @Test("one message refused after the final dot fails that letter only, and the run goes on")
     func oneMessageRefused() async throws {
         let server = try SMTPTestServer(["--fault", "554-data", "--fault-count", "1"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         #expect(summary.failed == 1 && summary.sent == 9 && summary.stopped == nil, "\(summary)")
@@ -245,7 +245,7 @@ struct DeliveryTests {
     @Test("the same refusal for letters in a row stops the run after a few, not after all of them", arguments: ["554-data-plain", "554-data"])
     func sameRefusalEveryTime(_ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         #expect(summary.stopped?.contains("in a row") == true, "\(summary.stopped ?? "not stopped")")
@@ -258,7 +258,7 @@ struct DeliveryTests {
     @Test("a refused copy to the supporter: the official's copy goes out, and the refusal is recorded")
     func refusedCopy() async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "juergen@"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.sender.copyToSupporter = true
         let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.failed == 0 && summary.refusedCopies == 5)
@@ -281,7 +281,7 @@ struct DeliveryTests {
     @Test("a refused target with a good copy: nothing goes to the copy alone; the target is disabled")
     func refusedTargetGoodCopy() async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "president@"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.sender.copyToSupporter = true
         let summary = try await fixture.send()
         #expect(summary.sent == 8 && summary.failed == 1 && summary.disabledTargets == ["president@example.org"])
@@ -294,7 +294,7 @@ struct DeliveryTests {
           arguments: ["stall-ehlo", "stall-mail", "421-connect"])
     func stalledServer(_ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.timeoutSeconds = 1
         let summary = try await fixture.send()
         // Three timeouts over two connections, not one per letter.
@@ -306,7 +306,7 @@ struct DeliveryTests {
     @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried; three such targets in a row stop the run")
     func mailboxUnavailable() async throws {
         let server = try SMTPTestServer(["--fault", "550-rcpt"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         // A relay refusing every recipient as nonexistent would disable every target: the run stops after three.
@@ -326,7 +326,7 @@ struct DeliveryTests {
     @Test("a server slower than the timeout: possibly delivered, deferred and counted as a possible duplicate")
     func slowServer() async throws {
         let server = try SMTPTestServer(["--fault", "slow", "--delay", "3", "--fault-count", "1"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         fixture.config.smtp.timeoutSeconds = 1
         let summary = try await fixture.send(options: SendOptions(limit: 1))
@@ -339,7 +339,7 @@ struct DeliveryTests {
     @Test("when the server comes back, deferred letters go out on the next run once due")
     func recovery() async throws {
         let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "10"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         #expect(try await fixture.send().deferred == 10)
         #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(30)).attempted == 0)
@@ -352,7 +352,7 @@ struct DeliveryTests {
     @Test("maxAttempts: a letter that keeps failing transiently ends failed")
     func attemptsExhausted() async throws {
         let server = try SMTPTestServer(["--fault", "451-data"])
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.smtp.connections = 1
         fixture.config.limits.maxAttempts = 2
         #expect(try await fixture.send().deferred == 10)
@@ -363,7 +363,7 @@ struct DeliveryTests {
     @Test("CR and LF in a stored name add no recipient and no header")
     func injection() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         try await fixture.store.database.writer.write { db in
             try db.execute(sql: "UPDATE supporter SET name = 'Eve' || char(13, 10) || 'Bcc: x@example.net'")
             try db.execute(sql: "UPDATE target SET name = 'Target' || char(10) || 'Cc: y@example.net'")
@@ -381,7 +381,7 @@ struct DeliveryTests {
     @Test("--dry-run builds and checks every due message and changes nothing")
     func dryRun() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let summary = try await fixture.send(options: SendOptions(dryRun: true))
         #expect(summary.checked == 10 && summary.attempted == 0)
         try expectUntouched(fixture)
@@ -391,7 +391,7 @@ struct DeliveryTests {
     @Test("sending hours hold letters for targets where it is night; --limit caps a run")
     func hoursAndLimit() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         try await fixture.store.database.writer.write { db in try db.execute(sql: "UPDATE campaign SET sending_hours = '08:00-20:00'") }
         // 03:00 in Baku, 00:00 in Berlin and Brussels.
         let night = Date(timeIntervalSince1970: 1_795_053_600)
@@ -403,7 +403,7 @@ struct DeliveryTests {
     @Test("--test-to sends one [TEST] sample per target to the organizer only and changes no letter")
     func testTo() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let transport = try fixture.config.makeTransport()
         let dispatcher = Dispatcher(database: fixture.store.database, config: fixture.config, transport: transport)
         let (results, missing) = try await dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
@@ -429,13 +429,13 @@ struct VerbatimTests {
     @Test("SQL metacharacters and emoji in every field are stored and sent verbatim")
     func verbatim() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let name = "Robert'); DROP TABLE letter;-- \"O'Brien\" 🕊️"
         let note = "'; DELETE FROM supporter WHERE '1'='1 -- 100% _wild_ \\ 🙏\nSecond line with emoji 👩🏽‍⚖️ and a quote \""
         let values = ["name": name, "email": "o'brien+tag@example.net", "country": "FR", "city": "Zürich %_ \"quoted\"",
                       "language": "en", "personal_note": note]
         #expect(try fixture.store.database.addSupporter(values, campaign: TestDatabase.slug).imported == 1)
-        #expect(try fixture.store.queue().queued == 5)
+        #expect(try await fixture.store.queue().queued == 5)
         #expect(try await fixture.send().sent == 15)
         let stored = try fixture.store.database.supporter(email: "O'BRIEN+tag@example.net", campaign: TestDatabase.slug)
         #expect(stored.name == name && stored.personalNote == note && stored.city == "Zürich %_ \"quoted\"")

@@ -10,7 +10,7 @@ struct RecoveryTests {
     @Test("letters left in sending by a dead run are sent again with the same Message-ID and counted as possible duplicates")
     func deadRunRecovered() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         // A run that claimed three letters and died: it holds no lock file.
         let claimed = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 3, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4242-deadbeef"))
@@ -27,7 +27,7 @@ struct RecoveryTests {
 
     @Test("a dead run's journal settles its letters: replies recorded, letters never handed over queued silently, only those on the wire marked")
     func journalReplayed() async throws {
-        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
         let database = fixture.store.database
         let owner = "4242-deadbeef"
         let claimed = try database.claimDueLetters(
@@ -70,7 +70,7 @@ struct RecoveryTests {
 
     @Test("a dead run that left only its journal (everything committed) has the journal removed and changes nothing")
     func staleJournalRemoved() async throws {
-        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
         let database = fixture.store.database
         let before = try fixture.letters()
         let journal = try DeliveryJournal(databasePath: database.path, runId: "4343-cafebabe")
@@ -84,7 +84,7 @@ struct RecoveryTests {
     @Test("after a crash, the letters of a supporter erased meanwhile end cancelled, not failed, and are not sent")
     func erasedAfterCrash() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let claimed = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 10, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4242-deadbeef"))
         #expect(claimed.count == 10)
@@ -99,7 +99,7 @@ struct RecoveryTests {
 
     @Test("a letter erased while it was being handed over, and accepted, is counted sent; one refused stays cancelled")
     func erasedInFlight() async throws {
-        let fixture = try DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
         let claimed = try fixture.store.database.claimDueLetters(
             ClaimRules(campaign: nil, limit: 10, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "run-1"))
         let juergen = try fixture.store.database.supporter(email: "juergen@example.net", campaign: TestDatabase.slug)
@@ -120,7 +120,7 @@ struct RecoveryTests {
     @Test("a live run's letters are never taken by another run")
     func liveRunRespected() async throws {
         let server = try SMTPTestServer()
-        let fixture = try DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server)
         let lease = try SendRunLease(databasePath: fixture.store.database.path)
         defer { lease.end() }
         _ = try fixture.store.database.claimDueLetters(
@@ -137,7 +137,7 @@ struct RecoveryTests {
     @Test("perTargetPerHour: a target's mailbox is never flooded, the rest of the batch goes on")
     func perTargetPerHour() async throws {
         let server = try SMTPTestServer()
-        var fixture = try DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server)
         fixture.config.limits.perTargetPerHour = 1
         let first = try await fixture.send()
         // Six targets, ten letters: one letter per target now, the officials' second letters later.
@@ -149,7 +149,7 @@ struct RecoveryTests {
 
     @Test("a claim left short by hourly limits looks further down the queue")
     func claimLooksFurther() async throws {
-        let fixture = try DeliveryFixture(server: nil)
+        let fixture = try await DeliveryFixture(server: nil)
         // Due order: the first supporter's five letters, then the second's four officials (over the
         // limit already), then the second's embassy: the sixth letter to claim is the tenth in line.
         let claimed = try fixture.store.database.claimDueLetters(

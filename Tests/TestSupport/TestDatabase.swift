@@ -44,9 +44,9 @@ public final class TestDatabase {
         try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
     }
 
-    public func queue() throws -> QueueReport {
+    public func queue() async throws -> QueueReport {
         let ids = MessageIDGenerator { "<test-\(UUID().uuidString)@example.org>" }
-        return try database.queueLetters(campaign: Self.slug, messageIDs: ids, now: Self.fixedNow, timeZone: TimeZone(identifier: "UTC")!)
+        return try await database.queueLetters(campaign: Self.slug, messageIDs: ids, now: Self.fixedNow, timeZone: TimeZone(identifier: "UTC")!)
     }
 }
 

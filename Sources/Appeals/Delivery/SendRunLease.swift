@@ -1,13 +1,15 @@
 import Foundation
+import Synchronization
 
 /// Proof that a send run is alive: an exclusive `flock` on a file of its own beside the database.
 ///
 /// The kernel drops the lock when the process dies, however it dies (SIGKILL included), so another run
 /// can tell a dead run's `sending` letters from a live one's without trusting PIDs, which are reused.
-public final class SendRunLease: @unchecked Sendable {
+public final class SendRunLease: Sendable {
     public let id: String
     private let path: String
-    private var descriptor: Int32
+    /// `-1` once the lease is given up.
+    private let descriptor: Mutex<Int32>
 
     /// Takes a new lease for this process.
     /// - Throws: ``AppealsError/storage(_:)`` when the lease file cannot be created.
@@ -16,21 +18,24 @@ public final class SendRunLease: @unchecked Sendable {
         _ = mkdir(folder, 0o700)
         id = "\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         path = "\(folder)/\(id).lock"
-        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             throw .storage("cannot create the send-run lock \(path): \(String(cString: strerror(errno)))")
         }
+        descriptor = Mutex(fd)
     }
 
     deinit { end() }
 
     /// Gives the lease up; its letters must have been recorded or released first.
     public func end() {
-        guard descriptor >= 0 else { return }
-        unlink(path)
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-        descriptor = -1
+        descriptor.withLock { descriptor in
+            guard descriptor >= 0 else { return }
+            unlink(path)
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+            descriptor = -1
+        }
     }
 
     /// Whether the run `id` still holds its lease. A run whose lease file is gone or unlocked is dead.

@@ -1,5 +1,7 @@
+import AsyncAlgorithms
 import Foundation
 import GRDB
+import Synchronization
 
 /// What `queue` did.
 public struct QueueReport: Sendable, Equatable {
@@ -21,10 +23,81 @@ extension AppDatabase {
     /// - Throws: ``AppealsError/conflict(_:)`` when the campaign is not `active` or `paused`.
     public func queueLetters(
         campaign slug: String, messageIDs: MessageIDGenerator, now: Date = Date(), timeZone: TimeZone = .current,
-        batchLetters: Int = 2500, waiting: () -> Void = {}, progress: ((QueueReport) -> Void)? = nil
-    ) throws(AppealsError) -> QueueReport {
-        let lock = try QueueLock(databasePath: path, waiting: waiting)
+        batchLetters: Int = 2500, waiting: @escaping @Sendable () -> Void = {}, progress: (@Sendable (QueueReport) -> Void)? = nil
+    ) async throws(AppealsError) -> QueueReport {
+        // Reading supporters and writing letters block in SQLite: on threads of their own, as is the log's copy.
+        let reader = ThreadExecutor(name: "appeal-queue-read"), writer = ThreadExecutor(name: "appeal-queue-write"),
+            copier = ThreadExecutor(name: "appeal-checkpoint")
+        defer { [reader, writer, copier].forEach { $0.shutdown() } }
+        let lock = try await ThreadExecutor.run(name: "appeal-queue-lock") { () throws(AppealsError) in
+            try QueueLock(databasePath: self.path, waiting: waiting)
+        }
         defer { withExtendedLifetime(lock) {} }
+        let plan = try await ThreadExecutor.run(name: "appeal-queue-plan") { () throws(AppealsError) in
+            try self.queuePlan(campaign: slug, now: now, timeZone: timeZone)
+        }
+        // A supporter writes to every official and one embassy at most.
+        let batchSize = max(1, batchLetters / (plan.targets.count(where: { $0.kind == .official }) + 1))
+        let checkpointer = try walCheckpointer()
+        let usual = try applyWriterSettings(.bulk)
+        defer { _ = try? applyWriterSettings(usual) }
+        let batches = AsyncChannel<QueueBatch>()
+        // Render → write → copy: each batch is written while the next one renders, and copied from the log into
+        // the file while the next one is written.
+        enum Stage: Sendable {
+            case rendered(Result<QueueReport, AppealsError>)
+            case written(Result<(added: Int, attempted: Int), AppealsError>)
+            case copied
+        }
+        let result: Result<QueueReport, AppealsError> = await withTaskGroup(of: Stage.self) { group in
+            group.addTask(executorPreference: copier) {
+                await checkpointer.run()
+                return .copied
+            }
+            group.addTask(executorPreference: reader) {
+                defer { batches.finish() }
+                do throws(AppealsError) {
+                    return .rendered(.success(try await self.renderBatches(plan, batchSize: batchSize, messageIDs: messageIDs, now: now, into: batches)))
+                } catch {
+                    return .rendered(.failure(error))
+                }
+            }
+            group.addTask(executorPreference: writer) {
+                defer { checkpointer.finish() }
+                return .written(await self.writeBatches(batches, checkpointer: checkpointer, progress: progress))
+            }
+            var rendered: Result<QueueReport, AppealsError> = .success(QueueReport())
+            var written: Result<(added: Int, attempted: Int), AppealsError> = .success((0, 0))
+            for await stage in group {
+                switch stage {
+                case .rendered(let result): rendered = result
+                case .written(let result):
+                    written = result
+                    // The writer failed: the renderer stops at its next batch.
+                    if case .failure = result { group.cancelAll() }
+                case .copied: break
+                }
+            }
+            return rendered.flatMap { report in written.map { self.counted(report, added: $0.added, attempted: $0.attempted) } }
+        }
+        return try result.get()
+    }
+
+    /// What a queue run works from: the campaign, its targets, who writes to which, and the letters' composer.
+    struct QueuePlan: Sendable {
+        let campaign: Campaign
+        let targets: [Target]
+        let targeting: Targeting
+        let composer: LetterComposer
+    }
+
+    /// Letters rendered for one batch of supporters, and how many of the batch's supporters were counted.
+    struct QueueBatch: Sendable {
+        let letters: [(Letter, RenderedLetter)]
+        let report: QueueReport
+    }
+
+    private func queuePlan(campaign slug: String, now: Date, timeZone: TimeZone) throws(AppealsError) -> QueuePlan {
         let composer = try composer(for: slug, timeZone: timeZone)
         let campaign = composer.campaign
         guard campaign.status.acceptsLetters else {
@@ -34,23 +107,18 @@ extension AppDatabase {
             throw .conflict("campaign \(slug)'s deadline \(campaign.deadline!) has passed: no new letters are queued (letters already queued are still sent; move \"deadline\" in campaign.json to queue more)")
         }
         let targets = try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) }
-        let targeting = Targeting(targets)
-        // A supporter writes to every official and one embassy at most.
-        let batchSize = max(1, batchLetters / (targets.count(where: { $0.kind == .official }) + 1))
+        return QueuePlan(campaign: campaign, targets: targets, targeting: Targeting(targets), composer: composer)
+    }
+
+    /// Reads supporters a batch at a time (on the reader's thread), renders their missing letters on every
+    /// core and passes each batch on, as fast as the writer takes them.
+    /// - Returns: the counts of supporters and of letters already there.
+    private func renderBatches(_ plan: QueuePlan, batchSize: Int, messageIDs: MessageIDGenerator, now: Date,
+                               into batches: AsyncChannel<QueueBatch>) async throws(AppealsError) -> QueueReport {
+        let campaign = plan.campaign
         var report = QueueReport()
         var lastId: Int64 = 0
-        // Each batch is written while the next one renders, and copied from the log into the file while
-        // the next one is written.
-        let pendingWrite = PendingWrite()
-        let checkpointer = try walCheckpointer()
-        let usual = try applyWriterSettings(.bulk)
-        defer {
-            _ = try? pendingWrite.wait(into: report)
-            checkpointer.finish()
-            _ = try? applyWriterSettings(usual)
-        }
-        var batches = 0
-        while true {
+        while !Task.isCancelled {
             let (supporters, existing) = try read { db in
                 let supporters = try Supporter
                     .filter(Column("campaign_id") == campaign.id! && Column("id") > lastId && Column("erased_at") == nil)
@@ -65,47 +133,57 @@ extension AppDatabase {
             }
             guard let last = supporters.last else { break }
             lastId = last.id!
-            var work: [(supporter: Supporter, target: Target)] = []
-            for supporter in supporters {
-                report.supporters += 1
-                if targeting.embassy(for: supporter) == nil { report.supportersWithoutEmbassy += 1 }
-                if supporter.consent == false {
-                    report.supportersWithoutConsent += 1
-                    continue
-                }
-                for target in targeting.targets(for: supporter) {
-                    if existing.contains([supporter.id!, target.id!]) {
-                        report.alreadyQueued += 1
-                    } else {
-                        work.append((supporter, target))
-                    }
-                }
-            }
-            let rendered = Self.render(work, with: composer, now: now)
+            var batchReport = QueueReport()
+            let work = plan.targeting.letters(for: supporters, skipping: existing, counting: &batchReport)
+            report.supporters += batchReport.supporters
+            report.supportersWithoutEmbassy += batchReport.supportersWithoutEmbassy
+            report.supportersWithoutConsent += batchReport.supportersWithoutConsent
+            report.alreadyQueued += batchReport.alreadyQueued
+            let composer = plan.composer
+            let rendered = await work.parallelMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
             let letters = zip(work, rendered).map { item, rendered in
                 (Letter(id: nil, campaignId: campaign.id!, supporterId: item.supporter.id!, targetId: item.target.id!,
                         language: rendered.language, messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil,
                         lastReply: nil, queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now,
                         possibleDuplicate: false), rendered)
             }
-            // The previous batch's write must be done (and have succeeded) before the next begins.
-            report = try pendingWrite.wait(into: report)
-            if !letters.isEmpty {
-                batches += 1
+            await batches.send(QueueBatch(letters: letters, report: report))
+        }
+        return report
+    }
+
+    /// Writes each batch in one transaction (on the writer's thread) and asks for its copy into the file.
+    /// - Returns: letters added and letters tried; the first failure stops the writing.
+    private func writeBatches(_ batches: AsyncChannel<QueueBatch>, checkpointer: WALCheckpointer,
+                              progress: (@Sendable (QueueReport) -> Void)?) async -> Result<(added: Int, attempted: Int), AppealsError> {
+        var added = 0, attempted = 0, written = 0
+        for await batch in batches {
+            guard !batch.letters.isEmpty else {
+                progress?(counted(batch.report, added: added, attempted: attempted))
+                continue
+            }
+            written += 1
+            do throws(AppealsError) {
                 // Every other batch the copy is finished first, so the log restarts: it holds two batches at
                 // most, one more than SQLite's own checkpoints let it (every 8 batches filled a 32 MB disk
                 // that the queue fits on).
-                let catchUp = batches % 2 == 0
-                pendingWrite.start({ () throws(AppealsError) in
-                    if catchUp { try self.storageFailure { try checkpointer.catchUp() } }
-                    let added = try self.insert(letters)
-                    checkpointer.request()
-                    return added
-                }, attempted: letters.count)
+                if written % 2 == 0 { try storageFailure { try checkpointer.catchUp() } }
+                added += try insert(batch.letters)
+                attempted += batch.letters.count
+                checkpointer.request()
+            } catch {
+                return .failure(error)
             }
-            progress?(report)
+            progress?(counted(batch.report, added: added, attempted: attempted))
         }
-        return try pendingWrite.wait(into: report)
+        return .success((added, attempted))
+    }
+
+    private func counted(_ report: QueueReport, added: Int, attempted: Int) -> QueueReport {
+        var report = report
+        report.queued = added
+        report.alreadyQueued += attempted - added
+        return report
     }
 
     private func walCheckpointer() throws(AppealsError) -> WALCheckpointer {
@@ -160,45 +238,5 @@ extension AppDatabase {
             }
             return added
         }
-    }
-
-    /// Renders letters on every core: letters are independent.
-    static func render(_ work: [(supporter: Supporter, target: Target)], with composer: LetterComposer, now: Date) -> [RenderedLetter] {
-        work.concurrentMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
-    }
-}
-
-/// One batch's write running in the background while the next batch renders.
-private final class PendingWrite: @unchecked Sendable {
-    private let group = DispatchGroup()
-    private var outcome: Result<(added: Int, attempted: Int), AppealsError>?
-
-    func start(_ write: @escaping @Sendable () throws(AppealsError) -> Int, attempted: Int) {
-        group.enter()
-        DispatchQueue.global().async {
-            do throws(AppealsError) {
-                self.outcome = .success((try write(), attempted))
-            } catch {
-                self.outcome = .failure(error)
-            }
-            self.group.leave()
-        }
-    }
-
-    /// Waits for the write in flight, if any, and counts it into `report`.
-    func wait(into report: QueueReport) throws(AppealsError) -> QueueReport {
-        group.wait()
-        defer { outcome = nil }
-        var report = report
-        switch outcome {
-        case .success(let counts):
-            report.queued += counts.added
-            report.alreadyQueued += counts.attempted - counts.added
-        case .failure(let error):
-            throw error
-        case nil:
-            break
-        }
-        return report
     }
 }

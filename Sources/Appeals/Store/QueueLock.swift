@@ -6,7 +6,7 @@ import Foundation
 /// `queue` writes in large batches and keeps the write-ahead log short by restarting it; two runs at once
 /// would render the same letters twice and fight over the log. The second waits, then finds the letters
 /// queued and adds nothing.
-final class QueueLock {
+final class QueueLock: Sendable {
     private let descriptor: Int32
 
     /// Takes the lock, calling `waiting` first if another run holds it.
