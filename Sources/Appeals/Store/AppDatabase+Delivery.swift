@@ -137,8 +137,8 @@ extension AppDatabase {
     /// - Returns: also how many candidates were looked at.
     private static func choose(from candidates: [LetterRef], in db: Database, _ rules: ClaimRules) throws -> ([Int64], [Int64: Target], Int) {
         if candidates.isEmpty { return ([], [:], 0) }
-        let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db).keyed { $0.id! }
-        let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db).keyed { $0.id! }
+        let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db)
+        let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db)
         var sentLastHour: [Int64: Int] = [:]
         if rules.perTargetPerHour > 0 {
             let rows = try Row.fetchAll(db, sql: """
@@ -147,23 +147,10 @@ extension AppDatabase {
                 """, arguments: [rules.now.addingTimeInterval(-3600)])
             for row in rows { sentLastHour[row[0]] = row[1] }
         }
-        var chosen: [Int64] = []
-        var examined = 0
-        for letter in candidates where chosen.count < rules.limit {
-            examined += 1
-            guard let campaign = campaigns[letter.campaignId], let target = targets[letter.targetId] else { continue }
-            if let window = campaign.sendingHours.flatMap(SendingHours.init) {
-                let zone = target.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-                if !window.contains(rules.now, in: zone) { continue }
-            }
-            if rules.perTargetPerHour > 0 {
-                let used = sentLastHour[letter.targetId, default: 0]
-                if used >= rules.perTargetPerHour { continue }
-                sentLastHour[letter.targetId] = used + 1
-            }
-            chosen.append(letter.id)
-        }
-        return (chosen, targets, examined)
+        let policy = ClaimPolicy(campaigns: campaigns, targets: targets, perTargetPerHour: rules.perTargetPerHour)
+        let (chosen, examined) = policy.choose(candidates.map { ClaimPolicy.Candidate(letterId: $0.id, campaignId: $0.campaignId, targetId: $0.targetId) },
+                                               limit: rules.limit, at: rules.now, sentLastHour: sentLastHour)
+        return (chosen, targets.keyed { $0.id! }, examined)
     }
 
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
