@@ -34,7 +34,7 @@ struct SendCommand: AsyncParsableCommand {
         let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
         let progress = ProgressBar()
-        let dispatcher = Dispatcher(database: database, config: config, transport: transport, progress: { done, total in
+        let dispatcher = Dispatcher(store: database, config: config, transport: transport, progress: { done, total in
             progress.show(done: done, total: total)
         })
         if let campaign {
@@ -142,7 +142,7 @@ struct SendCommand: AsyncParsableCommand {
         var serviceLogger = Logger(label: "appeal.send")
         serviceLogger.logLevel = options.verbose ? .debug : .info
         let logger = serviceLogger
-        let dispatcher = Dispatcher(database: database, config: config, transport: transport, logger: logger)
+        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger)
         let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
         let group = ServiceGroup(services: [service], logger: logger)
         let signals = StopSignals { number in

@@ -26,7 +26,7 @@ struct DeliveryFixture {
 
     func send(password: String? = nil, at time: Date = Self.sendTime, options: SendOptions = SendOptions()) async throws -> SendSummary {
         let transport = try config.makeTransport(environment: password.map { ["APPEAL_SMTP_PASSWORD": $0] } ?? [:])
-        return try await Dispatcher(database: store.database, config: config, transport: transport, now: { time }).run(options)
+        return try await Dispatcher(store: store.database, config: config, transport: transport, now: { time }).run(options)
     }
 
     func letters() throws -> [Letter] {
@@ -405,7 +405,7 @@ struct DeliveryTests {
         let server = try SMTPTestServer()
         let fixture = try await DeliveryFixture(server: server)
         let transport = try fixture.config.makeTransport()
-        let dispatcher = Dispatcher(database: fixture.store.database, config: fixture.config, transport: transport)
+        let dispatcher = Dispatcher(store: fixture.store.database, config: fixture.config, transport: transport)
         let (results, missing) = try await dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
         #expect(results.count == 6 && results.allSatisfy { $0.reply.kind == .accepted })
         #expect(missing.count == 8)  // embassies with no supporter in their country

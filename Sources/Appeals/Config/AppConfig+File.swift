@@ -26,7 +26,7 @@ extension AppConfig {
                 if let value = Security(rawValue: security) { config.smtp.security = value } else {
                     smtp.fail("security", "\"\(security)\" is not starttls or none")
                 }
-                if security == "none" && config.smtp.url.hasPrefix("smtps://") {
+                if security == "none", case .smtp(_, _, implicitTLS: true)? = try? config.smtp.endpoint() {
                     smtp.fail("security", "\"none\" contradicts smtps:// (TLS from the first byte): remove \"security\", or use smtp:// for a relay on this machine")
                 }
             }
@@ -84,7 +84,8 @@ extension AppConfig {
         if let caFile = config.smtp.caFile, !caFile.hasPrefix("/") {
             config.smtp.caFile = folder.appendingPathComponent(caFile).path
         }
-        if config.smtp.url.hasPrefix("file://"), case let outbox = String(config.smtp.url.dropFirst("file://".count)), !outbox.hasPrefix("/"), !outbox.isEmpty {
+        // A relative outbox is beside the config file, like the database.
+        if case .folder(let outbox)? = try? config.smtp.endpoint(), !outbox.hasPrefix("/") {
             config.smtp.url = "file://" + folder.appendingPathComponent(outbox).path
         }
         return config

@@ -19,7 +19,7 @@ extension Dispatcher {
         if let problem = EmailAddress.problem(with: address) {
             throw .invalid(InputLocation(file: "--test-to"), problem)
         }
-        let (samples, missing) = try database.sampleLetters(campaign: slug)
+        let (samples, missing) = try store.sampleLetters(campaign: slug)
         let session = transport.makeSession()
         defer { session.close() }
         let ids = MessageIDGenerator(domain: config.sender.domain)

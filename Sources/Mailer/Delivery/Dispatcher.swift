@@ -21,7 +21,7 @@ import Logging
 /// cleanly: no more letters are handed over, the ones on the wire finish and are recorded, the others go
 /// back to the queue, and the summary says `interrupted`.
 public final class Dispatcher: Sendable {
-    let database: AppDatabase
+    let store: any DeliveryStore
     let config: AppConfig
     let transport: any MailTransport
     let now: @Sendable () -> Date
@@ -36,9 +36,9 @@ public final class Dispatcher: Sendable {
     static let commitEvery = 256
     static let commitAfter: Duration = .milliseconds(100)
 
-    public init(database: AppDatabase, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() },
+    public init(store: any DeliveryStore, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "appeal.send"), progress: (@Sendable (Int, Int) -> Void)? = nil) {
-        self.database = database
+        self.store = store
         self.config = config
         self.transport = transport
         self.now = now
@@ -95,20 +95,18 @@ public final class Dispatcher: Sendable {
 
     /// The run itself, on the database's thread (the task's preferred executor), its stages in a task group.
     private func deliver(_ options: SendOptions, state: SendRunState) async throws(AppealsError) -> SendSummary {
-        let lease = try SendRunLease(databasePath: database.path)
-        defer { lease.end() }
-        let journal = try DeliveryJournal(databasePath: database.path, runId: lease.id)
-        // Kept when the run could not write everything down: the next run settles its letters from it.
+        let run = try store.beginSendRun()
+        let journal = run.journal
+        // The journal is kept when the run could not write everything down: the next run settles its letters from it.
         var settled = false
-        defer { if settled { journal.remove() } }
+        defer { run.end(settled: settled) }
         var summary = SendSummary()
-        let path = database.path
         let policy = RetryPolicy(config.limits)
-        summary.possibleDuplicates += try database.recoverAbandoned(now: now(), policy: policy) { SendRunLease.isAlive($0, databasePath: path) }
-        logger.debug("send run \(lease.id) through \(transport); \(summary.possibleDuplicates) possible duplicates from dead runs")
+        summary.possibleDuplicates += try store.recoverDeadRuns(now: now(), policy: policy)
+        logger.debug("send run \(run.id) through \(transport); \(summary.possibleDuplicates) possible duplicates from dead runs")
 
         let connections = max(1, config.smtp.connections)
-        let total = min(options.limit ?? Int.max, try database.dueCount(campaign: options.campaign, now: now()))
+        let total = min(options.limit ?? Int.max, try store.dueCount(campaign: options.campaign, now: now()))
         let claims = AsyncChannel<[DeliveryJob]>()
         let built = AsyncChannel<[Prepared]>()
         let handOut = AsyncChannel<Prepared>()
@@ -119,7 +117,7 @@ public final class Dispatcher: Sendable {
 
         let failure: AppealsError? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.claim(options, owner: lease.id, connections: connections, state: state, into: claims)
+                await self.claim(options, owner: run.id, connections: connections, state: state, into: claims)
             }
             group.addTask(executorPreference: globalConcurrentExecutor) {
                 for await jobs in claims { await built.send(await Self.build(jobs, with: self.factory)) }
@@ -150,7 +148,7 @@ public final class Dispatcher: Sendable {
                     sink.yield(.tick)
                 }
             }
-            let failure = await self.record(events, summary: &summary, total: total, policy: policy, owner: lease.id, state: state)
+            let failure = await self.record(events, summary: &summary, total: total, policy: policy, owner: run.id, state: state)
             sink.finish()
             group.cancelAll()
             return failure
@@ -159,7 +157,7 @@ public final class Dispatcher: Sendable {
         // committed stays `sending`, and the journal kept here lets the next run settle it.
         if let failure { throw failure }
         if case .halted(.storage(let error)) = state.phase { throw error }
-        try database.release(Array(state.unsettled), owner: lease.id, now: now())
+        try store.release(Array(state.unsettled), owner: run.id, now: now())
         settled = true
         if case .halted(let halt) = state.phase {
             switch halt {
@@ -172,7 +170,7 @@ public final class Dispatcher: Sendable {
                 break
             }
         }
-        summary.waiting = try database.waitingLetters(campaign: options.campaign, now: now())
+        summary.waiting = try store.waitingLetters(campaign: options.campaign, now: now())
         return summary
     }
 
@@ -186,7 +184,7 @@ public final class Dispatcher: Sendable {
         var toClaim = options.limit ?? Int.max
         while toClaim > 0 && !state.isHalted {
             do throws(AppealsError) {
-                let jobs = try database.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: owner))
+                let jobs = try store.claimDueLetters(rules(options, limit: min(toClaim, batch), owner: owner))
                 if jobs.isEmpty { break }
                 state.claimed(jobs.map { $0.letter.id! })
                 toClaim -= jobs.count
@@ -274,7 +272,7 @@ public final class Dispatcher: Sendable {
             // not yet handed over are not sent, and go back (or stay cancelled) within one turn.
             if failure == nil && !state.unsettled.isEmpty {
                 do throws(AppealsError) {
-                    state.keepOnly(try database.sendableClaims(owner: owner))
+                    state.keepOnly(try store.sendableClaims(owner: owner))
                 } catch {
                     failure = error
                     state.halt(.storage(error))
@@ -318,8 +316,8 @@ public final class Dispatcher: Sendable {
             if !reply.refusedCopies.isEmpty { summary.refusedCopies += 1 }
             outcomes.append(outcome)
         }
-        let statuses = try database.record(outcomes, owner: owner, policy: policy)
-        try database.release(unattempted, owner: owner, now: at)
+        let statuses = try store.record(outcomes, owner: owner, policy: policy)
+        try store.release(unattempted, owner: owner, now: at)
         for status in statuses.values {
             switch status {
             case .sent: summary.sent += 1
@@ -343,7 +341,7 @@ public final class Dispatcher: Sendable {
         rules.perTargetPerHour = 0
         var after: DueKey?
         repeat {
-            let page = try database.dueLetters(rules, after: after)
+            let page = try store.dueLetters(rules, after: after)
             for job in page.jobs.prefix((options.limit ?? Int.max) - summary.checked - summary.failed) {
                 do {
                     let built = try factory.build(job)

@@ -6,12 +6,12 @@ extension AppConfig {
     /// - Parameter environment: where the password variable named by `smtp.passwordEnv` is read.
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the config key at fault.
     public func makeTransport(environment: [String: String] = ProcessInfo.processInfo.environment) throws(AppealsError) -> any MailTransport {
-        let url: String
+        let host: String, port: Int?, implicitTLS: Bool
         switch try smtp.endpoint() {
         case .folder(let path):
             return FileTransport(folder: path)
-        case let endpoint:
-            url = endpoint.curlURL!
+        case .smtp(let name, let number, let tls):
+            (host, port, implicitTLS) = (name, number, tls)
         }
         var password: String?
         if let username = smtp.username {
@@ -25,7 +25,7 @@ extension AppConfig {
             throw .invalid(InputLocation(file: "config", field: "smtp.caFile"), "\(caFile) cannot be read")
         }
         return CurlSMTPTransport(settings: SMTPSettings(
-            url: url, security: smtp.security, username: smtp.username, password: password, caFile: smtp.caFile,
+            host: host, port: port, implicitTLS: implicitTLS, security: smtp.security, username: smtp.username, password: password, caFile: smtp.caFile,
             timeoutSeconds: smtp.timeoutSeconds, heloName: sender.domain))
     }
 }

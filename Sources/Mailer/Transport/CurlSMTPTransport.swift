@@ -254,7 +254,7 @@ final class CurlSMTPSession: MailSession {
         // A refused copy to the supporter must not stop the target's own copy (the target's refusal still does:
         // `Transfer.received` stops the transfer then).
         appeal_curl_allow_rcpt_fails(handle, 1)
-        if settings.url.hasPrefix("smtp://") {
+        if !settings.implicitTLS {
             // TRY would fall back to plaintext without a word: "starttls" means TLS or nothing.
             let mode = settings.security == .starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE
             appeal_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(mode.rawValue))

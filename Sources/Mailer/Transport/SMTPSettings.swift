@@ -2,8 +2,10 @@ import Appeals
 
 /// Where and how to reach the SMTP server, from the config's `smtp` keys and the password's variable.
 public struct SMTPSettings: Sendable {
-    /// `smtp://host:port` or `smtps://host:port`.
-    public var url: String
+    public var host: String
+    public var port: Int?
+    /// `smtps://`: TLS from the first byte; otherwise `security` says whether STARTTLS is required.
+    public var implicitTLS: Bool
     public var security: AppConfig.Security
     public var username: String?
     /// Read from the environment, never from a file; never printed.
@@ -13,9 +15,11 @@ public struct SMTPSettings: Sendable {
     /// The name announced in EHLO.
     public var heloName: String
 
-    public init(url: String, security: AppConfig.Security, username: String?, password: String?, caFile: String?,
-                timeoutSeconds: Int, heloName: String) {
-        self.url = url
+    public init(host: String, port: Int?, implicitTLS: Bool, security: AppConfig.Security, username: String?, password: String?,
+                caFile: String?, timeoutSeconds: Int, heloName: String) {
+        self.host = host
+        self.port = port
+        self.implicitTLS = implicitTLS
         self.security = security
         self.username = username
         self.password = password
@@ -26,8 +30,11 @@ public struct SMTPSettings: Sendable {
 }
 
 extension SMTPSettings: CustomStringConvertible {
+    /// `smtp://host:port` or `smtps://host:port`: scheme, host and port only.
+    public var url: String { MailEndpoint.smtp(host: host, port: port, implicitTLS: implicitTLS).curlURL! }
+
     /// Safe to print: the password is never part of it.
     public var description: String {
-        "\(url) (\(url.hasPrefix("smtps://") ? "TLS" : security.rawValue)\(username.map { ", user \($0)" } ?? ""))"
+        "\(url) (\(implicitTLS ? "TLS" : security.rawValue)\(username.map { ", user \($0)" } ?? ""))"
     }
 }
