@@ -6,10 +6,11 @@ import Logging
 /// Delivers due letters: claims them in batches, sends them over `smtp.connections` sessions working in
 /// parallel, and commits every attempt.
 ///
-/// A run is a task group of stages joined by channels, each stage waiting on the one before: claims (on the
-/// database's thread) → message building (on every core) → hand-out → one session per connection (each on a
-/// thread of its own, since libcurl blocks) → the recorder (the database's thread again), which commits
-/// replies in batches. Channels without buffers keep the claims at most a few batches ahead of the wire.
+/// A run is a task group of stages, each waiting on the one before: claims (on the database's thread) →
+/// message building (on every core) → one session per connection (each on a thread of its own, since
+/// libcurl blocks) → the recorder (the database's thread again), which commits replies in batches. Claims
+/// reach the builder through a channel without a buffer, and built messages wait for the sessions in a
+/// buffer of two claims: the claims stay at most a few batches ahead of the wire.
 ///
 /// Durability: a letter is `sending` from its claim until its outcome is committed. The database never makes
 /// the wire wait; meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply
@@ -68,16 +69,6 @@ public final class Dispatcher: Sendable {
         return try result.get()
     }
 
-    /// What flows from the sessions to the recorder.
-    enum Event: Sendable {
-        /// A letter's fate: a reply, or given back unsent.
-        case done(Done)
-        /// Time to commit what has come, and to look for letters withdrawn by other commands.
-        case tick
-        /// Every session has ended: nothing more will come.
-        case sessionsEnded
-    }
-
     /// A job's fate: a reply and what it means for the letter, or not attempted (its target was closed, it was
     /// withdrawn, or the run halted).
     struct Done: Sendable {
@@ -107,28 +98,29 @@ public final class Dispatcher: Sendable {
 
         let connections = max(1, config.smtp.connections)
         let total = min(options.limit ?? Int.max, try store.dueCount(campaign: options.campaign, now: now()))
+        // A claim is a transaction of a handful of queries that writes whole index pages to the log
+        // whatever its size: never fewer than 128 letters (64 cost 15% more CPU per letter sent).
+        let batch = max(128, connections * Self.claimPerSession)
         let claims = AsyncChannel<[DeliveryJob]>()
-        let built = AsyncChannel<[Prepared]>()
-        let handOut = AsyncChannel<Prepared>()
-        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        // Two claims' worth of built messages wait for the sessions, which take them without waiting.
+        let handOut = AsyncBuffer<Prepared>(capacity: 2 * batch)
+        let replies = ReplyCollector(batchSize: Self.commitEvery)
         let limiter = RateLimiter(perSecond: config.limits.messagesPerSecond)
         let sessionThreads = (0..<connections).map { ThreadExecutor(name: "appeal-smtp-\($0)") }
         defer { sessionThreads.forEach { $0.shutdown() } }
 
         let failure: AppealsError? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await self.claim(options, owner: run.id, connections: connections, state: state, into: claims)
+                await self.claim(options, owner: run.id, batch: batch, state: state, into: claims)
             }
             group.addTask(executorPreference: globalConcurrentExecutor) {
-                for await jobs in claims { await built.send(await Self.build(jobs, with: self.factory)) }
-                built.finish()
-            }
-            group.addTask(executorPreference: globalConcurrentExecutor) {
-                for await batch in built {
-                    for item in batch {
+                for await jobs in claims {
+                    var ready: [Prepared] = []
+                    for item in await Self.build(jobs, with: self.factory) {
                         // Letters that may not go (run halted, target closed, letter withdrawn) skip the sessions.
-                        if state.mayHandOver(item.job) { await handOut.send(item) } else { sink.yield(.done(Done(job: item.job, reply: nil))) }
+                        if state.mayHandOver(item.job) { ready.append(item) } else { replies.add(Done(job: item.job, reply: nil)) }
                     }
+                    await handOut.send(contentsOf: ready)
                 }
                 handOut.finish()
             }
@@ -136,20 +128,19 @@ public final class Dispatcher: Sendable {
                 await withTaskGroup(of: Void.self) { sessions in
                     for thread in sessionThreads {
                         sessions.addTask(executorPreference: thread) {
-                            await self.work(taking: handOut, state: state, limiter: limiter, journal: journal, sink: sink)
+                            await self.work(taking: handOut, state: state, limiter: limiter, journal: journal, replies: replies)
                         }
                     }
                 }
-                sink.yield(.sessionsEnded)
+                replies.end()
             }
             group.addTask(executorPreference: globalConcurrentExecutor) {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: Self.commitAfter)
-                    sink.yield(.tick)
+                    replies.tick()
                 }
             }
-            let failure = await self.record(events, summary: &summary, total: total, policy: policy, owner: run.id, state: state)
-            sink.finish()
+            let failure = await self.record(replies, summary: &summary, total: total, policy: policy, owner: run.id, state: state)
             group.cancelAll()
             return failure
         }
@@ -176,11 +167,8 @@ public final class Dispatcher: Sendable {
 
     /// Claims due letters a batch at a time, as fast as the stages after it take them, until none is left,
     /// the run's limit is reached or the run halts.
-    private func claim(_ options: SendOptions, owner: String, connections: Int, state: SendRunState,
+    private func claim(_ options: SendOptions, owner: String, batch: Int, state: SendRunState,
                        into claims: AsyncChannel<[DeliveryJob]>) async {
-        // A claim is a transaction of a handful of queries that writes whole index pages to the log
-        // whatever its size: never fewer than 128 letters (64 cost 15% more CPU per letter sent).
-        let batch = max(128, connections * Self.claimPerSession)
         var toClaim = options.limit ?? Int.max
         while toClaim > 0 && !state.isHalted {
             do throws(AppealsError) {
@@ -209,11 +197,11 @@ public final class Dispatcher: Sendable {
 
     /// One session's work, on its own thread: takes the next letter, hands it to the server and passes the
     /// reply on; the journal hears of each letter before the server does, and of its reply at once.
-    private func work(taking handOut: AsyncChannel<Prepared>, state: SendRunState, limiter: RateLimiter, journal: DeliveryJournal,
-                      sink: AsyncStream<Event>.Continuation) async {
+    private func work(taking handOut: AsyncBuffer<Prepared>, state: SendRunState, limiter: RateLimiter, journal: DeliveryJournal,
+                      replies: ReplyCollector) async {
         let session = transport.makeSession()
         defer { session.close() }
-        for await item in handOut {
+        while let item = await handOut.next() {
             let id = item.job.letter.id!
             let reply: TransportReply
             switch item.message {
@@ -221,7 +209,7 @@ public final class Dispatcher: Sendable {
                 limiter.acquire()
                 // The wait for a slot may be long: the run may have halted, the letter been withdrawn meanwhile.
                 guard state.mayHandOver(item.job) else {
-                    sink.yield(.done(Done(job: item.job, reply: nil)))
+                    replies.add(Done(job: item.job, reply: nil))
                     continue
                 }
                 journal.started(id)
@@ -232,29 +220,19 @@ public final class Dispatcher: Sendable {
             let outcome = reply.outcome(letterId: id, at: now())
             journal.replied(id, outcome)
             state.observe(reply, for: item.job, closesTarget: outcome?.disablesTarget == true)
-            sink.yield(.done(Done(job: item.job, reply: reply, outcome: outcome)))
+            replies.add(Done(job: item.job, reply: reply, outcome: outcome))
         }
     }
 
     /// Commits what the sessions report, in batches of up to ``commitEvery`` or every ``commitAfter``, and
     /// at each turn withdraws the letters that other commands have taken from the run.
     /// - Returns: the database's failure, if committing failed (the run then halts and commits no more).
-    private func record(_ events: AsyncStream<Event>, summary: inout SendSummary, total: Int, policy: RetryPolicy, owner: String,
+    private func record(_ replies: ReplyCollector, summary: inout SendSummary, total: Int, policy: RetryPolicy, owner: String,
                         state: SendRunState) async -> AppealsError? {
-        var pending: [Done] = []
         var done = 0
         var failure: AppealsError?
-        for await event in events {
-            var ended = false
-            switch event {
-            case .done(let item):
-                pending.append(item)
-                if pending.count < Self.commitEvery { continue }
-            case .tick:
-                break
-            case .sessionsEnded:
-                ended = true
-            }
+        for await _ in replies.wakes {
+            let (pending, ended) = replies.take()
             if failure == nil && !pending.isEmpty {
                 do throws(AppealsError) {
                     try commit(pending, summary: &summary, policy: policy, owner: owner)
@@ -265,7 +243,6 @@ public final class Dispatcher: Sendable {
                     failure = error
                     state.halt(.storage(error))
                 }
-                pending.removeAll(keepingCapacity: true)
             }
             if ended { break }
             // A campaign paused or closed, a supporter erased, a target disabled by another command: their letters
