@@ -61,7 +61,7 @@ struct SendCommand: AsyncParsableCommand {
             do throws(AppealsError) { return .success(try await dispatcher.run(options)) } catch { return .failure(error) }
         }
         // Only a real run stops cleanly: a dry run changes nothing and may simply die.
-        let signals = dryRun ? nil : StopSignals { _ in running.cancel() }
+        let signals = dryRun ? nil : await StopSignals { _ in running.cancel() }
         let summary = try await reporting { () async throws(AppealsError) in try await running.value.get() }
         progress.finish()
         let seconds = Date().timeIntervalSince(started)
@@ -145,7 +145,7 @@ struct SendCommand: AsyncParsableCommand {
         let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger)
         let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
         let group = ServiceGroup(services: [service], logger: logger)
-        let signals = StopSignals { number in
+        let signals = await StopSignals { number in
             logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
             Task { await group.triggerGracefulShutdown() }
         }

@@ -1,27 +1,41 @@
 import Foundation
+import Synchronization
 
 /// Standard output for every command: buffered, and every write checked. `print` below shadows the standard
 /// library's within this module, so that a full disk or a closed pipe under standard output is an error
 /// (exit 1) rather than output lost without a word.
 enum StandardOutput {
-    private nonisolated(unsafe) static var buffer: [UInt8] = []
-    private nonisolated(unsafe) static var failure: Int32 = 0
+    private struct State {
+        var buffer: [UInt8] = []
+        /// The first write's `errno`, `0` while none failed.
+        var failure: Int32 = 0
+    }
+
+    /// Written from the command's task and from progress reports on a sender's thread.
+    private static let state = Mutex(State())
 
     static func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        state.withLock { state in
+            state.buffer.append(contentsOf: text.utf8)
+            if state.buffer.count >= 1 << 16 { flush(&state) }
+        }
     }
 
     /// Writes what is buffered; after a failure, nothing more is written.
     static func flush() {
-        defer { buffer.removeAll(keepingCapacity: true) }
-        guard failure == 0 else { return }
-        if !writeAll(STDOUT_FILENO, buffer) { failure = errno }
+        state.withLock { flush(&$0) }
+    }
+
+    private static func flush(_ state: inout State) {
+        defer { state.buffer.removeAll(keepingCapacity: true) }
+        guard state.failure == 0 else { return }
+        if !writeAll(STDOUT_FILENO, state.buffer) { state.failure = errno }
     }
 
     /// Flushes, and tells the error if any write failed.
     static func finish() -> String? {
         flush()
+        let failure = state.withLock { $0.failure }
         return failure == 0 ? nil : String(cString: strerror(failure))
     }
 

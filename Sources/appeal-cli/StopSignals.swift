@@ -1,32 +1,37 @@
-import Dispatch
 import Foundation
 import Synchronization
+import UnixSignals
 
 /// SIGINT and SIGTERM as a request to stop cleanly: the first calls `onStop` with the signal's number; a
 /// second one ends the process at once, by the signal itself (as a crash: the next run settles its letters).
 final class StopSignals: Sendable {
-    private let received = Atomic<Int32>(0)
-    // Dispatch sources are thread-safe; they are only kept here to stay alive while the command runs.
-    private nonisolated(unsafe) var sources: [any DispatchSourceSignal] = []
+    /// The first signal's number, `0` until one comes; shared with the listening task.
+    private final class First: Sendable {
+        let number = Atomic<Int32>(0)
+    }
 
-    init(_ onStop: @escaping @Sendable (Int32) -> Void) {
-        for number in [SIGINT, SIGTERM] {
-            // Ignored by the default handler; delivered to the source instead.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self, source] in
-                // Signals that came before the handler ran arrive together: two of them are a second signal.
-                let first = received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged
-                if first { onStop(number) }
-                if !first || source.data > 1 { Self.die(by: number) }
+    private let first = First()
+    private let listener: Task<Void, Never>
+
+    /// Traps the signals before it returns, then listens for them in a task of its own.
+    init(_ onStop: @escaping @Sendable (Int32) -> Void) async {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let first = first
+        listener = Task {
+            for await signal in signals {
+                if first.number.compareExchange(expected: 0, desired: signal.rawValue, ordering: .relaxed).exchanged {
+                    onStop(signal.rawValue)
+                } else {
+                    Self.die(by: signal.rawValue)
+                }
             }
-            source.resume()
-            sources.append(source)
         }
     }
 
-    /// Ends the process by `number`'s default action. The dispatch library keeps its signals blocked in its
-    /// threads and reads them from a descriptor, so the signal is unblocked here before it is raised.
+    deinit { listener.cancel() }
+
+    /// Ends the process by `number`'s default action. The signal is trapped (blocked and read from a
+    /// descriptor), so it is unblocked here before it is raised.
     private static func die(by number: Int32) -> Never {
         signal(number, SIG_DFL)
         var set = sigset_t()
@@ -39,7 +44,7 @@ final class StopSignals: Sendable {
 
     /// The signal that asked to stop, if one came.
     var caught: Int32? {
-        let number = received.load(ordering: .relaxed)
+        let number = first.number.load(ordering: .relaxed)
         return number == 0 ? nil : number
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A template rendered once with a hole in place of each of the supporter's values.
 ///
@@ -69,7 +70,7 @@ struct LetterSkeleton: Sendable {
 }
 
 /// Skeletons shared by the threads rendering one campaign's letters.
-final class LetterSkeletons: @unchecked Sendable {
+final class LetterSkeletons: Sendable {
     struct Key: Hashable {
         var language: String
         var targetId: Int64
@@ -80,14 +81,13 @@ final class LetterSkeletons: @unchecked Sendable {
     /// `nil` when the letters of that key must be rendered in full.
     typealias Entry = (subject: LetterSkeleton, body: LetterSkeleton)?
 
-    private let lock = NSLock()
-    private var entries: [Key: Entry] = [:]
+    private let entries = Mutex<[Key: Entry]>([:])
 
     /// The skeletons for `key`, made by `make` the first time.
     func entry(for key: Key, make: () -> Entry) -> Entry {
-        if let entry = lock.withLock({ entries[key] }) { return entry }
+        if let entry = entries.withLock({ $0[key] }) { return entry }
         let entry = make()
-        lock.withLock {
+        entries.withLock { entries in
             // A long-lived process rendering on many dates keeps only the most recent.
             if entries.count >= 4096 { entries.removeAll() }
             entries[key] = entry

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Mustache
 
 /// The supporter's values a template can name: the only part of a letter that changes from one
@@ -81,29 +82,28 @@ struct LetterValues {
 
 /// Dates and country names in each language, computed once: a formatter or a locale per letter would
 /// cost more than rendering the letter.
-final class LocalizedNames: @unchecked Sendable {
-    private let lock = NSLock()
-    private var countries: [String: String] = [:]
-    private var dates: [String: String] = [:]
+final class LocalizedNames: Sendable {
+    private let countries = Mutex<[String: String]>([:])
+    private let dates = Mutex<[String: String]>([:])
 
     func country(_ code: String, in language: String) -> String {
         let key = language + "|" + code
-        if let name = lock.withLock({ countries[key] }) { return name }
+        if let name = countries.withLock({ $0[key] }) { return name }
         let name = CountryCode.name(of: code, in: language)
-        lock.withLock { countries[key] = name }
+        countries.withLock { $0[key] = name }
         return name
     }
 
     func date(_ date: Date, in language: String, timeZone: TimeZone) -> String {
         let key = "\(language)|\(timeZone.identifier)|\(Int(date.timeIntervalSince1970 / 60))"
-        if let text = lock.withLock({ dates[key] }) { return text }
+        if let text = dates.withLock({ $0[key] }) { return text }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: language)
         formatter.timeZone = timeZone
         formatter.dateStyle = .long
         formatter.timeStyle = .none
         let text = formatter.string(from: date)
-        lock.withLock { dates[key] = text }
+        dates.withLock { $0[key] = text }
         return text
     }
 }
