@@ -39,7 +39,8 @@ struct SendCommand: AsyncParsableCommand {
         })
         if let campaign {
             let named = try reporting { () throws(AppealsError) in try database.campaignToSend(campaign) }
-            if named.status == .paused && testTo == nil && !dryRun {
+            // A service waits for the campaign to open; a one-off run has nothing to do.
+            if named.status == .paused && testTo == nil && !dryRun && !watch {
                 print("campaign \(campaign) is paused: nothing sent (appeal-cli campaign open \(campaign) to resume)")
                 return
             }
@@ -99,7 +100,8 @@ struct SendCommand: AsyncParsableCommand {
         let waiting = summary.waiting
         func verb(_ count: Int, _ one: String, _ many: String) -> String { count == 1 ? one : many }
         if waiting.outsideHoursOrLimit > 0 {
-            let why = summary.stopped != nil ? "the next run (this one stopped)"
+            let why = summary.interrupted ? "the next run (this one was interrupted)"
+                : summary.stopped != nil ? "the next run (this one stopped)"
                 : limit.map({ summary.attempted >= $0 }) == true ? "the next run (this one stopped at --limit)"
                 : "their targets' sending hours or hourly limit; a later run sends them"
             print("\(plural(waiting.outsideHoursOrLimit, "letter")) \(verb(waiting.outsideHoursOrLimit, "waits", "wait")) for \(why)")
@@ -144,6 +146,9 @@ struct SendCommand: AsyncParsableCommand {
         let logger = serviceLogger
         let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger)
         let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
+        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
+            logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
+        }
         let group = ServiceGroup(services: [service], logger: logger)
         let signals = await StopSignals { number in
             logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])

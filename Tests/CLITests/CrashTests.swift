@@ -14,6 +14,15 @@ struct CrashTests {
         return String(String.UnicodeScalarView(text[range.upperBound...].unicodeScalars.prefix { $0 != "\r" }))
     }
 
+    /// How many times the server received each Message-ID.
+    static func receivedMessageIDs(_ server: SMTPTestServer) throws -> [String: Int] {
+        var received: [String: Int] = [:]
+        for message in try server.received() {
+            if let id = messageID(message.data) { received[id, default: 0] += 1 }
+        }
+        return received
+    }
+
     @Test("send killed 25 times on 2,000 letters: none lost; duplicates only what was on the wire, every one reported; none left sending")
     func killedSends() throws {
         let server = try SMTPTestServer()
@@ -62,10 +71,7 @@ struct CrashTests {
 
         let letters = try database.writer.read { db in try Letter.fetchAll(db) }
         #expect(letters.count == 2095)
-        var received: [String: Int] = [:]
-        for message in try server.received() {
-            if let id = Self.messageID(message.data) { received[id, default: 0] += 1 }
-        }
+        let received = try Self.receivedMessageIDs(server)
         let lost = letters.filter { received[$0.messageId] == nil }
         let duplicated = Set(received.filter { $0.value > 1 }.keys)
         let reported = Set(letters.filter(\.possibleDuplicate).map(\.messageId))

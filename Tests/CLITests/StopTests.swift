@@ -27,6 +27,16 @@ struct StopTests {
         while try server.received().count < count && Date() < deadline { usleep(20_000) }
     }
 
+    /// `send` started (with `arguments`) on 2,095 letters for the slow server, once two messages are in.
+    static func sendingSlowly(_ arguments: [String] = []) throws -> (server: SMTPTestServer, cli: CLIRunner, database: AppDatabase, running: CLIRunner.Running) {
+        let server = try slowServer()
+        let cli = try CLIRunner()
+        let database = try prepare(cli, server: server)
+        let running = try cli.start(["send"] + arguments)
+        try waitForMessages(server, atLeast: 2)
+        return (server, cli, database, running)
+    }
+
     static func counts(_ database: AppDatabase) throws -> [String: Int] {
         try database.writer.read { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM letter GROUP BY status").map { ($0[0], $0[1]) })
@@ -36,12 +46,7 @@ struct StopTests {
     @Test("SIGINT or SIGTERM: messages on the wire finish and are recorded, the rest stay queued, exit 130/143; the next run reports no possible duplicate",
           arguments: [SIGINT, SIGTERM])
     func gracefulStop(signal: Int32) throws {
-        let server = try Self.slowServer()
-        let cli = try CLIRunner()
-        let database = try Self.prepare(cli, server: server)
-
-        let running = try cli.start(["send"])
-        try Self.waitForMessages(server, atLeast: 2)
+        let (server, cli, database, running) = try Self.sendingSlowly()
         kill(running.process.processIdentifier, signal)
         let stopped = try running.finish()
 
@@ -64,22 +69,33 @@ struct StopTests {
         let summary = try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any]
         #expect(summary?["possibleDuplicates"] as? Int == 0)
         #expect(summary?["sent"] as? Int == 2095 - receivedAtStop)
-        var received: [String: Int] = [:]
-        for message in try server.received() {
-            if let id = CrashTests.messageID(message.data) { received[id, default: 0] += 1 }
-        }
+        let received = try CrashTests.receivedMessageIDs(server)
         #expect(received.count == 2095)
         #expect(received.values.allSatisfy { $0 == 1 }, "delivered twice: \(received.filter { $0.value > 1 }.count)")
     }
 
-    @Test("a second SIGINT ends send at once, as a crash: the next run loses nothing and reports what was on the wire")
-    func secondSignalAborts() throws {
-        let server = try Self.slowServer()
+    @Test("a stop does not wait for rate-limit slots of letters it will not send: 256 built letters at 2 a second would take two minutes")
+    func stopSkipsRateLimit() throws {
+        let server = try SMTPTestServer()
         let cli = try CLIRunner()
         let database = try Self.prepare(cli, server: server)
-
+        try cli.writeConfig(url: server.url, perSecond: 2)
         let running = try cli.start(["send"])
         try Self.waitForMessages(server, atLeast: 2)
+        kill(running.process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while running.process.isRunning && Date() < deadline { usleep(50_000) }
+        #expect(!running.process.isRunning, "still draining 20 s after SIGTERM")
+        if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) }
+        let stopped = try running.finish()
+        #expect(stopped.code == 143)
+        #expect(try Self.counts(database)["sending"] == nil)
+        #expect(stopped.stdout.contains("the next run (this one was interrupted)"))
+    }
+
+    @Test("a second SIGINT ends send at once, as a crash: the next run loses nothing and reports what was on the wire")
+    func secondSignalAborts() throws {
+        let (server, cli, database, running) = try Self.sendingSlowly()
         kill(running.process.processIdentifier, SIGINT)
         usleep(200_000)
         kill(running.process.processIdentifier, SIGINT)
@@ -91,10 +107,7 @@ struct StopTests {
         let summary = try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any]
         let reported = try #require(summary?["possibleDuplicates"] as? Int)
         #expect(reported <= 2 * 2)
-        var received: [String: Int] = [:]
-        for message in try server.received() {
-            if let id = CrashTests.messageID(message.data) { received[id, default: 0] += 1 }
-        }
+        let received = try CrashTests.receivedMessageIDs(server)
         #expect(received.count == 2095)
         let flagged = Set(try database.writer.read { db in try String.fetchAll(db, sql: "SELECT message_id FROM letter WHERE possible_duplicate") })
         #expect(Set(received.filter { $0.value > 1 }.keys).isSubset(of: flagged))
@@ -106,10 +119,7 @@ struct StopTests {
 struct WatchTests {
     /// Message-IDs the server received, with how many times each.
     static func received(_ server: SMTPTestServer) throws -> [String: Int] {
-        var received: [String: Int] = [:]
-        for message in try server.received() {
-            if let id = CrashTests.messageID(message.data) { received[id, default: 0] += 1 }
-        }
+        let received = try CrashTests.receivedMessageIDs(server)
         return received
     }
 
@@ -137,11 +147,11 @@ struct WatchTests {
 
         let watching = try cli.start(["send", "--watch", "--poll-seconds", "1"])
         // The 95 letters due at the start, the three deferred ones included once their retry comes due.
-        #expect(try Self.waitUntil { try Self.received(server).count == 95 })
+        #expect(try Self.waitUntil { try CrashTests.receivedMessageIDs(server).count == 95 })
         // Another process queues more letters while the service runs: they go out within a poll or two.
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(20), "--campaign", CLIRunner.slug).code == 0)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
-        #expect(try Self.waitUntil { try Self.received(server).count == 195 })
+        #expect(try Self.waitUntil { try CrashTests.receivedMessageIDs(server).count == 195 })
         #expect(watching.process.isRunning)
 
         kill(watching.process.processIdentifier, SIGTERM)
@@ -151,7 +161,7 @@ struct WatchTests {
         #expect(stopped.stderr.contains("letter not sent"), "deferrals are logged with their reply")
         #expect(stopped.stderr.contains("451"))
         #expect(stopped.stderr.contains("send --watch stopped"))
-        let received = try Self.received(server)
+        let received = try CrashTests.receivedMessageIDs(server)
         #expect(received.count == 195 && received.values.allSatisfy { $0 == 1 })
         let statuses = try database.writer.read { db in try String.fetchAll(db, sql: "SELECT status FROM letter") }
         #expect(statuses.count == 195 && statuses.allSatisfy { $0 == "sent" })
@@ -160,13 +170,10 @@ struct WatchTests {
 
     @Test("SIGTERM while letters are on the wire: they finish and are recorded, the rest stay queued, exit 0")
     func stopsMidRun() throws {
-        let server = try StopTests.slowServer()
-        let cli = try CLIRunner()
-        let database = try StopTests.prepare(cli, server: server)
-        let watching = try cli.start(["send", "--watch"])
-        try StopTests.waitForMessages(server, atLeast: 2)
+        let (server, cli, database, watching) = try StopTests.sendingSlowly(["--watch"])
         kill(watching.process.processIdentifier, SIGTERM)
-        let stopped = try watching.finish()
+        // The working folder (and the command's output in it) lives as long as `cli`.
+        let stopped = try withExtendedLifetime(cli) { try watching.finish() }
         #expect(stopped.code == 0 && !stopped.signaled, "\(stopped.code): \(stopped.stderr)")
         let counts = try StopTests.counts(database)
         #expect(counts["sending"] == nil)

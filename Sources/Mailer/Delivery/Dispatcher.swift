@@ -204,6 +204,11 @@ public final class Dispatcher: Sendable {
         while let item = await handOut.next() {
             let id = item.job.letter.id!
             let reply: TransportReply
+            // A halted run (or a withdrawn letter) gives its letters back at once, without waiting for a slot.
+            guard state.mayHandOver(item.job) else {
+                replies.add(Done(job: item.job, reply: nil))
+                continue
+            }
             switch item.message {
             case .success(let message):
                 limiter.acquire()
