@@ -14,7 +14,7 @@ struct AppealCLI: AsyncParsableCommand {
         ])
 
     /// The release this binary was built from.
-    static let version = "0.10.0"
+    static let version = "0.11.0"
 
     /// Exit codes are the documented ones: bad arguments are bad input (2), not ArgumentParser's 64.
     static func main() async {

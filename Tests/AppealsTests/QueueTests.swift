@@ -127,8 +127,8 @@ struct QueueTests {
         // 160 batches of 10 letters: a log never restarted would hold every letter at least once.
         #expect(log < textBytes / 2, "log \(log) bytes for \(textBytes) bytes of letters")
         #expect(autocheckpoint == 1000)
-        #expect(await try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
+        #expect(try await store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 1000)
         // The writer's own settings are put back: the larger cache is for queueing only.
-        #expect(await try store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
+        #expect(try await store.database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") } == cacheBefore)
     }
 }
