@@ -17,7 +17,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Send one sample letter per target to this address only, subject prefixed [TEST]; no status changes.") var testTo: String?
     @Flag(help: "Print the summary as one JSON object (for scripts).") var json = false
     @Flag(help: "Keep running: send letters as they become due, until SIGTERM or SIGINT (a service).") var watch = false
-    @Option(help: "With --watch, look for newly due letters at least this often, in seconds.") var pollSeconds = 10
+    @Option(help: "With --watch, look for newly due letters at least this often, in seconds (default 10).") var pollSeconds: Int?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -26,7 +26,10 @@ struct SendCommand: AsyncParsableCommand {
         if watch && (dryRun || testTo != nil || limit != nil || json) {
             throw ValidationError("--watch does not go with --dry-run, --test-to, --limit or --json")
         }
-        if pollSeconds < 1 || pollSeconds > 3600 { throw ValidationError("--poll-seconds must be between 1 and 3600") }
+        if let pollSeconds {
+            if !watch { throw ValidationError("--poll-seconds goes with --watch") }
+            if pollSeconds < 1 || pollSeconds > 3600 { throw ValidationError("--poll-seconds must be between 1 and 3600") }
+        }
     }
 
     func run() async throws {
@@ -145,7 +148,7 @@ struct SendCommand: AsyncParsableCommand {
         serviceLogger.logLevel = options.verbose ? .debug : .info
         let logger = serviceLogger
         let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger)
-        let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
+        let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds ?? 10), logger: logger)
         for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
             logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
         }

@@ -181,12 +181,14 @@ struct WatchTests {
         #expect(counts["sent", default: 0] >= 4)
     }
 
-    @Test("--watch refuses options that make no sense for a service")
+    @Test("--watch refuses options that make no sense for a service; --poll-seconds needs --watch")
     func refusesOneShotOptions() throws {
         let cli = try CLIRunner()
         for extra in [["--dry-run"], ["--limit", "3"], ["--json"], ["--poll-seconds", "0"]] {
             let result = try cli.run(["send", "--watch"] + extra)
             #expect(result.code == 2, "\(extra): \(result.stderr)")
         }
+        let alone = try cli.run("send", "--poll-seconds", "5")
+        #expect(alone.code == 2 && alone.stderr.contains("--poll-seconds goes with --watch"))
     }
 }

@@ -35,14 +35,14 @@ struct RecoveryTests {
         #expect(claimed.count == 7)
         let at = DeliveryFixture.sendTime
         let journal = try DeliveryJournal(databasePath: database.path, runId: owner)
-        journal.started(claimed[0])
+        try journal.started(claimed[0])
         journal.replied(claimed[0], DeliveryOutcome(letterId: claimed[0], result: .sent, code: 250, reply: "250 2.0.0 Ok:\tqueued\r\n", at: at))
-        journal.started(claimed[1])
+        try journal.started(claimed[1])
         journal.replied(claimed[1], DeliveryOutcome(letterId: claimed[1], result: .transient, code: 451, reply: "451 4.3.0 later", at: at))
-        journal.started(claimed[2])
-        journal.started(claimed[3])
+        try journal.started(claimed[2])
+        try journal.started(claimed[3])
         journal.replied(claimed[3], nil)
-        journal.started(claimed[4])
+        try journal.started(claimed[4])
         journal.replied(claimed[4], DeliveryOutcome(letterId: claimed[4], result: .unknown, code: nil, reply: "connection lost after the message", at: at))
         // The process died in the middle of writing its last line.
         let handle = try #require(FileHandle(forWritingAtPath: journal.path))
@@ -68,13 +68,53 @@ struct RecoveryTests {
         #expect(try fixture.letters().map(\.status) == letters.keys.sorted().map { letters[$0]!.status })
     }
 
+    @Test("a journal that cannot be read (a folder in its place) marks all the dead run's letters, and goes; a line with an impossible time is no reply")
+    func unreadableJournal() async throws {
+        let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let database = fixture.store.database
+        let claimed = try database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 4, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4444-folder")).map { $0.letter.id! }
+        let folder = DeliveryJournal.path(databasePath: database.path, runId: "4444-folder")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(try database.recoverAbandoned(now: DeliveryFixture.sendTime, policy: RetryPolicy(AppConfig().limits)) { _ in false } == 4)
+        #expect(!FileManager.default.fileExists(atPath: folder))
+
+        let more = try database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 1, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: "4545-nan")).map { $0.letter.id! }
+        let journal = try DeliveryJournal(databasePath: database.path, runId: "4545-nan")
+        try journal.started(more[0])
+        let handle = try #require(FileHandle(forWritingAtPath: journal.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("r\t\(more[0])\tsent\t250\t0\tnan\t250 Ok\n".utf8))
+        try handle.close()
+        #expect(try database.recoverAbandoned(now: DeliveryFixture.sendTime, policy: RetryPolicy(AppConfig().limits)) { _ in false } == 1)
+        let letter = try #require(try fixture.letters().first { $0.id == more[0] })
+        #expect(letter.status == .queued && letter.possibleDuplicate)
+        _ = claimed
+    }
+
+    @Test("a start line that cannot be written (a full disk) is an error: the letter must not be handed over")
+    func fullJournal() async throws {
+        let store = try TestDatabase()
+        let runs = store.database.path + ".runs"
+        try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
+        // Writes to /dev/full fail with "No space left on device"; the link, not the device, is removed after.
+        try FileManager.default.createSymbolicLink(atPath: DeliveryJournal.path(databasePath: store.database.path, runId: "4646-full"),
+                                                   withDestinationPath: "/dev/full")
+        let journal = try DeliveryJournal(databasePath: store.database.path, runId: "4646-full")
+        #expect(throws: AppealsError.self) { try journal.started(1) }
+        journal.replied(1, nil)
+        journal.remove()
+        #expect(FileManager.default.fileExists(atPath: "/dev/full"))
+    }
+
     @Test("a dead run that left only its journal (everything committed) has the journal removed and changes nothing")
     func staleJournalRemoved() async throws {
         let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
         let database = fixture.store.database
         let before = try fixture.letters()
         let journal = try DeliveryJournal(databasePath: database.path, runId: "4343-cafebabe")
-        journal.started(before[0].id!)
+        try journal.started(before[0].id!)
         journal.replied(before[0].id!, DeliveryOutcome(letterId: before[0].id!, result: .sent, code: 250, reply: "250 Ok", at: DeliveryFixture.sendTime))
         #expect(try database.recoverAbandoned(now: DeliveryFixture.sendTime, policy: RetryPolicy(AppConfig().limits)) { _ in false } == 0)
         #expect(!FileManager.default.fileExists(atPath: journal.path))

@@ -12,7 +12,8 @@ import Foundation
 /// duplicates — at most one per connection.
 ///
 /// Lines: `s <letter>` (handed to the server), `r <letter> <result> <code> <disables> <unix time> <reply>`,
-/// tab-separated. A torn last line (the process died mid-write) is ignored: its letter counts as started.
+/// tab-separated. A torn last line (the process died mid-write) is ignored. A start line that cannot be
+/// written (a full disk) stops the run before that letter is handed over.
 public final class DeliveryJournal: Sendable {
     public let path: String
     /// Immutable after `init`; writes are single `write(2)` calls, which the kernel orders on its own.
@@ -31,18 +32,23 @@ public final class DeliveryJournal: Sendable {
     deinit { close(descriptor) }
 
     /// Notes that the letter is about to be handed to the server.
-    public func started(_ letterId: Int64) {
-        append("s\t\(letterId)\n")
+    /// - Throws: ``AppealsError/storage(_:)`` when the line cannot be written (a full disk): the letter must
+    ///   then not be handed over, since a crash would leave nobody to know it went.
+    public func started(_ letterId: Int64) throws(AppealsError) {
+        if let problem = append("s\t\(letterId)\n") {
+            throw .storage("cannot write to the send journal \(path): \(problem); the run stops, its letters stay queued")
+        }
     }
 
     /// Notes the server's reply to a letter (or that it was not handed over after all: `result == nil`).
     public func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
+        // A line that cannot be written is not fatal: without it, a crash marks the letter as a possible duplicate.
         guard let outcome else {
-            append("r\t\(letterId)\tuntried\n")
+            _ = append("r\t\(letterId)\tuntried\n")
             return
         }
         let reply = String(String.UnicodeScalarView(outcome.reply.unicodeScalars.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }))
-        append("r\t\(letterId)\t\(outcome.result.journalName)\t\(outcome.code.map(String.init) ?? "-")\t\(outcome.disablesTarget ? 1 : 0)\t\(outcome.at.timeIntervalSince1970)\t\(reply)\n")
+        _ = append("r\t\(letterId)\t\(outcome.result.journalName)\t\(outcome.code.map(String.init) ?? "-")\t\(outcome.disablesTarget ? 1 : 0)\t\(outcome.at.timeIntervalSince1970)\t\(reply)\n")
     }
 
     /// Removes the journal once everything it says is in the database.
@@ -50,26 +56,28 @@ public final class DeliveryJournal: Sendable {
         unlink(path)
     }
 
-    private func append(_ line: String) {
+    /// Writes `line` whole; returns what went wrong, if it could not.
+    private func append(_ line: String) -> String? {
         var line = line
-        line.withUTF8 { bytes in
+        return line.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                // A full disk loses the line, not the letter: without it the letter counts as a possible duplicate.
-                guard written > 0 else { return }
+                guard written > 0 else { return written < 0 ? String(cString: strerror(errno)) : "nothing written" }
                 offset += written
             }
+            return nil
         }
     }
 
-    static func path(databasePath: String, runId: String) -> String {
+    /// Where the journal of run `runId` lives, beside its lock.
+    public static func path(databasePath: String, runId: String) -> String {
         "\(SendRunLease.folder(for: databasePath))/\(runId).journal"
     }
 }
 
-/// What a dead run's journal says.
+/// What a dead run's journal says about the letters it still held.
 struct JournalReplay {
     /// Letters handed to the server.
     var started: Set<Int64> = []
@@ -78,30 +86,50 @@ struct JournalReplay {
     /// Letters taken back before they were handed over.
     var untried: Set<Int64> = []
 
-    /// Reads the journal at `path`; `nil` when there is none.
-    init?(path: String) {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 6, omittingEmptySubsequences: false)
-            guard fields.count >= 2, let id = Int64(String(decoding: fields[1], as: UTF8.self)) else { continue }
-            switch (fields[0].first, fields.count) {
-            case (UInt8(ascii: "s"), _):
-                started.insert(id)
-            case (UInt8(ascii: "r"), 3) where String(decoding: fields[2], as: UTF8.self) == "untried":
-                untried.insert(id)
-            case (UInt8(ascii: "r"), 7):
-                guard let result = DeliveryResult(journalName: String(decoding: fields[2], as: UTF8.self)),
-                      let seconds = Double(String(decoding: fields[5], as: UTF8.self)) else { continue }
-                let code = Int(String(decoding: fields[3], as: UTF8.self))
-                outcomes[id] = DeliveryOutcome(letterId: id, result: result, code: code, reply: String(decoding: fields[6], as: UTF8.self),
-                                               at: Date(timeIntervalSince1970: seconds), disablesTarget: fields[4].first == UInt8(ascii: "1"))
-            default:
-                continue
+    /// Reads the journal at `path` a block at a time, keeping only the lines about `letters` (a run that
+    /// sent half a million letters leaves a long journal; only the few it had not committed matter). A last
+    /// line without its newline was being written when the run died, and is left out.
+    /// - Returns: `nil` when there is no journal, or it cannot be read.
+    init?(path: String, letters: Set<Int64>) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var carry: [UInt8] = []
+        while true {
+            let block: Data
+            do {
+                guard let read = try handle.read(upToCount: 1 << 20), !read.isEmpty else { break }
+                block = read
+            } catch {
+                return nil
             }
+            carry += block
+            guard let lastNewline = carry.lastIndex(of: UInt8(ascii: "\n")) else { continue }
+            for line in carry[..<lastNewline].split(separator: UInt8(ascii: "\n")) { take(line, letters: letters) }
+            carry.removeSubrange(...lastNewline)
         }
     }
 
     init() {}
+
+    private mutating func take(_ line: ArraySlice<UInt8>, letters: Set<Int64>) {
+        let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 6, omittingEmptySubsequences: false)
+        guard fields.count >= 2, let id = Int64(String(decoding: fields[1], as: UTF8.self)), letters.contains(id) else { return }
+        switch (fields[0].first, fields.count) {
+        case (UInt8(ascii: "s"), 2):
+            started.insert(id)
+        case (UInt8(ascii: "r"), 3) where String(decoding: fields[2], as: UTF8.self) == "untried":
+            untried.insert(id)
+        case (UInt8(ascii: "r"), 7):
+            guard let result = DeliveryResult(journalName: String(decoding: fields[2], as: UTF8.self)),
+                  let seconds = Double(String(decoding: fields[5], as: UTF8.self)), seconds.isFinite, seconds > 0, seconds < 1e11
+            else { return }
+            let code = fields[3].elementsEqual("-".utf8) ? nil : Int(String(decoding: fields[3], as: UTF8.self))
+            outcomes[id] = DeliveryOutcome(letterId: id, result: result, code: code, reply: String(decoding: fields[6], as: UTF8.self),
+                                           at: Date(timeIntervalSince1970: seconds), disablesTarget: fields[4].first == UInt8(ascii: "1"))
+        default:
+            return
+        }
+    }
 }
 
 extension DeliveryResult {

@@ -15,15 +15,31 @@ extension AppDatabase {
     public func recoverAbandoned(now: Date, policy: RetryPolicy, isAlive: (String) -> Bool) throws(AppealsError) -> Int {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: SendRunLease.folder(for: path))) ?? []
         let journaled = files.filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(".journal".count)) }
+        // The dead runs' letters first, then their journals read outside the write transaction, for those
+        // letters only.
+        let held: [String: Set<Int64>] = try read { db in
+            var held: [String: Set<Int64>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT claimed_by, id FROM letter WHERE status = 'sending' AND claimed_by IS NOT NULL") {
+                held[row[0], default: []].insert(row[1])
+            }
+            return held
+        }
+        let dead = Set(held.keys).union(journaled).sorted().filter { !isAlive($0) }
+        var journals: [String: JournalReplay] = [:]
         var replayed: [String] = []
+        for owner in dead {
+            let journalPath = DeliveryJournal.path(databasePath: path, runId: owner)
+            let letters = held[owner] ?? []
+            if let journal = letters.isEmpty ? JournalReplay() : JournalReplay(path: journalPath, letters: letters) {
+                journals[owner] = journal
+            }
+            if journaled.contains(owner) { replayed.append(journalPath) }
+        }
         let duplicates = try write { db in
-            let owners = Set(try String.fetchAll(db, sql: "SELECT DISTINCT claimed_by FROM letter WHERE status = 'sending'")).union(journaled)
             var duplicates = 0
-            for owner in owners.sorted() where !isAlive(owner) {
-                let journalPath = DeliveryJournal.path(databasePath: path, runId: owner)
-                let journal = JournalReplay(path: journalPath)
+            for owner in dead {
+                let journal = journals[owner]
                 if let journal {
-                    replayed.append(journalPath)
                     let outcomes = journal.outcomes.values.sorted { $0.letterId < $1.letterId }
                     let statuses = try Self.record(outcomes, owner: owner, policy: policy, jitter: { Double.random(in: 0..<1) }, in: db)
                     duplicates += outcomes.filter { $0.result == .unknown && statuses[$0.letterId] != nil }.count
@@ -60,8 +76,9 @@ extension AppDatabase {
             }
             return duplicates
         }
-        // Only once the database holds what they said.
-        for path in replayed { unlink(path) }
+        // Only once the database holds what they said. A journal that could not be read (a folder, say) goes
+        // too: its letters were all marked.
+        for path in replayed where unlink(path) != 0 { rmdir(path) }
         return duplicates
     }
 }

@@ -217,7 +217,14 @@ public final class Dispatcher: Sendable {
                     replies.add(Done(job: item.job, reply: nil))
                     continue
                 }
-                journal.started(id)
+                do throws(AppealsError) {
+                    try journal.started(id)
+                } catch {
+                    // Unrecorded, a letter handed over could go out twice after a crash: the run stops instead.
+                    state.halt(.storage(error))
+                    replies.add(Done(job: item.job, reply: nil))
+                    continue
+                }
                 reply = session.deliver(message.bytes, envelope: message.envelope)
             case .failure(let error):
                 reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
