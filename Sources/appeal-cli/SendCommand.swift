@@ -8,7 +8,12 @@ import Synchronization
 
 struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "send", abstract: "Deliver due letters; exit 3 when some were deferred or failed.")
+        commandName: "send", abstract: "Deliver due letters; exit 3 when some were deferred or failed.",
+        discussion: """
+            SIGINT or SIGTERM stops a run cleanly: the messages on the wire finish and are recorded, the other \
+            letters go back to the queue; exit 130 or 143 (0 with --watch). A second signal a second or more \
+            later ends it at once.
+            """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "Only this campaign's letters (default: every active campaign).") var campaign: String?
@@ -17,7 +22,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Send one sample letter per target to this address only, subject prefixed [TEST]; no status changes.") var testTo: String?
     @Flag(help: "Print the summary as one JSON object (for scripts).") var json = false
     @Flag(help: "Keep running: send letters as they become due, until SIGTERM or SIGINT (a service).") var watch = false
-    @Option(help: "With --watch, look for newly due letters at least this often, in seconds (default 10).") var pollSeconds: Int?
+    @Option(help: "With --watch, look for newly due letters at least this often, in seconds (1 to 3600, default 10).") var pollSeconds: Int?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }

@@ -4,11 +4,16 @@ import UnixSignals
 
 /// SIGINT and SIGTERM as a request to stop cleanly: the first calls `onStop` with the signal's number; a
 /// second one ends the process at once, by the signal itself (as a crash: the next run settles its letters).
+/// A repeat within a second is the same request: `timeout` and a shell's job control send one signal twice,
+/// to the process and to its group.
 final class StopSignals: Sendable {
     /// The first signal's number, `0` until one comes; shared with the listening task.
     private final class First: Sendable {
         let number = Atomic<Int32>(0)
     }
+
+    /// How long after the first signal another one is taken for the same.
+    static let sameRequest: Duration = .seconds(1)
 
     private let first = First()
     private let listener: Task<Void, Never>
@@ -18,10 +23,13 @@ final class StopSignals: Sendable {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let first = first
         listener = Task {
+            let clock = ContinuousClock()
+            var firstAt: ContinuousClock.Instant?
             for await signal in signals {
                 if first.number.compareExchange(expected: 0, desired: signal.rawValue, ordering: .relaxed).exchanged {
+                    firstAt = clock.now
                     onStop(signal.rawValue)
-                } else {
+                } else if let firstAt, clock.now - firstAt >= Self.sameRequest {
                     Self.die(by: signal.rawValue)
                 }
             }

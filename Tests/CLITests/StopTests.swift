@@ -8,8 +8,8 @@ import TestSupport
 struct StopTests {
     /// A server that takes a second to answer each of the first six messages, then answers at once: a signal
     /// sent once it has received two finds the run with a message on each connection.
-    static func slowServer() throws -> SMTPTestServer {
-        try SMTPTestServer(["--fault", "slow", "--delay", "1", "--fault-count", "6"])
+    static func slowServer(delay: Int = 1) throws -> SMTPTestServer {
+        try SMTPTestServer(["--fault", "slow", "--delay", "\(delay)", "--fault-count", "6"])
     }
 
     /// A database with 2,095 letters queued for `server`.
@@ -28,8 +28,9 @@ struct StopTests {
     }
 
     /// `send` started (with `arguments`) on 2,095 letters for the slow server, once two messages are in.
-    static func sendingSlowly(_ arguments: [String] = []) throws -> (server: SMTPTestServer, cli: CLIRunner, database: AppDatabase, running: CLIRunner.Running) {
-        let server = try slowServer()
+    static func sendingSlowly(_ arguments: [String] = [], delay: Int = 1) throws
+        -> (server: SMTPTestServer, cli: CLIRunner, database: AppDatabase, running: CLIRunner.Running) {
+        let server = try slowServer(delay: delay)
         let cli = try CLIRunner()
         let database = try prepare(cli, server: server)
         let running = try cli.start(["send"] + arguments)
@@ -93,11 +94,25 @@ struct StopTests {
         #expect(stopped.stdout.contains("the next run (this one was interrupted)"))
     }
 
+    @Test("the same signal twice at once (as `timeout` sends it, to the process and its group) is one request: a clean stop")
+    func repeatedSignalIsOne() throws {
+        let (server, cli, database, running) = try Self.sendingSlowly()
+        kill(running.process.processIdentifier, SIGTERM)
+        usleep(5_000)
+        kill(running.process.processIdentifier, SIGTERM)
+        let stopped = try withExtendedLifetime(cli) { try running.finish() }
+        #expect(!stopped.signaled && stopped.code == 143, "\(stopped.code) \(stopped.stderr)")
+        #expect(stopped.stdout.hasPrefix("sent "))
+        #expect(try Self.counts(database)["sending"] == nil)
+        #expect(try Self.counts(database)["sent"] == (try server.received().count))
+    }
+
     @Test("a second SIGINT ends send at once, as a crash: the next run loses nothing and reports what was on the wire")
     func secondSignalAborts() throws {
-        let (server, cli, database, running) = try Self.sendingSlowly()
+        // Messages that take four seconds each: the run is still finishing them when the second signal comes.
+        let (server, cli, database, running) = try Self.sendingSlowly(delay: 4)
         kill(running.process.processIdentifier, SIGINT)
-        usleep(200_000)
+        usleep(1_500_000)
         kill(running.process.processIdentifier, SIGINT)
         let aborted = try running.finish()
         #expect(aborted.signaled && aborted.code == SIGINT, "ended by: \(aborted.code), signaled \(aborted.signaled) \(aborted.stderr)")
