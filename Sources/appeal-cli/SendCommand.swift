@@ -152,7 +152,16 @@ struct SendCommand: AsyncParsableCommand {
         var serviceLogger = Logger(label: "appeal.send")
         serviceLogger.logLevel = options.verbose ? .debug : .info
         let logger = serviceLogger
-        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger)
+        // Within a long run, a line every 1,000 letters (progress comes after each commit, with the run's count).
+        let previous = Mutex(0)
+        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger, progress: { done, total in
+            let crossed = previous.withLock { previous in
+                // A count lower than the last one is a new run's.
+                defer { previous = done }
+                return done / 1000 > (done < previous ? 0 : previous / 1000)
+            }
+            if crossed { logger.notice("run in progress", metadata: ["done": "\(done)", "due": "\(total)"]) }
+        })
         let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds ?? 10), logger: logger)
         for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
             logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
