@@ -133,12 +133,7 @@ extension AppDatabase {
             }
             guard let last = supporters.last else { break }
             lastId = last.id!
-            var batchReport = QueueReport()
-            let work = plan.targeting.letters(for: supporters, skipping: existing, counting: &batchReport)
-            report.supporters += batchReport.supporters
-            report.supportersWithoutEmbassy += batchReport.supportersWithoutEmbassy
-            report.supportersWithoutConsent += batchReport.supportersWithoutConsent
-            report.alreadyQueued += batchReport.alreadyQueued
+            let work = plan.targeting.letters(for: supporters, skipping: existing, counting: &report)
             let composer = plan.composer
             let rendered = await work.parallelMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
             let letters = zip(work, rendered).map { item, rendered in

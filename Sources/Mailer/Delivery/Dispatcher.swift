@@ -118,7 +118,7 @@ public final class Dispatcher: Sendable {
                     var ready: [Prepared] = []
                     for item in await Self.build(jobs, with: self.factory) {
                         // Letters that may not go (run halted, target closed, letter withdrawn) skip the sessions.
-                        if state.mayHandOver(item.job) { ready.append(item) } else { replies.add(Done(job: item.job, reply: nil)) }
+                        if state.mayHandOver(item.job) { ready.append(item) } else { replies.giveBack(item.job) }
                     }
                     await handOut.send(contentsOf: ready)
                 }
@@ -206,7 +206,7 @@ public final class Dispatcher: Sendable {
             let reply: TransportReply
             // A halted run (or a withdrawn letter) gives its letters back at once, without waiting for a slot.
             guard state.mayHandOver(item.job) else {
-                replies.add(Done(job: item.job, reply: nil))
+                replies.giveBack(item.job)
                 continue
             }
             switch item.message {
@@ -214,7 +214,7 @@ public final class Dispatcher: Sendable {
                 limiter.acquire()
                 // The wait for a slot may be long: the run may have halted, the letter been withdrawn meanwhile.
                 guard state.mayHandOver(item.job) else {
-                    replies.add(Done(job: item.job, reply: nil))
+                    replies.giveBack(item.job)
                     continue
                 }
                 do throws(AppealsError) {
@@ -222,7 +222,7 @@ public final class Dispatcher: Sendable {
                 } catch {
                     // Unrecorded, a letter handed over could go out twice after a crash: the run stops instead.
                     state.halt(.storage(error))
-                    replies.add(Done(job: item.job, reply: nil))
+                    replies.giveBack(item.job)
                     continue
                 }
                 reply = session.deliver(message.bytes, envelope: message.envelope)
@@ -259,7 +259,7 @@ public final class Dispatcher: Sendable {
             if ended { break }
             // A campaign paused or closed, a supporter erased, a target disabled by another command: their letters
             // not yet handed over are not sent, and go back (or stay cancelled) within one turn.
-            if failure == nil && !state.unsettled.isEmpty {
+            if failure == nil && state.hasUnsettled {
                 do throws(AppealsError) {
                     state.keepOnly(try store.sendableClaims(owner: owner))
                 } catch {

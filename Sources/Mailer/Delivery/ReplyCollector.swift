@@ -1,3 +1,4 @@
+import Appeals
 import Synchronization
 
 /// Replies on their way from the sessions to the recorder, handed over a batch at a time: the recorder is
@@ -26,6 +27,11 @@ final class ReplyCollector: Sendable {
             return pending.items.count == batchSize
         }
         if full { signal.yield() }
+    }
+
+    /// A letter given back without being handed over (run halted, target closed, letter withdrawn).
+    func giveBack(_ job: DeliveryJob) {
+        add(Dispatcher.Done(job: job, reply: nil))
     }
 
     /// Time to take what has come, full batch or not.

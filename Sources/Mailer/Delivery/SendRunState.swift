@@ -61,6 +61,9 @@ final class SendRunState: Sendable {
     /// Claimed letters not yet settled: at the end of a run, the ones to give back.
     var unsettled: Set<Int64> { shared.withLock { $0.unsettled } }
 
+    /// Whether any claimed letter is not yet settled, without copying them.
+    var hasUnsettled: Bool { shared.withLock { !$0.unsettled.isEmpty } }
+
     /// Withdraws every unsettled letter that is not in `sendable`.
     func keepOnly(_ sendable: Set<Int64>) {
         shared.withLock { state in state.withdrawn.formUnion(state.unsettled.subtracting(sendable)) }
