@@ -35,6 +35,8 @@ struct StopTests {
         let database = try prepare(cli, server: server)
         let running = try cli.start(["send"] + arguments)
         try waitForMessages(server, atLeast: 2)
+        // The server holds each message a second: 300 ms on, both sessions have their next one on the wire.
+        usleep(300_000)
         return (server, cli, database, running)
     }
 
