@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,11 +48,29 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The campaign page, supporters' confirmation and the organizers' dashboard (`appeal-cli serve`).
+        .target(
+            name: "Web",
+            dependencies: [
+                "Appeals",
+                "Mailer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.embedInCode("Pages")]
+        ),
         .executableTarget(
             name: "appeal-cli",
             dependencies: [
                 "Appeals",
                 "Mailer",
+                "Web",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +86,10 @@ let package = Package(
         ),
         .testTarget(name: "AppealsTests", dependencies: ["Appeals", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MailerTests", dependencies: ["Mailer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Appeals", "Mailer", "TestSupport",
+                                                      .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                      .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                      .product(name: "GRDB", package: "GRDB.swift")]),
         // Runs the built executable, as a user would: `swift build` puts it beside the test binary.
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

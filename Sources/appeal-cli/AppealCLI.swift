@@ -10,7 +10,7 @@ struct AppealCLI: AsyncParsableCommand {
         version: "appeal-cli \(version)",
         subcommands: [
             InitCommand.self, CampaignCommand.self, TargetCommand.self, SupporterCommand.self,
-            LetterCommand.self, QueueCommand.self, SendCommand.self, RetryCommand.self, StatusCommand.self, ExportCommand.self,
+            LetterCommand.self, QueueCommand.self, SendCommand.self, RetryCommand.self, StatusCommand.self, ExportCommand.self, ServeCommand.self,
         ])
 
     /// The release this binary was built from.

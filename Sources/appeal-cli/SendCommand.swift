@@ -149,36 +149,10 @@ struct SendCommand: AsyncParsableCommand {
     /// `--watch`: the sender as a service, stopped by SIGTERM or SIGINT (exit 0 once the letters on the wire
     /// are recorded); a second signal ends it at once.
     private func runService(database: AppDatabase, config: AppConfig, transport: any MailTransport) async throws {
-        var serviceLogger = Logger(label: "appeal.send")
-        serviceLogger.logLevel = options.verbose ? .debug : .info
-        let logger = serviceLogger
-        // Within a long run, a line every 1,000 letters (progress comes after each commit, with the run's count).
-        let previous = Mutex(0)
-        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger, progress: { done, total in
-            let crossed = previous.withLock { previous in
-                // A count lower than the last one is a new run's.
-                defer { previous = done }
-                return done / 1000 > (done < previous ? 0 : previous / 1000)
-            }
-            if crossed { logger.notice("run in progress", metadata: ["done": "\(done)", "due": "\(total)"]) }
-        })
-        let service = SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds ?? 10), logger: logger)
-        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
-            logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
-        }
-        let group = ServiceGroup(services: [service], logger: logger)
-        let signals = await StopSignals { number in
-            logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
-            Task { await group.triggerGracefulShutdown() }
-        }
-        do {
-            try await group.run()
-        } catch {
-            let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
-            printError(reason)
-            throw ExitCode(1)
-        }
-        _ = signals
+        let logger = ServiceRunner.logger("appeal.send", verbose: options.verbose)
+        let service = try ServiceRunner.sender(database: database, config: config, transport: transport, campaign: campaign,
+                                               pollSeconds: pollSeconds ?? 10, logger: logger)
+        try await ServiceRunner.run([service], logger: logger)
     }
 
     private func sendTests(_ dispatcher: Dispatcher, campaign: String, to address: String) async throws {

@@ -14,7 +14,7 @@ public enum Fixtures {
 }
 
 /// A fresh database in its own temporary folder, removed when the test ends.
-public final class TestDatabase {
+public final class TestDatabase: Sendable {
     public let folder: URL
     public let database: AppDatabase
     public static let slug = "azerbaijan-rufat-safarov"

@@ -42,7 +42,7 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
         return now >= day.addingTimeInterval(24 * 3600)
     }
 
-    static let utcDay: DateFormatter = {
+    public static let utcDay: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

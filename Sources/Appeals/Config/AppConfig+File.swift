@@ -74,6 +74,24 @@ extension AppConfig {
                 limits.fail("retryMaxSeconds", "must not be less than retryBaseSeconds")
             }
         }
+        json.object("web") { web in
+            if let listen = web.string("listen") {
+                config.web.listen = listen
+                if let problem = Web.listenProblem(listen) { web.fail("listen", problem) }
+            }
+            if let baseURL = web.string("baseURL") {
+                config.web.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+                if let problem = Web.baseURLProblem(baseURL) { web.fail("baseURL", problem) }
+            }
+            if let env = web.string("adminSecretEnv") {
+                config.web.adminSecretEnv = env
+                if env.isEmpty { web.fail("adminSecretEnv", "must name an environment variable") }
+            }
+            if let hours = web.int("confirmationHours") {
+                config.web.confirmationHours = hours
+                if !(1...720).contains(hours) { web.fail("confirmationHours", "must be from 1 to 720") }
+            }
+        }
         json.finish()
         if !json.issues.isEmpty { throw .invalidInput(json.issues) }
         // Relative paths mean "beside the config file", so a cron job works from any folder.

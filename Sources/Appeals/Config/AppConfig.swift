@@ -1,3 +1,5 @@
+import Foundation
+
 /// The settings of `appeal.json`; every key has a default, so no file at all is a working demo set-up.
 public struct AppConfig: Sendable, Equatable {
     public enum Security: String, Sendable {
@@ -41,11 +43,47 @@ public struct AppConfig: Sendable, Equatable {
         public var retryMaxSeconds = 3600
     }
 
+    public struct Web: Sendable, Equatable {
+        /// `host:port` the server listens on.
+        public var listen = "127.0.0.1:8080"
+        /// The address supporters reach the server at, as links in emails give it: `https://appeals.example.org`.
+        public var baseURL = "http://127.0.0.1:8080"
+        /// The name of the environment variable holding the dashboard's secret.
+        public var adminSecretEnv = "APPEAL_ADMIN_SECRET"
+        /// How long a confirmation link can be used.
+        public var confirmationHours = 48
+
+        /// `listen`, split.
+        public var listenAddress: (host: String, port: Int) {
+            let colon = listen.lastIndex(of: ":")!
+            return (String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), Int(listen[listen.index(after: colon)...])!)
+        }
+    }
+
     /// The SQLite file; relative paths are taken from the config file's folder.
     public var database = "appeals.sqlite"
     public var smtp = SMTP()
     public var sender = Sender()
     public var limits = Limits()
+    public var web = Web()
 
     public init() {}
+}
+
+extension AppConfig.Web {
+    static func listenProblem(_ listen: String) -> String? {
+        guard let colon = listen.lastIndex(of: ":"), colon != listen.startIndex,
+              let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port) else {
+            return "\"\(listen)\" is not host:port (e.g. 127.0.0.1:8080)"
+        }
+        return nil
+    }
+
+    static func baseURLProblem(_ baseURL: String) -> String? {
+        guard let url = URLComponents(string: baseURL), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host?.isEmpty == false, url.query == nil, url.fragment == nil else {
+            return "\"\(baseURL)\" is not an http:// or https:// address (e.g. https://appeals.example.org)"
+        }
+        return nil
+    }
 }

@@ -214,24 +214,28 @@ extension AppDatabase {
     /// unique constraint decides.
     /// - Returns: how many letters were added.
     private func insert(_ letters: [(Letter, RenderedLetter)]) throws(AppealsError) -> Int {
-        try write { db in
-            // Cached statements: Codable encoding per row would cost more than rendering the letter.
-            let insertLetter = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
-                    queued_at, due_at, updated_at, possible_duplicate)
-                VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
-                """)
-            let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
-            var dates = DatabaseDates()
-            var added = 0
-            for (letter, rendered) in letters {
-                try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
-                                                     letter.messageId, dates.value(letter.queuedAt), dates.value(letter.dueAt), dates.value(letter.updatedAt)])
-                guard db.changesCount == 1 else { continue }
-                try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
-                added += 1
-            }
-            return added
+        try write { db in try Self.insertLetters(letters, in: db) }
+    }
+
+    /// Inserts letters and their texts within the caller's transaction, skipping pairs already there.
+    /// - Returns: how many letters were added.
+    static func insertLetters(_ letters: [(Letter, RenderedLetter)], in db: Database) throws -> Int {
+        // Cached statements: Codable encoding per row would cost more than rendering the letter.
+        let insertLetter = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts,
+                queued_at, due_at, updated_at, possible_duplicate)
+            VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, 0)
+            """)
+        let insertText = try db.cachedStatement(sql: "INSERT INTO letter_text (letter_id, subject, body) VALUES (?, ?, ?)")
+        var dates = DatabaseDates()
+        var added = 0
+        for (letter, rendered) in letters {
+            try insertLetter.execute(arguments: [letter.campaignId, letter.supporterId, letter.targetId, letter.language,
+                                                 letter.messageId, dates.value(letter.queuedAt), dates.value(letter.dueAt), dates.value(letter.updatedAt)])
+            guard db.changesCount == 1 else { continue }
+            try insertText.execute(arguments: [db.lastInsertedRowID, rendered.subject, rendered.body])
+            added += 1
         }
+        return added
     }
 }

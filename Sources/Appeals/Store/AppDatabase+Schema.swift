@@ -138,6 +138,51 @@ extension AppDatabase {
                     CHECK (json_valid(salutations) AND json_type(salutations) = 'object');
                 """)
         }
+        migrator.registerMigration("v4: supporters write from the web") { db in
+            try db.execute(sql: """
+                -- A supporter's letters as submitted on the campaign page, waiting for the link in the confirmation
+                -- email. Only the token's SHA-256 is kept: a copy of the database does not confirm anything.
+                CREATE TABLE submission (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    token_hash BLOB NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+                    name TEXT NOT NULL,
+                    email TEXT NOT NULL,
+                    email_key TEXT NOT NULL,
+                    country TEXT,
+                    city TEXT,
+                    language TEXT,
+                    personal_note TEXT,
+                    page_language TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    confirmed_at TEXT,
+                    -- The supporter the confirmation created or found: the link then shows their letters.
+                    supporter_id INTEGER REFERENCES supporter(id) ON DELETE SET NULL
+                );
+                CREATE INDEX submission_email ON submission(campaign_id, email_key, created_at);
+                CREATE INDEX submission_expiry ON submission(expires_at) WHERE confirmed_at IS NULL;
+
+                -- Confirmation emails not yet handed to the transport; a row is deleted once it is.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    recipient TEXT NOT NULL,
+                    envelope_from TEXT NOT NULL,
+                    message BLOB NOT NULL,
+                    created_at TEXT NOT NULL,
+                    due_at TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX outbox_due ON outbox(due_at);
+
+                -- Keys made here, never shown: the web server's MACs (forms, the organizers' session).
+                CREATE TABLE secret_key (
+                    name TEXT PRIMARY KEY,
+                    value BLOB NOT NULL CHECK (length(value) >= 32)
+                );
+                """)
+            try db.execute(sql: "INSERT INTO secret_key (name, value) VALUES ('web', ?)", arguments: [SecretKey.random()])
+        }
         return migrator
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+
+/// What the organizers' dashboard shows of a campaign beyond `status`.
+public struct CampaignActivity: Sendable {
+    /// A refused or deferred attempt, with the server's reply.
+    public struct Failure: Sendable {
+        public var at: Date
+        public var targetName: String
+        public var targetEmail: String
+        public var outcome: String
+        public var code: Int?
+        public var reply: String
+    }
+
+    /// Letters sent in each of the last hours, oldest first, an hour with none counted as 0.
+    public var sentPerHour: [(hour: Date, count: Int)]
+    public var recentFailures: [Failure]
+    /// Submissions waiting for their link to be opened, and not expired.
+    public var pendingConfirmations: Int
+    /// Letters being sent or due now: the page refreshes itself while there are some.
+    public var inFlight: Int
+}
+
+extension AppDatabase {
+    /// - Parameter hours: how many hours back the chart goes.
+    public func activity(campaign slug: String, now: Date = Date(), hours: Int = 24, failures: Int = 20) throws(AppealsError) -> CampaignActivity {
+        try read { db in
+            let campaign = try Self.campaign(slug, in: db)
+            let id = campaign.id!
+            let calendar = Self.utcCalendar
+            let thisHour = calendar.dateInterval(of: .hour, for: now)!.start
+            let first = thisHour.addingTimeInterval(-3600 * Double(hours - 1))
+            var counts = [Date: Int]()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT substr(sent_at, 1, 13), COUNT(*) FROM letter WHERE campaign_id = ? AND status = 'sent' AND sent_at >= ? GROUP BY 1
+                """, arguments: [id, first]) {
+                if let hour = Self.hourFormat.date(from: row[0]) { counts[hour] = row[1] }
+            }
+            let series = (0..<hours).map { offset in
+                let hour = first.addingTimeInterval(3600 * Double(offset))
+                return (hour: hour, count: counts[hour] ?? 0)
+            }
+            let failures = try Row.fetchAll(db, sql: """
+                SELECT a.attempted_at, t.name, t.email, a.outcome, a.code, a.reply
+                FROM delivery_attempt a JOIN letter l ON l.id = a.letter_id JOIN target t ON t.id = l.target_id
+                WHERE l.campaign_id = ? AND a.outcome <> 'sent' ORDER BY a.id DESC LIMIT ?
+                """, arguments: [id, failures]).map { row in
+                CampaignActivity.Failure(at: row[0], targetName: row[1], targetEmail: row[2], outcome: row[3], code: row[4], reply: row[5])
+            }
+            let pending = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM submission WHERE campaign_id = ? AND confirmed_at IS NULL AND expires_at > ?
+                """, arguments: [id, now]) ?? 0
+            let inFlight = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM letter WHERE campaign_id = ? AND (status = 'sending' OR (status IN ('queued', 'deferred') AND due_at <= ?))
+                """, arguments: [id, now]) ?? 0
+            return CampaignActivity(sentPerHour: series, recentFailures: failures, pendingConfirmations: pending, inFlight: inFlight)
+        }
+    }
+
+    private static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// The first 13 characters of a stored date: `2026-11-30 14`.
+    private static let hourFormat: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH"
+        return formatter
+    }()
+}

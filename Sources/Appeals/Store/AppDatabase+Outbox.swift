@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+
+extension AppDatabase {
+    static func enqueue(_ email: OutboxMessage, due: Date, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO outbox (recipient, envelope_from, message, created_at, due_at, attempts) VALUES (?, ?, ?, ?, ?, 0)
+            """, arguments: [email.recipient, email.envelopeFrom, email.message, due, due])
+    }
+
+    /// Emails of the outbox whose time has come, oldest first.
+    public func dueOutbox(now: Date, limit: Int) throws(AppealsError) -> [OutboxMessage] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, recipient, envelope_from, message, attempts FROM outbox WHERE due_at <= ? ORDER BY id LIMIT ?",
+                             arguments: [now, limit]).map { row in
+                OutboxMessage(id: row[0], recipient: row[1], envelopeFrom: row[2], message: row[3], attempts: row[4])
+            }
+        }
+    }
+
+    /// The transport took the email (or refused it for good): it leaves the outbox.
+    public func removeFromOutbox(_ id: Int64) throws(AppealsError) {
+        try write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+    }
+
+    /// The email could not be handed over now: tried again at `due`.
+    public func deferOutbox(_ id: Int64, until due: Date) throws(AppealsError) {
+        try write { db in try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, due_at = ? WHERE id = ?", arguments: [due, id]) }
+    }
+
+    /// When the earliest email of the outbox is due, if any.
+    public func nextOutboxDue() throws(AppealsError) -> Date? {
+        try read { db in try Date.fetchOne(db, sql: "SELECT MIN(due_at) FROM outbox") }
+    }
+
+    /// A key the database made for the web server's MACs, never shown.
+    public func secretKey(named name: String) throws(AppealsError) -> Data {
+        try read { db in
+            guard let key = try Data.fetchOne(db, sql: "SELECT value FROM secret_key WHERE name = ?", arguments: [name]) else {
+                throw AppealsError.storage("the database has no \(name) key: run appeal-cli init")
+            }
+            return key
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+
+/// What opening a confirmation link did.
+public enum Confirmation: Sendable, Equatable {
+    /// The supporter and their letters were created and queued now; `created` is false when the address
+    /// already took part, and its letters were left as they were.
+    case confirmed(supporterId: Int64, created: Bool)
+    /// Confirmed before: nothing new is created.
+    case alreadyConfirmed
+    case expired
+    /// No such link (never issued, or "it wasn't me").
+    case unknown
+    /// The campaign no longer takes letters (closed, draft, or past its deadline).
+    case campaignClosed
+}
+
+/// A confirmed supporter's letters, as the page behind their link shows them.
+public struct SupporterLetters: Sendable {
+    public struct Item: Sendable {
+        public var target: Target
+        public var status: LetterStatus
+        public var subject: String
+        public var body: String
+        public var sentAt: Date?
+    }
+
+    public var campaign: Campaign
+    /// `nil` once the supporter's personal data has been erased.
+    public var supporter: Supporter?
+    public var pageLanguage: String
+    public var letters: [Item]
+}
+
+extension AppDatabase {
+    /// Whether a campaign takes submissions on its page at `now`: active, and its deadline not passed.
+    public static func takesSubmissions(_ campaign: Campaign, at now: Date) -> Bool {
+        campaign.status == .active && !campaign.deadlinePassed(at: now)
+    }
+
+    /// Stores a submission and its confirmation email in one transaction.
+    /// - Parameter perEmailPerHour: at most this many submissions for one address in an hour, whoever sends them,
+    ///   so that nobody can flood a stranger's mailbox.
+    /// - Returns: `false` when that limit is reached (nothing is stored).
+    /// - Throws: ``AppealsError/conflict(_:)`` when the campaign takes no submissions.
+    public func submit(_ submission: Submission, email: OutboxMessage, perEmailPerHour: Int, now: Date) throws(AppealsError) -> Bool {
+        try write { db in
+            let campaign = try Campaign.fetchOne(db, key: submission.campaignId)
+            guard let campaign, Self.takesSubmissions(campaign, at: now) else {
+                throw AppealsError.conflict("the campaign takes no letters now")
+            }
+            // Unconfirmed personal data is kept no longer than a week after its link expired.
+            try db.execute(sql: "DELETE FROM submission WHERE confirmed_at IS NULL AND expires_at < ?",
+                           arguments: [now.addingTimeInterval(-7 * 86_400)])
+            let recent = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM submission WHERE campaign_id = ? AND email_key = ? AND created_at > ?
+                """, arguments: [submission.campaignId, submission.emailKey, now.addingTimeInterval(-3600)]) ?? 0
+            guard recent < perEmailPerHour else { return false }
+            var row = submission
+            try row.insert(db)
+            try Self.enqueue(email, due: now, in: db)
+            return true
+        }
+    }
+
+    /// The pending submission behind a confirmation link, with its campaign; `nil` for an unknown link.
+    public func submission(tokenHash: Data) throws(AppealsError) -> (Submission, Campaign)? {
+        try read { db in
+            guard let submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db),
+                  let campaign = try Campaign.fetchOne(db, key: submission.campaignId) else { return nil }
+            return (submission, campaign)
+        }
+    }
+
+    /// Confirms a submission: creates the supporter (unless the address already took part) and queues their
+    /// letters, all in one transaction. Opening the same link again creates nothing.
+    public func confirmSubmission(tokenHash: Data, messageIDs: MessageIDGenerator, now: Date = Date(),
+                                  timeZone: TimeZone = .current) throws(AppealsError) -> Confirmation {
+        guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return .unknown }
+        if found.confirmedAt != nil { return .alreadyConfirmed }
+        if found.expiresAt <= now { return .expired }
+        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return .campaignClosed }
+        let composer = try composer(for: campaign.slug, timeZone: timeZone)
+        return try write { db in
+            // Another request may have confirmed it since it was read.
+            guard var submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db) else { return .unknown }
+            if submission.confirmedAt != nil { return .alreadyConfirmed }
+            var created = false
+            var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == submission.emailKey).fetchOne(db)
+            if supporter == nil {
+                var new = submission.supporter(at: now)
+                try new.insert(db)
+                supporter = new
+                created = true
+                let targets = try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db)
+                let letters = Targeting(targets).targets(for: new).map { target in
+                    let rendered = composer.compose(supporter: new, target: target, now: now)
+                    return (Letter(id: nil, campaignId: campaign.id!, supporterId: new.id!, targetId: target.id!, language: rendered.language,
+                                   messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil, queuedAt: now,
+                                   dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false),
+                            rendered)
+                }
+                _ = try Self.insertLetters(letters, in: db)
+            }
+            submission.confirmedAt = now
+            submission.supporterId = supporter!.id
+            try submission.update(db)
+            return .confirmed(supporterId: supporter!.id!, created: created)
+        }
+    }
+
+    /// "It wasn't me": forgets a submission not yet confirmed, with the personal data it held.
+    /// - Returns: whether there was one to forget.
+    public func withdrawSubmission(tokenHash: Data) throws(AppealsError) -> Bool {
+        try write { db in
+            try db.execute(sql: "DELETE FROM submission WHERE token_hash = ? AND confirmed_at IS NULL", arguments: [tokenHash])
+            return db.changesCount == 1
+        }
+    }
+
+    /// The letters of the supporter a confirmed link created or found; `nil` when the link is unknown or not
+    /// yet confirmed.
+    public func supporterLetters(tokenHash: Data) throws(AppealsError) -> SupporterLetters? {
+        try read { db in
+            guard let submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db), submission.confirmedAt != nil,
+                  let campaign = try Campaign.fetchOne(db, key: submission.campaignId) else { return nil }
+            guard let supporterId = submission.supporterId, let supporter = try Supporter.fetchOne(db, key: supporterId) else {
+                return SupporterLetters(campaign: campaign, supporter: nil, pageLanguage: submission.pageLanguage, letters: [])
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT l.status, l.sent_at, x.subject, x.body, l.target_id
+                FROM letter l LEFT JOIN letter_text x ON x.letter_id = l.id WHERE l.supporter_id = ? ORDER BY l.id
+                """, arguments: [supporterId])
+            let targets = try Target.filter(keys: rows.map { $0[4] as Int64 }).fetchAll(db).keyed(by: \.id!)
+            let letters = rows.compactMap { row -> SupporterLetters.Item? in
+                guard let target = targets[row[4]], let status = LetterStatus(rawValue: row[0]) else { return nil }
+                return SupporterLetters.Item(target: target, status: status, subject: row[2] ?? "", body: row[3] ?? "", sentAt: row[1])
+            }
+            return SupporterLetters(campaign: campaign, supporter: supporter.erasedAt == nil ? supporter : nil,
+                                    pageLanguage: submission.pageLanguage, letters: letters)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Appeals
+import AsyncAlgorithms
+import Foundation
+import Logging
+import Mailer
+import ServiceLifecycle
+
+/// Sends the confirmation emails of the outbox through the configured transport, as a service beside the web
+/// server: woken when a submission stores one, and every few seconds for retries. An email leaves the outbox
+/// only once the transport took it (or refused it for good), so a restart loses none.
+public struct ConfirmationMailer: Service {
+    let database: AppDatabase
+    let transport: any MailTransport
+    let wakeups: AsyncStream<Void>
+    let logger: Logger
+    let pollInterval: Duration
+
+    /// Tells the mailer an email is waiting.
+    public let wake: @Sendable () -> Void
+
+    public init(database: AppDatabase, transport: any MailTransport, logger: Logger, pollInterval: Duration = .seconds(5)) {
+        self.database = database
+        self.transport = transport
+        self.logger = logger
+        self.pollInterval = pollInterval
+        // One waiting wake-up is enough: the mailer sends everything due when it wakes.
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wakeups = stream
+        wake = { continuation.yield() }
+    }
+
+    public func run() async throws {
+        // libcurl and SQLite block: on a thread of their own.
+        let executor = ThreadExecutor(name: "appeal-confirmations")
+        defer { executor.shutdown() }
+        try await withTaskExecutorPreference(executor) {
+            let session = transport.makeSession()
+            defer { session.close() }
+            let ticks = merge(wakeups, AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () })
+            try sendDue(session)
+            for await _ in ticks.cancelOnGracefulShutdown() {
+                try sendDue(session)
+            }
+        }
+    }
+
+    /// Sends every email due now, a batch at a time.
+    private func sendDue(_ session: any MailSession) throws(AppealsError) {
+        while !Task.isShuttingDownGracefully {
+            let due = try database.dueOutbox(now: Date(), limit: 100)
+            for email in due {
+                let reply = session.deliver(Array(email.message), envelope: Envelope(from: email.envelopeFrom, recipients: [email.recipient]))
+                switch reply.kind {
+                case .accepted:
+                    try database.removeFromOutbox(email.id!)
+                case .permanent:
+                    logger.warning("confirmation email refused", metadata: ["code": "\(reply.code ?? 0)", "reply": "\(reply.text)"])
+                    try database.removeFromOutbox(email.id!)
+                default:
+                    // Tried again after 1, 2, 4 … minutes, at most an hour apart; given up after a day's tries.
+                    let wait = min(3600, 60 * pow(2, Double(email.attempts)))
+                    if email.attempts >= 30 {
+                        logger.error("confirmation email given up", metadata: ["reply": "\(reply.text)"])
+                        try database.removeFromOutbox(email.id!)
+                    } else {
+                        logger.warning("confirmation email deferred", metadata: ["reply": "\(reply.text)", "retryInSeconds": "\(Int(wait))"])
+                        try database.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
+                    }
+                }
+            }
+            if due.count < 100 { return }
+        }
+    }
+}

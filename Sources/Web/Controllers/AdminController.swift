@@ -1,0 +1,93 @@
+import Appeals
+import Foundation
+import Hummingbird
+
+/// The organizers' dashboard under `/admin`: nothing but the login form without a session.
+struct AdminController: Sendable {
+    let site: WebSite
+
+    func addRoutes(to router: Router<WebContext>) {
+        router.get("/admin") { request, context in
+            guard site.admin.admits(request, now: site.now()) else { return try login(request).response(from: request, context: context) }
+            let rows = try await site.db { () throws(AppealsError) in
+                try site.database.campaigns().map { campaign throws(AppealsError) in
+                    (campaign, try site.database.report(campaign: campaign.slug), try site.database.activity(campaign: campaign.slug, hours: 1).pendingConfirmations)
+                }
+            }
+            let campaigns = rows.map { campaign, report, pending -> [String: Any] in
+                ["slug": campaign.slug, "title": campaign.title, "status": campaign.status.rawValue, "supporters": report.supporters,
+                 "queued": report.letters.queued + report.letters.deferred + report.letters.sending, "sent": report.letters.sent,
+                 "failed": report.letters.failed, "pending": pending]
+            }
+            let (token, cookie) = site.forms.token(for: request)
+            let html = site.pages.render("admin-home", ["lang": "en", "pageTitle": "Campaigns", "campaigns": campaigns, "csrf": token])
+            return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
+        }
+        router.post("/admin/login") { request, context in
+            guard site.clients.admit("login|\(context.clientAddress)", limit: site.limits.loginsPerAddress, now: site.now()) else {
+                return try site.tooMany("en").response(from: request, context: context)
+            }
+            let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+            guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
+            guard site.admin.isSecret(form["secret"] ?? "") else {
+                site.logger.warning("dashboard login refused", metadata: ["client": "\(context.clientAddress)"])
+                return try login(request, failed: true).response(from: request, context: context)
+            }
+            return Response.seeOther("/admin", cookies: [site.admin.cookie(now: site.now())])
+        }
+        router.post("/admin/logout") { request, context in
+            let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+            guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
+            return Response.seeOther("/admin", cookies: [AdminSession.loggedOut])
+        }
+        router.get("/admin/c/:slug") { request, context in
+            guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
+            let slug = try context.parameters.require("slug")
+            let now = site.now()
+            let found = try? await site.db { () throws(AppealsError) in
+                (try site.database.campaign(slug), try site.database.report(campaign: slug), try site.database.activity(campaign: slug, now: now))
+            }
+            guard let (campaign, report, activity) = found else { throw HTTPError(.notFound) }
+            let (token, cookie) = site.forms.token(for: request)
+            let html = site.pages.render("admin-campaign", AdminCampaignPage(campaign: campaign, report: report, activity: activity).context(csrf: token))
+            return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
+        }
+        for (action, status) in [("pause", CampaignStatus.paused), ("open", .active)] {
+            router.post("/admin/c/:slug/\(action)") { request, context in
+                guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
+                let slug = try context.parameters.require("slug")
+                let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+                guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
+                do {
+                    _ = try await site.db { () throws(AppealsError) in try site.database.setStatus(status, ofCampaign: slug) }
+                } catch AppealsError.notFound {
+                    throw HTTPError(.notFound)
+                }
+                site.logger.notice("campaign \(action == "pause" ? "paused" : "opened") from the dashboard", metadata: ["campaign": "\(slug)"])
+                return Response.seeOther("/admin/c/\(slug)")
+            }
+        }
+        router.get("/admin/c/:slug/export.csv") { request, context in
+            guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
+            let slug = try context.parameters.require("slug")
+            let csv = try? await site.db { () throws(AppealsError) in
+                var text = ""
+                try site.database.exportLetters(campaign: slug) { text += $0 }
+                return text
+            }
+            guard let csv else { throw HTTPError(.notFound) }
+            return Response(status: .ok, headers: [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"\(slug)-letters.csv\"",
+            ], body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+    }
+
+    private func login(_ request: Request, failed: Bool = false) -> HTML {
+        let (token, cookie) = site.forms.token(for: request)
+        let context: [String: Any] = ["lang": "en", "pageTitle": "Organizers' dashboard", "csrf": token, "failed": failed,
+                                      "disabled": !site.admin.isEnabled, "env": site.config.web.adminSecretEnv]
+        return HTML(html: site.pages.render("admin-login", context), status: failed ? .unauthorized : .ok, cookies: cookie.map { [$0] } ?? [],
+                    privatePage: true)
+    }
+}

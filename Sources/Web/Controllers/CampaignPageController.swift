@@ -1,0 +1,126 @@
+import Appeals
+import Foundation
+import Hummingbird
+
+/// The campaign page (`/c/SLUG`), the preview of a supporter's letters, and the request for a confirmation email.
+struct CampaignPageController: Sendable {
+    let site: WebSite
+
+    func addRoutes(to router: Router<WebContext>) {
+        router.get("/c/:slug") { request, context in
+            try await page(request, try await activeCampaign(context.parameters.require("slug")))
+        }
+        router.post("/c/:slug/preview") { request, context in
+            try await post(request, context) { campaign, form, language in try await preview(campaign, form, language: language, request: request) }
+        }
+        router.post("/c/:slug/edit") { request, context in
+            try await post(request, context) { campaign, form, language in
+                try await page(request, campaign, form: form.supporterForm)
+            }
+        }
+        router.post("/c/:slug/submit") { request, context in
+            try await post(request, context) { campaign, form, language in try await submit(campaign, form, language: language, request: request) }
+        }
+        router.get("/c/:slug/sent") { request, context in
+            let campaign = try await activeCampaign(context.parameters.require("slug"))
+            let language = PageLanguage.choose(for: request, campaign: campaign)
+            let hours = site.config.web.confirmationHours
+            return site.message(site.pages.text("checkHeading", language),
+                                [site.pages.text("checkText", language, ["hours": hours]), site.pages.text("checkSpam", language)],
+                                language: language, organization: campaign.organization,
+                                back: ("/c/\(campaign.slug)?lang=\(language)", site.pages.text("backToCampaign", language)))
+        }
+    }
+
+    /// The page, with the form filled in and its problems listed when a submission was refused.
+    func page(_ request: Request, _ campaign: Campaign, form: SupporterForm = SupporterForm(), issues: [InputIssue] = []) async throws -> HTML {
+        let language = PageLanguage.choose(for: request, campaign: campaign)
+        let targets = try await site.db { () throws(AppealsError) in try site.database.targets(ofCampaign: campaign.slug) }
+        let (token, cookie) = site.forms.token(for: request)
+        let page = CampaignPage(site: site, campaign: campaign, language: language, now: site.now())
+        let html = site.pages.render("campaign", page.context(targets: targets, form: form, issues: issues, csrf: token))
+        // A page holding what someone typed is never cached.
+        return HTML(html: html, status: issues.isEmpty ? .ok : .unprocessableContent, cookies: cookie.map { [$0] } ?? [],
+                    privatePage: form != SupporterForm())
+    }
+
+    /// The checks every form post passes: rate limit, body size, CSRF, a campaign that takes letters. A filled
+    /// honeypot field gets the page a person would see next, and nothing is done.
+    private func post(_ request: Request, _ context: WebContext,
+                      _ body: (Campaign, FormValues, String) async throws -> any ResponseGenerator) async throws -> Response {
+        let campaign = try await activeCampaign(context.parameters.require("slug"))
+        let language = PageLanguage.choose(for: request, campaign: campaign)
+        guard site.clients.admit("form|\(context.clientAddress)", limit: site.limits.formsPerAddress, now: site.now()) else {
+            return try site.tooMany(language).response(from: request, context: context)
+        }
+        let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+        guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
+        guard AppDatabase.takesSubmissions(campaign, at: site.now()) else {
+            return try await page(request, campaign).response(from: request, context: context)
+        }
+        if !form.text("website").isEmpty {
+            site.logger.info("honeypot field filled: request ignored", metadata: ["campaign": "\(campaign.slug)"])
+            return Response.seeOther("/c/\(campaign.slug)/sent?lang=\(language)")
+        }
+        return try await body(campaign, form, language).response(from: request, context: context)
+    }
+
+    private func preview(_ campaign: Campaign, _ form: FormValues, language: String, request: Request) async throws -> any ResponseGenerator {
+        let now = site.now()
+        let supporter: Supporter
+        switch form.supporterForm.supporter(campaignId: campaign.id!, now: now) {
+        case .failure(let issues): return try await page(request, campaign, form: form.supporterForm, issues: issues.issues)
+        case .success(let value): supporter = value
+        }
+        let letters = try await site.db { () throws(AppealsError) in
+            let composer = try site.database.composer(for: campaign.slug)
+            let targeting = Targeting(try site.database.targets(ofCampaign: campaign.slug))
+            return targeting.targets(for: supporter).map { (target: $0, letter: composer.compose(supporter: supporter, target: $0, now: now)) }
+        }
+        let (token, cookie) = site.forms.token(for: request)
+        let page = CampaignPage(site: site, campaign: campaign, language: language, now: now)
+        let html = site.pages.render("preview", page.previewContext(letters: letters, supporter: supporter, form: form.supporterForm, csrf: token))
+        return HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true)
+    }
+
+    private func submit(_ campaign: Campaign, _ form: FormValues, language: String, request: Request) async throws -> any ResponseGenerator {
+        let now = site.now()
+        let supporter: Supporter
+        switch form.supporterForm.supporter(campaignId: campaign.id!, now: now) {
+        case .failure(let issues): return try await page(request, campaign, form: form.supporterForm, issues: issues.issues)
+        case .success(let value): supporter = value
+        }
+        let token = SecretToken.make()
+        let submission = Submission(campaignId: campaign.id!, tokenHash: SecretToken.hash(token), supporter: supporter, pageLanguage: language,
+                                    createdAt: now, expiresAt: now.addingTimeInterval(Double(site.config.web.confirmationHours) * 3600))
+        let email = try ConfirmationEmail(site: site, campaign: campaign, submission: submission, token: token).outboxMessage()
+        let limit = site.limits.emailsPerAddressPerHour
+        let stored = try await site.db { () throws(AppealsError) in
+            try site.database.submit(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now)
+        }
+        guard stored else { return site.tooMany(language) }
+        site.outboxWaiting()
+        return Response.seeOther("/c/\(campaign.slug)/sent?lang=\(language)")
+    }
+
+    /// A campaign the public may see: not a draft.
+    private func activeCampaign(_ slug: String) async throws -> Campaign {
+        let campaign = try? await site.db { () throws(AppealsError) in try site.database.campaign(slug) }
+        guard let campaign, campaign.status != .draft else { throw HTTPError(.notFound) }
+        return campaign
+    }
+}
+
+extension FormValues {
+    var supporterForm: SupporterForm {
+        var form = SupporterForm()
+        form.name = text("name")
+        form.email = text("email")
+        form.country = text("country")
+        form.city = text("city")
+        form.language = text("language")
+        form.personalNote = self["personal_note"] ?? ""
+        form.consent = self["consent"] == "yes"
+        return form
+    }
+}

@@ -1,0 +1,117 @@
+import Appeals
+import Foundation
+import Hummingbird
+
+/// The links of the confirmation email: `/confirm/TOKEN` (confirm, then the supporter's letters and their
+/// status), `/letters/TOKEN`, and `/not-me/TOKEN` ("it wasn't me").
+///
+/// Opening a link shows a page with one button; only the button's POST changes anything, so that mail
+/// scanners that open every link in a message confirm nothing.
+struct ConfirmationController: Sendable {
+    let site: WebSite
+
+    func addRoutes(to router: Router<WebContext>) {
+        router.get("/confirm/:token") { request, context in
+            let token = try context.parameters.require("token")
+            guard let (submission, campaign) = try await lookUp(token) else { return try unknown(request).response(from: request, context: context) }
+            let language = submission.pageLanguage
+            if submission.confirmedAt != nil { return Response.seeOther("/letters/\(token)") }
+            if submission.expiresAt <= site.now() { return try expired(language).response(from: request, context: context) }
+            let count = try await site.db { () throws(AppealsError) in
+                Targeting(try site.database.targets(ofCampaign: campaign.slug)).targets(for: submission.supporter(at: submission.createdAt)).count
+            }
+            let question = site.pages.text("confirmText", language, ["count": count, "name": submission.name, "title": campaign.title])
+            return try buttonPage(request, campaign: campaign, language: language, heading: site.pages.text("confirmHeading", language),
+                                  question: question, button: site.pages.text("confirmButton", language), action: "/confirm/\(token)",
+                                  notMeURL: "/not-me/\(token)").response(from: request, context: context)
+        }
+        router.post("/confirm/:token") { request, context in
+            let token = try context.parameters.require("token")
+            guard let (submission, campaign) = try await lookUp(token) else { return try unknown(request).response(from: request, context: context) }
+            let language = submission.pageLanguage
+            if let refusal = try await checkPost(request, context, language: language) { return refusal }
+            let now = site.now()
+            let outcome = try await site.db { () throws(AppealsError) in
+                try site.database.confirmSubmission(tokenHash: SecretToken.hash(token), messageIDs: site.messageIDs, now: now)
+            }
+            switch outcome {
+            case .confirmed(let supporterId, let created):
+                site.logger.info("supporter confirmed", metadata: ["campaign": "\(campaign.slug)", "supporter": "\(supporterId)", "new": "\(created)"])
+                return Response.seeOther("/letters/\(token)" + (created ? "" : "?already=1"))
+            case .alreadyConfirmed: return Response.seeOther("/letters/\(token)")
+            case .expired: return try expired(language).response(from: request, context: context)
+            case .unknown: return try unknown(request).response(from: request, context: context)
+            case .campaignClosed:
+                return try site.message(site.pages.text("closedHeading", language),
+                                        [CampaignPage(site: site, campaign: campaign, language: language, now: now).closedText ?? ""],
+                                        language: language, status: .conflict, organization: campaign.organization)
+                    .response(from: request, context: context)
+            }
+        }
+        router.get("/letters/:token") { request, context in
+            let token = try context.parameters.require("token")
+            guard SecretToken.isWellFormed(token),
+                  let letters = try await site.db({ () throws(AppealsError) in try site.database.supporterLetters(tokenHash: SecretToken.hash(token)) })
+            else { return try unknown(request).response(from: request, context: context) }
+            let already = request.uri.queryParameters["already"] != nil
+            return try LettersPage(site: site, letters: letters, already: already).html.response(from: request, context: context)
+        }
+        router.get("/not-me/:token") { request, context in
+            let token = try context.parameters.require("token")
+            guard let (submission, campaign) = try await lookUp(token), submission.confirmedAt == nil else {
+                return try unknown(request).response(from: request, context: context)
+            }
+            let language = submission.pageLanguage
+            return try buttonPage(request, campaign: campaign, language: language, heading: site.pages.text("notMeHeading", language),
+                                  question: site.pages.text("notMeText", language), button: site.pages.text("notMeButton", language),
+                                  action: "/not-me/\(token)", notMeURL: nil).response(from: request, context: context)
+        }
+        router.post("/not-me/:token") { request, context in
+            let token = try context.parameters.require("token")
+            guard let (submission, campaign) = try await lookUp(token) else { return try unknown(request).response(from: request, context: context) }
+            let language = submission.pageLanguage
+            if let refusal = try await checkPost(request, context, language: language) { return refusal }
+            let withdrawn = try await site.db { () throws(AppealsError) in try site.database.withdrawSubmission(tokenHash: SecretToken.hash(token)) }
+            guard withdrawn else { return try unknown(request).response(from: request, context: context) }
+            site.logger.info("submission withdrawn: it wasn't me", metadata: ["campaign": "\(campaign.slug)"])
+            return try site.message(site.pages.text("forgottenHeading", language), [site.pages.text("forgottenText", language)],
+                                    language: language, organization: campaign.organization).response(from: request, context: context)
+        }
+    }
+
+    private func lookUp(_ token: String) async throws -> (Submission, Campaign)? {
+        guard SecretToken.isWellFormed(token) else { return nil }
+        return try await site.db { () throws(AppealsError) in try site.database.submission(tokenHash: SecretToken.hash(token)) }
+    }
+
+    /// Rate limit, body size and CSRF for the buttons' posts; `nil` when the post may go on.
+    private func checkPost(_ request: Request, _ context: WebContext, language: String) async throws -> Response? {
+        guard site.clients.admit("form|\(context.clientAddress)", limit: site.limits.formsPerAddress, now: site.now()) else {
+            return try site.tooMany(language).response(from: request, context: context)
+        }
+        let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+        guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
+        return nil
+    }
+
+    private func buttonPage(_ request: Request, campaign: Campaign, language: String, heading: String, question: String, button: String,
+                            action: String, notMeURL: String?) -> HTML {
+        let (token, cookie) = site.forms.token(for: request)
+        var context: [String: Any] = [
+            "lang": language, "t": site.pages.texts(language), "pageTitle": heading, "heading": heading, "question": question,
+            "button": button, "action": action, "csrf": token, "campaign": ["organization": campaign.organization],
+        ]
+        context["notMeURL"] = notMeURL
+        return HTML(html: site.pages.render("confirm", context), cookies: cookie.map { [$0] } ?? [], privatePage: true)
+    }
+
+    private func unknown(_ request: Request) -> HTML {
+        let language = PageLanguage.negotiate(request.headers[.acceptLanguage] ?? "", offered: Array(site.pages.languages)) ?? "en"
+        return site.message(site.pages.text("unknownHeading", language), [site.pages.text("unknownText", language)], language: language,
+                            status: .notFound)
+    }
+
+    private func expired(_ language: String) -> HTML {
+        site.message(site.pages.text("expiredHeading", language), [site.pages.text("expiredText", language)], language: language, status: .gone)
+    }
+}

@@ -1,0 +1,74 @@
+import Appeals
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `appeal-cli serve`'s web server: campaign pages, supporters' confirmation, and the organizers' dashboard.
+public struct WebServer: Sendable {
+    let site: WebSite
+
+    /// - Parameters:
+    ///   - adminSecret: the dashboard's secret (from the variable `web.adminSecretEnv` names); `nil`: the
+    ///     dashboard is closed.
+    ///   - outboxWaiting: called when a confirmation email is stored, to wake the ``ConfirmationMailer``.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` for a secret shorter than 16 characters.
+    public init(database: AppDatabase, config: AppConfig, adminSecret: String?, limits: WebLimits = WebLimits(),
+                now: @escaping @Sendable () -> Date = Date.init, outboxWaiting: @escaping @Sendable () -> Void = {},
+                logger: Logger) throws(AppealsError) {
+        if let adminSecret, adminSecret.count < 16 {
+            throw .invalid(InputLocation(file: "environment", field: config.web.adminSecretEnv),
+                           "the dashboard's secret must be at least 16 characters (it has \(adminSecret.count))")
+        }
+        let key = try database.secretKey(named: "web")
+        let base = URLComponents(string: config.web.baseURL)
+        let origin = base.map { "\($0.scheme ?? "http")://\($0.host ?? "")" + ($0.port.map { ":\($0)" } ?? "") } ?? config.web.baseURL
+        site = WebSite(
+            database: database, config: config, pages: try Self.loadPages(), forms: FormGuard(key: key, origin: origin, secureCookies: base?.scheme == "https"),
+            admin: AdminSession(key: key, secretHash: adminSecret.map { Data(SHA256.hash(data: Data($0.utf8))) }), limits: limits,
+            threads: DatabaseThreads(count: 4), messageIDs: MessageIDGenerator(domain: config.sender.domain), now: now,
+            outboxWaiting: outboxWaiting, logger: logger)
+    }
+
+    private static func loadPages() throws(AppealsError) -> Pages {
+        do {
+            return try Pages()
+        } catch {
+            throw .storage("the web pages' templates do not load: \(error)")
+        }
+    }
+
+    /// Every route, behind the security headers.
+    public func router() -> Router<WebContext> {
+        let router = Router(context: WebContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        let site = self.site
+        router.get("/static/site.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: site.pages.stylesheet)))
+        }
+        router.get("/") { _, _ in
+            let campaigns = try await site.db { () throws(AppealsError) in try site.database.campaigns() }
+            let links = campaigns.filter { $0.status == .active }.map { ["url": "/c/\($0.slug)", "text": $0.title] }
+            return site.message("Campaigns", links.isEmpty ? ["No campaign is open at the moment."] : [], language: "en", links: links)
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        CampaignPageController(site: site).addRoutes(to: router)
+        ConfirmationController(site: site).addRoutes(to: router)
+        AdminController(site: site).addRoutes(to: router)
+        return router
+    }
+
+    /// The HTTP server on `web.listen`, running `services` beside it in one service group.
+    public func application(services: [any Service] = []) -> some ApplicationProtocol {
+        let (host, port) = site.config.web.listenAddress
+        return Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           services: services, logger: site.logger)
+    }
+
+    /// Stops the database threads; call after the server stopped.
+    public func shutdown() {
+        site.threads.shutdown()
+    }
+}

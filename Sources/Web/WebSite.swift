@@ -1,0 +1,60 @@
+import Appeals
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+
+/// Everything the pages share: the store, the templates, the guards and limits, and the outbox's wake-up.
+struct WebSite: Sendable {
+    let database: AppDatabase
+    let config: AppConfig
+    let pages: Pages
+    let countries = CountryList()
+    let forms: FormGuard
+    let admin: AdminSession
+    let limits: WebLimits
+    let clients = ClientLimits(window: 600)
+    let threads: DatabaseThreads
+    let messageIDs: MessageIDGenerator
+    let now: @Sendable () -> Date
+    /// Tells the confirmation mailer that an email is waiting.
+    let outboxWaiting: @Sendable () -> Void
+    let logger: Logger
+
+    /// Runs a store call on a database thread.
+    func db<T: Sendable>(_ body: @Sendable () throws(AppealsError) -> T) async throws(AppealsError) -> T {
+        try await threads.run(body)
+    }
+
+    /// The message page: a heading, paragraphs, and a link back.
+    func message(_ heading: String, _ paragraphs: [String], language: String, status: HTTPResponse.Status = .ok,
+                 organization: String? = nil, back: (url: String, text: String)? = nil, links: [[String: String]] = []) -> HTML {
+        var context: [String: Any] = ["lang": language, "pageTitle": heading, "heading": heading, "paragraphs": paragraphs, "links": links]
+        context["organization"] = organization
+        if let back { context["link"] = ["url": back.url, "text": back.text] }
+        return HTML(html: pages.render("message", context), status: status, privatePage: true)
+    }
+
+    /// The page for a form whose CSRF token is missing or wrong.
+    func formExpired(_ language: String) -> HTML {
+        message(pages.text("formExpiredHeading", language), [pages.text("formExpiredText", language)], language: language, status: .forbidden)
+    }
+
+    func tooMany(_ language: String) -> HTML {
+        message(pages.text("tooManyHeading", language), [pages.text("tooManyText", language)], language: language, status: .tooManyRequests)
+    }
+}
+
+/// The limits on what one client can ask for, per 10 minutes; 0: no limit (benchmarks).
+public struct WebLimits: Sendable {
+    /// Form posts (preview, edit, send, confirm) from one address.
+    public var formsPerAddress = 60
+    /// Login attempts on the dashboard from one address.
+    public var loginsPerAddress = 10
+    /// Confirmation emails to one address per hour, whoever asks.
+    public var emailsPerAddressPerHour = 3
+    /// The largest form body accepted, in bytes.
+    public var maxBodyBytes = 16 * 1024
+
+    public init() {}
+}

@@ -1,0 +1,52 @@
+import Appeals
+import ArgumentParser
+import Foundation
+import Logging
+import Mailer
+import ServiceLifecycle
+import Synchronization
+
+/// The long-running commands (`send --watch`, `serve`): their services, run in one group until SIGTERM or SIGINT.
+enum ServiceRunner {
+    static func logger(_ label: String, verbose: Bool) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = verbose ? .debug : .info
+        return logger
+    }
+
+    /// The sender of `send --watch`, logging a line every 1,000 letters within a long run.
+    static func sender(database: AppDatabase, config: AppConfig, transport: any MailTransport, campaign: String?, pollSeconds: Int,
+                       logger: Logger) throws -> SendService {
+        let previous = Mutex(0)
+        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger, progress: { done, total in
+            let crossed = previous.withLock { previous in
+                // A count lower than the last one is a new run's.
+                defer { previous = done }
+                return done / 1000 > (done < previous ? 0 : previous / 1000)
+            }
+            if crossed { logger.notice("run in progress", metadata: ["done": "\(done)", "due": "\(total)"]) }
+        })
+        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
+            logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
+        }
+        return SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
+    }
+
+    /// Runs `services` until the first SIGTERM or SIGINT has stopped them gracefully (a second one ends the
+    /// process at once); exit 1 when a service fails.
+    static func run(_ services: [any Service], logger: Logger) async throws {
+        let group = ServiceGroup(services: services, logger: logger)
+        let signals = await StopSignals { number in
+            logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
+            Task { await group.triggerGracefulShutdown() }
+        }
+        do {
+            try await group.run()
+        } catch {
+            let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
+            printError(reason)
+            throw ExitCode(1)
+        }
+        _ = signals
+    }
+}

@@ -1,0 +1,131 @@
+import Appeals
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import TestSupport
+import Testing
+@testable import Web
+
+@Suite("Web security: CSRF, rate limits, honeypot, body size, escaping, headers")
+struct SecurityTests {
+    @Test("A form without the token, with a token from another cookie, or from another site is refused and changes nothing")
+    func csrf() async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            let path = "/c/\(WebFixture.slug)/submit"
+            #expect(try await browser.post(path, supporterFields(), csrf: nil).status == .forbidden)
+            #expect(try await browser.post(path, supporterFields() + [("csrf_token", String(repeating: "A", count: 43))], csrf: nil).status == .forbidden)
+            #expect(try await browser.post(path, supporterFields(), csrf: page.csrf, headers: [.origin: "https://evil.example"]).status == .forbidden)
+            #expect(try await browser.post(path, supporterFields(), csrf: page.csrf, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == .forbidden)
+            // The token belongs with its cookie: another visitor's cookie does not match it.
+            let other = Browser(client: browser.client)
+            _ = try await other.get("/c/\(WebFixture.slug)")
+            #expect(try await other.post(path, supporterFields(), csrf: page.csrf).status == .forbidden)
+            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
+            // The same form from our own origin goes through.
+            let ok = try await browser.post(path, supporterFields(), csrf: page.csrf,
+                                            headers: [.origin: "https://appeals.example.org", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
+            #expect(ok.status == .seeOther)
+            #expect(try fixture.count("submission") == 1)
+        }
+    }
+
+    @Test("Form posts per client address, and confirmation emails per address, are limited")
+    func rateLimits() async throws {
+        var limits = WebLimits()
+        limits.formsPerAddress = 4
+        limits.emailsPerAddressPerHour = 2
+        let fixture = try WebFixture(limits: limits)
+        try await fixture.test { browser in
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            for _ in 0..<2 {
+                #expect(try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf).status == .seeOther)
+            }
+            // A third email to the same address within the hour is not sent.
+            let third = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf)
+            #expect(third.status == .tooManyRequests)
+            #expect(try fixture.outbox().count == 2)
+            // The fifth form post from this address within ten minutes is refused, whatever it is.
+            #expect(try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(email: "new@example.com"), csrf: page.csrf).status == .ok)
+            let fifth = try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(email: "new@example.com"), csrf: page.csrf)
+            #expect(fifth.status == .tooManyRequests)
+            fixture.advance(hours: 1.01)
+            #expect(try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf).status == .seeOther)
+            #expect(try fixture.outbox().count == 3)
+        }
+    }
+
+    @Test("A filled honeypot field gets the usual answer and nothing is stored or sent")
+    func honeypot() async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            let fields = supporterFields().map { $0.0 == "website" ? ("website", "http://spam.example") : $0 }
+            let answer = try await browser.post("/c/\(WebFixture.slug)/submit", fields, csrf: page.csrf)
+            #expect(answer.status == .seeOther && answer.location == "/c/\(WebFixture.slug)/sent?lang=en")
+            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
+        }
+    }
+
+    @Test("A body over the limit is refused with 413 and nothing is stored; a body that is not a form, with 415")
+    func bodyLimit() async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            let huge = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(note: String(repeating: "x", count: 20_000)), csrf: page.csrf)
+            #expect(huge.status == .contentTooLarge)
+            #expect(huge.headers[.contentSecurityPolicy] != nil)
+            let json = try await browser.send("/c/\(WebFixture.slug)/submit", method: .post, headers: [.contentType: "application/json"], body: "{}")
+            #expect(json.status == .unsupportedMediaType)
+            #expect(try fixture.count("submission") == 0)
+        }
+    }
+
+    @Test("Markup typed by a supporter shows as text in the preview, the letters page and the dashboard")
+    func escaping() async throws {
+        let fixture = try WebFixture()
+        let attack = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+        try await fixture.test { browser in
+            let fields = supporterFields(name: "Ana \(attack)", city: attack, note: attack)
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            let preview = try await browser.post("/c/\(WebFixture.slug)/preview", fields, csrf: page.csrf)
+            let edit = try await browser.post("/c/\(WebFixture.slug)/edit", fields, csrf: page.csrf)
+            try await ConfirmationTests.submit(browser, fields)
+            let token = try fixture.lastToken()
+            _ = try await ConfirmationTests.confirm(browser, token: token)
+            let letters = try await browser.get("/letters/\(token)")
+            // A refusal reply holding markup, on the dashboard.
+            try await fixture.database.writer.write { db in
+                try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (1, ?, 550, ?, 'failed')",
+                               arguments: [TestDatabase.fixedNow, "550 " + attack])
+            }
+            let admin = try await AdminTests.logIn(browser)
+            let dashboard = try await browser.get("/admin/c/\(WebFixture.slug)")
+            #expect(admin.status == .seeOther)
+            for (name, html) in [("preview", preview.html), ("edit", edit.html), ("letters", letters.html), ("dashboard", dashboard.html)] {
+                #expect(!html.contains("<script>"), "\(name)")
+                #expect(!html.contains("<img"), "\(name)")
+                #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "\(name)")
+            }
+        }
+    }
+
+    @Test("Every response carries a strict content security policy and the other security headers", arguments: [
+        "/c/azerbaijan-rufat-safarov", "/admin", "/no-such-page", "/confirm/unknown", "/static/site.css",
+    ])
+    func headers(path: String) async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let page = try await browser.get(path)
+            let policy = try #require(page.headers[.contentSecurityPolicy])
+            #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'") && policy.contains("form-action 'self'"))
+            #expect(!policy.contains("unsafe-inline"))
+            #expect(page.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+        }
+    }
+}
