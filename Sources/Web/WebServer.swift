@@ -48,6 +48,12 @@ public struct WebServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                      body: .init(byteBuffer: ByteBuffer(string: site.pages.stylesheet)))
         }
+        for path in ["/static/icon.svg", "/favicon.ico"] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: "image/svg+xml", .cacheControl: "public, max-age=86400"],
+                         body: .init(byteBuffer: ByteBuffer(string: site.pages.icon)))
+            }
+        }
         router.get("/") { _, _ in
             let campaigns = try await site.db { () throws(AppealsError) in try site.database.campaigns() }
             let links = campaigns.filter { $0.status == .active }.map { ["url": "/c/\($0.slug)", "text": $0.title] }

@@ -125,7 +125,7 @@ struct SecurityTests {
             #expect(!policy.contains("unsafe-inline"))
             #expect(page.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
-            #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+            #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin")
         }
     }
 }

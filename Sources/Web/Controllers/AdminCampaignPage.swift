@@ -13,7 +13,7 @@ struct AdminCampaignPage {
                                          ("deferred", letters.deferred), ("failed", letters.failed), ("cancelled", letters.cancelled)]
         let time = ISO8601DateFormatter()
         var context: [String: Any] = [
-            "lang": "en", "pageTitle": campaign.title, "title": campaign.title, "slug": campaign.slug, "status": campaign.status.rawValue,
+            "lang": "en", "wide": true, "pageTitle": campaign.title, "title": campaign.title, "slug": campaign.slug, "status": campaign.status.rawValue,
             "supporters": report.supporters, "supportersWithoutEmbassy": report.supportersWithoutEmbassy,
             "pending": activity.pendingConfirmations, "possibleDuplicates": report.possibleDuplicates, "csrf": csrf,
             "canPause": campaign.status == .active, "canOpen": campaign.status == .paused || campaign.status == .draft,

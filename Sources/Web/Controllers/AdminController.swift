@@ -20,7 +20,7 @@ struct AdminController: Sendable {
                  "failed": report.letters.failed, "pending": pending]
             }
             let (token, cookie) = site.forms.token(for: request)
-            let html = site.pages.render("admin-home", ["lang": "en", "pageTitle": "Campaigns", "campaigns": campaigns, "csrf": token])
+            let html = site.pages.render("admin-home", ["lang": "en", "wide": true, "pageTitle": "Campaigns", "campaigns": campaigns, "csrf": token])
             return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
         }
         router.post("/admin/login") { request, context in
@@ -85,7 +85,7 @@ struct AdminController: Sendable {
 
     private func login(_ request: Request, failed: Bool = false) -> HTML {
         let (token, cookie) = site.forms.token(for: request)
-        let context: [String: Any] = ["lang": "en", "pageTitle": "Organizers' dashboard", "csrf": token, "failed": failed,
+        let context: [String: Any] = ["lang": "en", "wide": true, "pageTitle": "Organizers' dashboard", "csrf": token, "failed": failed,
                                       "disabled": !site.admin.isEnabled, "env": site.config.web.adminSecretEnv]
         return HTML(html: site.pages.render("admin-login", context), status: failed ? .unauthorized : .ok, cookies: cookie.map { [$0] } ?? [],
                     privatePage: true)

@@ -7,6 +7,7 @@ struct Pages: Sendable {
     private let library: MustacheLibrary
     private let texts: [String: [String: String]]
     let stylesheet: String
+    let icon: String
 
     init() throws {
         var library = MustacheLibrary()
@@ -24,6 +25,7 @@ struct Pages: Sendable {
         self.library = library
         texts = try JSONDecoder().decode([String: [String: String]].self, from: Data(PackageResources.texts_json))
         stylesheet = String(decoding: PackageResources.site_css, as: UTF8.self)
+        icon = String(decoding: PackageResources.icon_svg, as: UTF8.self)
     }
 
     /// The languages the pages' own texts are written in.
