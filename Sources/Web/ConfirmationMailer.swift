@@ -36,38 +36,48 @@ public struct ConfirmationMailer: Service {
         try await withTaskExecutorPreference(executor) {
             let session = transport.makeSession()
             defer { session.close() }
+            var nextPurge = ContinuousClock.now
             let ticks = merge(wakeups, AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () })
             try sendDue(session)
             for await _ in ticks.cancelOnGracefulShutdown() {
                 try sendDue(session)
+                if ContinuousClock.now > nextPurge {
+                    try database.purgeExpiredSubmissions(now: Date())
+                    nextPurge = ContinuousClock.now + .seconds(600)
+                }
             }
         }
     }
 
-    /// Sends every email due now, a batch at a time.
+    /// Sends every email due now, a batch at a time; those handed over leave the outbox together.
     private func sendDue(_ session: any MailSession) throws(AppealsError) {
         while !Task.isShuttingDownGracefully {
             let due = try database.dueOutbox(now: Date(), limit: 100)
+            var done: [Int64] = []
+            // Whatever happens to the rest of the batch, the emails handed over are not sent again.
+            defer { try? database.removeFromOutbox(done) }
             for email in due {
                 let reply = session.deliver(Array(email.message), envelope: Envelope(from: email.envelopeFrom, recipients: [email.recipient]))
                 switch reply.kind {
                 case .accepted:
-                    try database.removeFromOutbox(email.id!)
+                    done.append(email.id!)
                 case .permanent:
                     logger.warning("confirmation email refused", metadata: ["code": "\(reply.code ?? 0)", "reply": "\(reply.text)"])
-                    try database.removeFromOutbox(email.id!)
+                    done.append(email.id!)
                 default:
                     // Tried again after 1, 2, 4 … minutes, at most an hour apart; given up after a day's tries.
                     let wait = min(3600, 60 * pow(2, Double(email.attempts)))
                     if email.attempts >= 30 {
                         logger.error("confirmation email given up", metadata: ["reply": "\(reply.text)"])
-                        try database.removeFromOutbox(email.id!)
+                        done.append(email.id!)
                     } else {
                         logger.warning("confirmation email deferred", metadata: ["reply": "\(reply.text)", "retryInSeconds": "\(Int(wait))"])
                         try database.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
                     }
                 }
             }
+            try database.removeFromOutbox(done)
+            done = []
             if due.count < 100 { return }
         }
     }

@@ -14,7 +14,7 @@ public struct WebServer: Sendable {
     ///     dashboard is closed.
     ///   - outboxWaiting: called when a confirmation email is stored, to wake the ``ConfirmationMailer``.
     /// - Throws: ``AppealsError/invalidInput(_:)`` for a secret shorter than 16 characters.
-    public init(database: AppDatabase, config: AppConfig, adminSecret: String?, limits: WebLimits = WebLimits(),
+    public init(database: AppDatabase, config: AppConfig, adminSecret: String?,
                 now: @escaping @Sendable () -> Date = Date.init, outboxWaiting: @escaping @Sendable () -> Void = {},
                 logger: Logger) throws(AppealsError) {
         if let adminSecret, adminSecret.count < 16 {
@@ -26,8 +26,8 @@ public struct WebServer: Sendable {
         let origin = base.map { "\($0.scheme ?? "http")://\($0.host ?? "")" + ($0.port.map { ":\($0)" } ?? "") } ?? config.web.baseURL
         site = WebSite(
             database: database, config: config, pages: try Self.loadPages(), forms: FormGuard(key: key, origin: origin, secureCookies: base?.scheme == "https"),
-            admin: AdminSession(key: key, secretHash: adminSecret.map { Data(SHA256.hash(data: Data($0.utf8))) }), limits: limits,
-            threads: DatabaseThreads(count: 4), messageIDs: MessageIDGenerator(domain: config.sender.domain), now: now,
+            admin: AdminSession(key: key, secretHash: adminSecret.map { Data(SHA256.hash(data: Data($0.utf8))) }),
+            commits: GroupCommit(database: database), threads: DatabaseThreads(count: 4), messageIDs: MessageIDGenerator(domain: config.sender.domain), now: now,
             outboxWaiting: outboxWaiting, logger: logger)
     }
 

@@ -12,8 +12,13 @@ struct WebSite: Sendable {
     let countries = CountryList()
     let forms: FormGuard
     let admin: AdminSession
-    let limits: WebLimits
+    /// The largest form body accepted, in bytes.
+    let maxBodyBytes = 16 * 1024
     let clients = ClientLimits(window: 600)
+    let campaignPages = PageCache()
+    let composers = ComposerCache()
+    /// The writes of submissions and confirmations, committed together.
+    let commits: GroupCommit
     let threads: DatabaseThreads
     let messageIDs: MessageIDGenerator
     let now: @Sendable () -> Date
@@ -43,18 +48,4 @@ struct WebSite: Sendable {
     func tooMany(_ language: String) -> HTML {
         message(pages.text("tooManyHeading", language), [pages.text("tooManyText", language)], language: language, status: .tooManyRequests)
     }
-}
-
-/// The limits on what one client can ask for, per 10 minutes; 0: no limit (benchmarks).
-public struct WebLimits: Sendable {
-    /// Form posts (preview, edit, send, confirm) from one address.
-    public var formsPerAddress = 60
-    /// Login attempts on the dashboard from one address.
-    public var loginsPerAddress = 10
-    /// Confirmation emails to one address per hour, whoever asks.
-    public var emailsPerAddressPerHour = 3
-    /// The largest form body accepted, in bytes.
-    public var maxBodyBytes = 16 * 1024
-
-    public init() {}
 }

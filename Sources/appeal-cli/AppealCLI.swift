@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 @main
 struct AppealCLI: AsyncParsableCommand {
@@ -22,6 +24,12 @@ struct AppealCLI: AsyncParsableCommand {
         umask(0o077)
         // A closed pipe under standard output is an error to report (exit 1), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
+        // The web server's requests and Swift's tasks on the same threads: no hop between NIO's event loops and
+        // the concurrency pool on each request. Blocking work runs on threads of its own (ThreadExecutor), never
+        // on these. Only here, on the main thread before the first suspension, can it be installed.
+        if CommandLine.arguments.dropFirst().contains("serve") {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         let verbose = CommandLine.arguments.contains("--verbose")
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -52,6 +52,9 @@ struct CampaignPageTests {
             #expect(try await browser.get("/c/no-such-campaign").status == .notFound)
             let open = try await browser.get("/c/\(WebFixture.slug)")
             _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)
+            // The page, kept for two seconds, shows a change made elsewhere (the command line) after that.
+            #expect(try await browser.get("/c/\(WebFixture.slug)").html.contains("/preview"))
+            fixture.advance(hours: 2.5 / 3600)
             let paused = try await browser.get("/c/\(WebFixture.slug)")
             #expect(paused.status == .ok)
             #expect(paused.html.contains("Letters are paused for now"))
@@ -63,8 +66,10 @@ struct CampaignPageTests {
             #expect(posted.html.contains("Letters are paused for now"))
             #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
             _ = try fixture.database.setStatus(.closed, ofCampaign: WebFixture.slug)
+            fixture.advance(hours: 2.5 / 3600)
             #expect(try await browser.get("/c/\(WebFixture.slug)").html.contains("The campaign is over"))
             _ = try fixture.database.setStatus(.draft, ofCampaign: WebFixture.slug)
+            fixture.advance(hours: 2.5 / 3600)
             #expect(try await browser.get("/c/\(WebFixture.slug)").status == .notFound)
         }
     }

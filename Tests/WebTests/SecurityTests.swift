@@ -35,10 +35,10 @@ struct SecurityTests {
 
     @Test("Form posts per client address, and confirmation emails per address, are limited")
     func rateLimits() async throws {
-        var limits = WebLimits()
-        limits.formsPerAddress = 4
-        limits.emailsPerAddressPerHour = 2
-        let fixture = try WebFixture(limits: limits)
+        let fixture = try WebFixture { config in
+            config.web.formPostsPerAddress = 4
+            config.web.emailsPerAddressPerHour = 2
+        }
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             for _ in 0..<2 {
@@ -127,5 +127,24 @@ struct SecurityTests {
             #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
             #expect(page.headers[HTTPField.Name("Referrer-Policy")!] == "same-origin")
         }
+    }
+}
+
+@Suite("Tokens")
+struct TokenTests {
+    @Test("base64url matches Foundation's base64 with the URL alphabet and no padding", arguments: [0, 1, 2, 3, 31, 32, 33])
+    func base64URL(length: Int) {
+        var generator = SeededRandom(seed: UInt64(length + 1))
+        let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        #expect(SecretToken.base64URL(bytes) == expected)
+    }
+
+    @Test("Tokens are 43 characters of the URL alphabet, and differ")
+    func tokens() {
+        let tokens = (0..<100).map { _ in SecretToken.make() }
+        #expect(tokens.allSatisfy(SecretToken.isWellFormed))
+        #expect(Set(tokens).count == 100)
     }
 }

@@ -20,14 +20,15 @@ final class WebFixture: Sendable {
     let server: WebServer
     private let clock = TestClock()
 
-    init(adminSecret: String? = WebFixture.secret, limits: WebLimits = WebLimits()) throws {
+    init(adminSecret: String? = WebFixture.secret, configure: (inout AppConfig) -> Void = { _ in }) throws {
         store = try TestDatabase()
         try store.createExampleCampaign()
         let clock = self.clock
         var config = AppConfig()
         config.web.baseURL = "https://appeals.example.org"
         config.smtp.url = "file://" + store.folder.appendingPathComponent("outbox").path
-        server = try WebServer(database: store.database, config: config, adminSecret: adminSecret, limits: limits,
+        configure(&config)
+        server = try WebServer(database: store.database, config: config, adminSecret: adminSecret,
                                now: { clock.now }, logger: Logger(label: "test"))
     }
 

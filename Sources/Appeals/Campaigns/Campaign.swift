@@ -38,7 +38,11 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
 
     /// Whether the deadline day (inclusive, in UTC) is over at `now`: no new letter is queued after it.
     public func deadlinePassed(at now: Date) -> Bool {
-        guard let deadline, let day = Self.utcDay.date(from: deadline) else { return false }
+        Self.deadlinePassed(deadline, at: now)
+    }
+
+    static func deadlinePassed(_ deadline: String?, at now: Date) -> Bool {
+        guard let deadline, let day = utcDay.date(from: deadline) else { return false }
         return now >= day.addingTimeInterval(24 * 3600)
     }
 

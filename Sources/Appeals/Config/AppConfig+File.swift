@@ -87,9 +87,14 @@ extension AppConfig {
                 config.web.adminSecretEnv = env
                 if env.isEmpty { web.fail("adminSecretEnv", "must name an environment variable") }
             }
-            if let hours = web.int("confirmationHours") {
-                config.web.confirmationHours = hours
-                if !(1...720).contains(hours) { web.fail("confirmationHours", "must be from 1 to 720") }
+            let keys: [(String, WritableKeyPath<Web, Int>, ClosedRange<Int>)] = [
+                ("confirmationHours", \.confirmationHours, 1...720), ("formPostsPerAddress", \.formPostsPerAddress, 0...1_000_000),
+                ("emailsPerAddressPerHour", \.emailsPerAddressPerHour, 0...1000), ("loginsPerAddress", \.loginsPerAddress, 1...1000),
+            ]
+            for (key, path, range) in keys {
+                guard let value = web.int(key) else { continue }
+                config.web[keyPath: path] = value
+                if !range.contains(value) { web.fail(key, "must be from \(range.lowerBound) to \(range.upperBound)") }
             }
         }
         json.finish()

@@ -52,6 +52,12 @@ public struct AppConfig: Sendable, Equatable {
         public var adminSecretEnv = "APPEAL_ADMIN_SECRET"
         /// How long a confirmation link can be used.
         public var confirmationHours = 48
+        /// Form posts (preview, edit, send, confirm) from one client address per 10 minutes; 0: no limit.
+        public var formPostsPerAddress = 60
+        /// Confirmation emails to one email address per hour, whoever asks; 0: no limit.
+        public var emailsPerAddressPerHour = 3
+        /// Login attempts on the dashboard from one client address per 10 minutes.
+        public var loginsPerAddress = 10
 
         /// `listen`, split.
         public var listenAddress: (host: String, port: Int) {

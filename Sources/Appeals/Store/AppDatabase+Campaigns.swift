@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 extension AppDatabase {
     /// Stores a checked campaign folder: the campaign, its templates and its targets, in one transaction.
@@ -70,19 +71,49 @@ extension AppDatabase {
     }
 
     /// The campaign's letter renderer, from its stored templates.
-    public func composer(for slug: String, timeZone: TimeZone = .current) throws(AppealsError) -> LetterComposer {
-        let (campaign, rows) = try read { db in
+    /// - Parameter cache: keeps the parsed templates between calls; they are read each time and parsed again
+    ///   only when they or the campaign changed.
+    public func composer(for slug: String, timeZone: TimeZone = .current, cache: ComposerCache? = nil) throws(AppealsError) -> LetterComposer {
+        let (campaign, sources) = try read { db in
             let campaign = try Self.campaign(slug, in: db)
-            let rows = try Row.fetchAll(db, sql: "SELECT language, subject, letter FROM campaign_template WHERE campaign_id = ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT language, subject, letter FROM campaign_template WHERE campaign_id = ? ORDER BY language",
                                         arguments: [campaign.id])
-            return (campaign, rows)
+            return (campaign, rows.map { [$0["language"], $0["subject"], $0["letter"]] as [String] })
         }
+        if let composer = cache?.composer(campaign: campaign, sources: sources, timeZone: timeZone) { return composer }
         var templates: [LetterTemplate] = []
-        for row in rows {
-            let language: String = row["language"]
-            templates.append(try LetterTemplate(language: language, subject: row["subject"], subjectFile: "subject.\(language).mustache",
-                                                letter: row["letter"], letterFile: "letter.\(language).mustache"))
+        for source in sources {
+            let language = source[0]
+            templates.append(try LetterTemplate(language: language, subject: source[1], subjectFile: "subject.\(language).mustache",
+                                                letter: source[2], letterFile: "letter.\(language).mustache"))
         }
-        return try LetterComposer(campaign: campaign, templates: templates, timeZone: timeZone)
+        let composer = try LetterComposer(campaign: campaign, templates: templates, timeZone: timeZone)
+        cache?.keep(composer, sources: sources, timeZone: timeZone)
+        return composer
+    }
+}
+
+/// Parsed letter templates kept between requests, by campaign (see ``AppDatabase/composer(for:timeZone:cache:)``).
+public final class ComposerCache: Sendable {
+    private struct Entry {
+        let composer: LetterComposer
+        let sources: [[String]]
+        let timeZone: TimeZone
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    func composer(campaign: Campaign, sources: [[String]], timeZone: TimeZone) -> LetterComposer? {
+        entries.withLock { entries in
+            guard let entry = entries[campaign.slug], entry.composer.campaign == campaign, entry.sources == sources,
+                  entry.timeZone == timeZone else { return nil }
+            return entry.composer
+        }
+    }
+
+    func keep(_ composer: LetterComposer, sources: [[String]], timeZone: TimeZone) {
+        entries.withLock { $0[composer.campaign.slug] = Entry(composer: composer, sources: sources, timeZone: timeZone) }
     }
 }

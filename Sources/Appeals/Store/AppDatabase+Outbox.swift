@@ -18,9 +18,10 @@ extension AppDatabase {
         }
     }
 
-    /// The transport took the email (or refused it for good): it leaves the outbox.
-    public func removeFromOutbox(_ id: Int64) throws(AppealsError) {
-        try write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+    /// The transport took these emails (or refused them for good): they leave the outbox.
+    public func removeFromOutbox(_ ids: [Int64]) throws(AppealsError) {
+        guard !ids.isEmpty else { return }
+        try write { db in try db.execute(sql: "DELETE FROM outbox WHERE id IN (\(sqlPlaceholders(ids.count)))", arguments: StatementArguments(ids)) }
     }
 
     /// The email could not be handed over now: tried again at `due`.

@@ -15,6 +15,14 @@ public enum Confirmation: Sendable, Equatable {
     case campaignClosed
 }
 
+/// What a confirmation link leads to before anything is written.
+public enum ConfirmationPlan: Sendable {
+    /// Nothing to write: this is the answer.
+    case answer(Confirmation)
+    /// Confirm, writing the letters with this composer.
+    case confirm(LetterComposer)
+}
+
 /// A confirmed supporter's letters, as the page behind their link shows them.
 public struct SupporterLetters: Sendable {
     public struct Item: Sendable {
@@ -38,28 +46,36 @@ extension AppDatabase {
         campaign.status == .active && !campaign.deadlinePassed(at: now)
     }
 
-    /// Stores a submission and its confirmation email in one transaction.
+    /// Stores a submission and its confirmation email, within the caller's transaction.
     /// - Parameter perEmailPerHour: at most this many submissions for one address in an hour, whoever sends them,
     ///   so that nobody can flood a stranger's mailbox.
     /// - Returns: `false` when that limit is reached (nothing is stored).
     /// - Throws: ``AppealsError/conflict(_:)`` when the campaign takes no submissions.
-    public func submit(_ submission: Submission, email: OutboxMessage, perEmailPerHour: Int, now: Date) throws(AppealsError) -> Bool {
+    public static func storeSubmission(_ submission: Submission, email: OutboxMessage, perEmailPerHour: Int, now: Date,
+                                       in db: Database) throws -> Bool {
+        // Status and deadline only: decoding the whole campaign cost more than the rest of the write.
+        let row = try Row.fetchOne(db, sql: "SELECT status, deadline FROM campaign WHERE id = ?", arguments: [submission.campaignId])
+        guard let row, CampaignStatus(rawValue: row[0]) == .active, !Campaign.deadlinePassed(row[1], at: now) else {
+            throw AppealsError.conflict("the campaign takes no letters now")
+        }
+        let recent = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM submission WHERE campaign_id = ? AND email_key = ? AND created_at > ?
+            """, arguments: [submission.campaignId, submission.emailKey, now.addingTimeInterval(-3600)]) ?? 0
+        guard recent < perEmailPerHour else { return false }
+        var stored = submission
+        try stored.insert(db)
+        try enqueue(email, due: now, in: db)
+        return true
+    }
+
+    /// Forgets unconfirmed submissions a week after their link expired, with the personal data they held.
+    /// - Returns: how many were forgotten.
+    @discardableResult
+    public func purgeExpiredSubmissions(now: Date) throws(AppealsError) -> Int {
         try write { db in
-            let campaign = try Campaign.fetchOne(db, key: submission.campaignId)
-            guard let campaign, Self.takesSubmissions(campaign, at: now) else {
-                throw AppealsError.conflict("the campaign takes no letters now")
-            }
-            // Unconfirmed personal data is kept no longer than a week after its link expired.
             try db.execute(sql: "DELETE FROM submission WHERE confirmed_at IS NULL AND expires_at < ?",
                            arguments: [now.addingTimeInterval(-7 * 86_400)])
-            let recent = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM submission WHERE campaign_id = ? AND email_key = ? AND created_at > ?
-                """, arguments: [submission.campaignId, submission.emailKey, now.addingTimeInterval(-3600)]) ?? 0
-            guard recent < perEmailPerHour else { return false }
-            var row = submission
-            try row.insert(db)
-            try Self.enqueue(email, due: now, in: db)
-            return true
+            return db.changesCount
         }
     }
 
@@ -72,41 +88,48 @@ extension AppDatabase {
         }
     }
 
-    /// Confirms a submission: creates the supporter (unless the address already took part) and queues their
-    /// letters, all in one transaction. Opening the same link again creates nothing.
-    public func confirmSubmission(tokenHash: Data, messageIDs: MessageIDGenerator, now: Date = Date(),
-                                  timeZone: TimeZone = .current) throws(AppealsError) -> Confirmation {
-        guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return .unknown }
-        if found.confirmedAt != nil { return .alreadyConfirmed }
-        if found.expiresAt <= now { return .expired }
-        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return .campaignClosed }
-        let composer = try composer(for: campaign.slug, timeZone: timeZone)
-        return try write { db in
-            // Another request may have confirmed it since it was read.
-            guard var submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db) else { return .unknown }
-            if submission.confirmedAt != nil { return .alreadyConfirmed }
-            var created = false
-            var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == submission.emailKey).fetchOne(db)
-            if supporter == nil {
-                var new = submission.supporter(at: now)
-                try new.insert(db)
-                supporter = new
-                created = true
-                let targets = try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db)
-                let letters = Targeting(targets).targets(for: new).map { target in
-                    let rendered = composer.compose(supporter: new, target: target, now: now)
-                    return (Letter(id: nil, campaignId: campaign.id!, supporterId: new.id!, targetId: target.id!, language: rendered.language,
-                                   messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil, queuedAt: now,
-                                   dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false),
-                            rendered)
-                }
-                _ = try Self.insertLetters(letters, in: db)
+    /// What confirming a link needs, read before its write: the answer already, when the link is unknown,
+    /// used, expired or its campaign closed; else the campaign's composer.
+    public func confirmationPlan(tokenHash: Data, now: Date, timeZone: TimeZone = .current,
+                                 composers: ComposerCache? = nil) throws(AppealsError) -> ConfirmationPlan {
+        guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return .answer(.unknown) }
+        if found.confirmedAt != nil { return .answer(.alreadyConfirmed) }
+        if found.expiresAt <= now { return .answer(.expired) }
+        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return .answer(.campaignClosed) }
+        return .confirm(try composer(for: campaign.slug, timeZone: timeZone, cache: composers))
+    }
+
+    /// Confirms a submission within the caller's transaction: creates the supporter (unless the address
+    /// already took part) and queues their letters. Confirming the same link again creates nothing.
+    public static func confirmSubmission(tokenHash: Data, composer: LetterComposer, messageIDs: MessageIDGenerator, now: Date,
+                                         in db: Database) throws -> Confirmation {
+        let campaign = composer.campaign
+        guard let current = try Campaign.fetchOne(db, key: campaign.id), current.status.acceptsLetters, !current.deadlinePassed(at: now)
+        else { return .campaignClosed }
+        // Another request may have confirmed it since it was read.
+        guard var submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db) else { return .unknown }
+        if submission.confirmedAt != nil { return .alreadyConfirmed }
+        var created = false
+        var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == submission.emailKey).fetchOne(db)
+        if supporter == nil {
+            var new = submission.supporter(at: now)
+            try new.insert(db)
+            supporter = new
+            created = true
+            let targets = try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db)
+            let letters = Targeting(targets).targets(for: new).map { target in
+                let rendered = composer.compose(supporter: new, target: target, now: now)
+                return (Letter(id: nil, campaignId: campaign.id!, supporterId: new.id!, targetId: target.id!, language: rendered.language,
+                               messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil, queuedAt: now,
+                               dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false),
+                        rendered)
             }
-            submission.confirmedAt = now
-            submission.supporterId = supporter!.id
-            try submission.update(db)
-            return .confirmed(supporterId: supporter!.id!, created: created)
+            _ = try insertLetters(letters, in: db)
         }
+        submission.confirmedAt = now
+        submission.supporterId = supporter!.id
+        try submission.update(db)
+        return .confirmed(supporterId: supporter!.id!, created: created)
     }
 
     /// "It wasn't me": forgets a submission not yet confirmed, with the personal data it held.

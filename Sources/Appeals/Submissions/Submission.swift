@@ -49,6 +49,25 @@ extension Submission: FetchableRecord, MutablePersistableRecord {
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
+    /// Decoded by hand: `Codable` decoding with snake-case keys was most of a confirmation's reads.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        campaignId = try row.decode(forColumn: "campaign_id")
+        tokenHash = try row.decode(forColumn: "token_hash")
+        name = try row.decode(forColumn: "name")
+        email = try row.decode(forColumn: "email")
+        emailKey = try row.decode(forColumn: "email_key")
+        country = try row.decode(forColumn: "country")
+        city = try row.decode(forColumn: "city")
+        language = try row.decode(forColumn: "language")
+        personalNote = try row.decode(forColumn: "personal_note")
+        pageLanguage = try row.decode(forColumn: "page_language")
+        createdAt = try row.decode(forColumn: "created_at")
+        expiresAt = try row.decode(forColumn: "expires_at")
+        confirmedAt = try row.decode(forColumn: "confirmed_at")
+        supporterId = try row.decode(forColumn: "supporter_id")
+    }
+
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }

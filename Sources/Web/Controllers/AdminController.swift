@@ -24,10 +24,10 @@ struct AdminController: Sendable {
             return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
         }
         router.post("/admin/login") { request, context in
-            guard site.clients.admit("login|\(context.clientAddress)", limit: site.limits.loginsPerAddress, now: site.now()) else {
+            guard site.clients.admit("login|\(context.clientAddress)", limit: site.config.web.loginsPerAddress, now: site.now()) else {
                 return try site.tooMany("en").response(from: request, context: context)
             }
-            let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+            let form = try await FormValues.read(request, limit: site.maxBodyBytes)
             guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
             guard site.admin.isSecret(form["secret"] ?? "") else {
                 site.logger.warning("dashboard login refused", metadata: ["client": "\(context.clientAddress)"])
@@ -36,7 +36,7 @@ struct AdminController: Sendable {
             return Response.seeOther("/admin", cookies: [site.admin.cookie(now: site.now())])
         }
         router.post("/admin/logout") { request, context in
-            let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+            let form = try await FormValues.read(request, limit: site.maxBodyBytes)
             guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
             return Response.seeOther("/admin", cookies: [AdminSession.loggedOut])
         }
@@ -56,13 +56,14 @@ struct AdminController: Sendable {
             router.post("/admin/c/:slug/\(action)") { request, context in
                 guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
                 let slug = try context.parameters.require("slug")
-                let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+                let form = try await FormValues.read(request, limit: site.maxBodyBytes)
                 guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
                 do {
                     _ = try await site.db { () throws(AppealsError) in try site.database.setStatus(status, ofCampaign: slug) }
                 } catch AppealsError.notFound {
                     throw HTTPError(.notFound)
                 }
+                site.campaignPages.clear()
                 site.logger.notice("campaign \(action == "pause" ? "paused" : "opened") from the dashboard", metadata: ["campaign": "\(slug)"])
                 return Response.seeOther("/admin/c/\(slug)")
             }

@@ -8,7 +8,7 @@ struct CampaignPageController: Sendable {
 
     func addRoutes(to router: Router<WebContext>) {
         router.get("/c/:slug") { request, context in
-            try await page(request, try await activeCampaign(context.parameters.require("slug")))
+            try await firstPage(request, slug: context.parameters.require("slug"))
         }
         router.post("/c/:slug/preview") { request, context in
             try await post(request, context) { campaign, form, language in try await preview(campaign, form, language: language, request: request) }
@@ -32,6 +32,24 @@ struct CampaignPageController: Sendable {
         }
     }
 
+    /// The page as a visitor first sees it, from the cache when it is fresh.
+    private func firstPage(_ request: Request, slug: String) async throws -> HTML {
+        let now = site.now()
+        let (token, cookie) = site.forms.token(for: request)
+        let cookies = cookie.map { [$0] } ?? []
+        // The cache is keyed by the language asked for, so a page needs no database read to be served.
+        let wanted = request.uri.queryParameters["lang"].map(String.init) ?? request.headers[.acceptLanguage] ?? ""
+        if let page = site.campaignPages.page(slug: slug, language: wanted, now: now) {
+            return HTML(body: page.body(token: token), cookies: cookies)
+        }
+        let campaign = try await activeCampaign(slug)
+        let language = PageLanguage.choose(for: request, campaign: campaign)
+        let targets = try await site.db { () throws(AppealsError) in try site.database.targets(ofCampaign: campaign.slug) }
+        let page = CampaignPage(site: site, campaign: campaign, language: language, now: now)
+        let html = site.pages.render("campaign", page.context(targets: targets, form: SupporterForm(), issues: [], csrf: PageCache.tokenMark))
+        return HTML(body: site.campaignPages.store(html, slug: slug, language: wanted, now: now).body(token: token), cookies: cookies)
+    }
+
     /// The page, with the form filled in and its problems listed when a submission was refused.
     func page(_ request: Request, _ campaign: Campaign, form: SupporterForm = SupporterForm(), issues: [InputIssue] = []) async throws -> HTML {
         let language = PageLanguage.choose(for: request, campaign: campaign)
@@ -50,10 +68,10 @@ struct CampaignPageController: Sendable {
                       _ body: (Campaign, FormValues, String) async throws -> any ResponseGenerator) async throws -> Response {
         let campaign = try await activeCampaign(context.parameters.require("slug"))
         let language = PageLanguage.choose(for: request, campaign: campaign)
-        guard site.clients.admit("form|\(context.clientAddress)", limit: site.limits.formsPerAddress, now: site.now()) else {
+        guard site.clients.admit("form|\(context.clientAddress)", limit: site.config.web.formPostsPerAddress, now: site.now()) else {
             return try site.tooMany(language).response(from: request, context: context)
         }
-        let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+        let form = try await FormValues.read(request, limit: site.maxBodyBytes)
         guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
         guard AppDatabase.takesSubmissions(campaign, at: site.now()) else {
             return try await page(request, campaign).response(from: request, context: context)
@@ -73,7 +91,7 @@ struct CampaignPageController: Sendable {
         case .success(let value): supporter = value
         }
         let letters = try await site.db { () throws(AppealsError) in
-            let composer = try site.database.composer(for: campaign.slug)
+            let composer = try site.database.composer(for: campaign.slug, cache: site.composers)
             let targeting = Targeting(try site.database.targets(ofCampaign: campaign.slug))
             return targeting.targets(for: supporter).map { (target: $0, letter: composer.compose(supporter: supporter, target: $0, now: now)) }
         }
@@ -94,9 +112,9 @@ struct CampaignPageController: Sendable {
         let submission = Submission(campaignId: campaign.id!, tokenHash: SecretToken.hash(token), supporter: supporter, pageLanguage: language,
                                     createdAt: now, expiresAt: now.addingTimeInterval(Double(site.config.web.confirmationHours) * 3600))
         let email = try ConfirmationEmail(site: site, campaign: campaign, submission: submission, token: token).outboxMessage()
-        let limit = site.limits.emailsPerAddressPerHour
-        let stored = try await site.db { () throws(AppealsError) in
-            try site.database.submit(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now)
+        let limit = site.config.web.emailsPerAddressPerHour
+        let stored = try await site.commits.write { db in
+            try AppDatabase.storeSubmission(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now, in: db)
         }
         guard stored else { return site.tooMany(language) }
         site.outboxWaiting()

@@ -31,8 +31,17 @@ struct ConfirmationController: Sendable {
             let language = submission.pageLanguage
             if let refusal = try await checkPost(request, context, language: language) { return refusal }
             let now = site.now()
-            let outcome = try await site.db { () throws(AppealsError) in
-                try site.database.confirmSubmission(tokenHash: SecretToken.hash(token), messageIDs: site.messageIDs, now: now)
+            let hash = SecretToken.hash(token)
+            let plan = try await site.db { () throws(AppealsError) in
+                try site.database.confirmationPlan(tokenHash: hash, now: now, composers: site.composers)
+            }
+            let outcome: Confirmation
+            switch plan {
+            case .answer(let answer): outcome = answer
+            case .confirm(let composer):
+                outcome = try await site.commits.write { db in
+                    try AppDatabase.confirmSubmission(tokenHash: hash, composer: composer, messageIDs: site.messageIDs, now: now, in: db)
+                }
             }
             switch outcome {
             case .confirmed(let supporterId, let created):
@@ -86,10 +95,10 @@ struct ConfirmationController: Sendable {
 
     /// Rate limit, body size and CSRF for the buttons' posts; `nil` when the post may go on.
     private func checkPost(_ request: Request, _ context: WebContext, language: String) async throws -> Response? {
-        guard site.clients.admit("form|\(context.clientAddress)", limit: site.limits.formsPerAddress, now: site.now()) else {
+        guard site.clients.admit("form|\(context.clientAddress)", limit: site.config.web.formPostsPerAddress, now: site.now()) else {
             return try site.tooMany(language).response(from: request, context: context)
         }
-        let form = try await FormValues.read(request, limit: site.limits.maxBodyBytes)
+        let form = try await FormValues.read(request, limit: site.maxBodyBytes)
         guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
         return nil
     }

@@ -21,9 +21,26 @@ enum SecretToken {
         }
     }
 
-    static func base64URL(_ data: some DataProtocol) -> String {
-        Data(data).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Base64url without padding (RFC 4648 §5). By hand: Foundation's encoder and three replacements were a
+    /// sixth of the campaign page's time.
+    static func base64URL(_ bytes: some Collection<UInt8>) -> String {
+        let bytes = Array(bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index < bytes.count {
+            let b0 = Int(bytes[index])
+            let b1 = index + 1 < bytes.count ? Int(bytes[index + 1]) : 0
+            let b2 = index + 2 < bytes.count ? Int(bytes[index + 2]) : 0
+            out.append(alphabet[b0 >> 2])
+            out.append(alphabet[(b0 & 0x03) << 4 | b1 >> 4])
+            if index + 1 < bytes.count { out.append(alphabet[(b1 & 0x0F) << 2 | b2 >> 6]) }
+            if index + 2 < bytes.count { out.append(alphabet[b2 & 0x3F]) }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Compares two byte strings in a time that depends on their length only.

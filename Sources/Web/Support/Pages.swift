@@ -6,6 +6,8 @@ import Mustache
 struct Pages: Sendable {
     private let library: MustacheLibrary
     private let texts: [String: [String: String]]
+    /// The texts with `{{values}}`, parsed once: for HTML (escaped) and for the plain-text email.
+    private let textTemplates: [String: (html: MustacheTemplate, plain: MustacheTemplate)]
     let stylesheet: String
     let icon: String
 
@@ -24,6 +26,13 @@ struct Pages: Sendable {
         }
         self.library = library
         texts = try JSONDecoder().decode([String: [String: String]].self, from: Data(PackageResources.texts_json))
+        var textTemplates: [String: (html: MustacheTemplate, plain: MustacheTemplate)] = [:]
+        for (language, values) in texts {
+            for (key, text) in values where text.contains("{{") {
+                textTemplates["\(language)|\(key)"] = (try MustacheTemplate(string: text), try MustacheTemplate(string: "{{%CONTENT_TYPE: TEXT}}" + text))
+            }
+        }
+        self.textTemplates = textTemplates
         stylesheet = String(decoding: PackageResources.site_css, as: UTF8.self)
         icon = String(decoding: PackageResources.icon_svg, as: UTF8.self)
     }
@@ -38,9 +47,9 @@ struct Pages: Sendable {
 
     /// A text with `{{name}}`-style values filled in, escaped for HTML when `html`.
     func text(_ key: String, _ language: String, _ values: [String: Any] = [:], html: Bool = true) -> String {
-        let source = texts(language)[key] ?? key
-        guard let template = try? MustacheTemplate(string: (html ? "" : "{{%CONTENT_TYPE: TEXT}}") + source) else { return source }
-        return template.render(values)
+        let language = texts[language] == nil ? "en" : language
+        guard let templates = textTemplates["\(language)|\(key)"] else { return texts(language)[key] ?? key }
+        return (html ? templates.html : templates.plain).render(values)
     }
 
     func render(_ name: String, _ context: [String: Any]) -> String {
