@@ -82,21 +82,27 @@ extension AppDatabase {
     /// The pending submission behind a confirmation link, with its campaign; `nil` for an unknown link.
     public func submission(tokenHash: Data) throws(AppealsError) -> (Submission, Campaign)? {
         try read { db in
-            guard let submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db),
+            guard let submission = try Self.submission(tokenHash: tokenHash, in: db),
                   let campaign = try Campaign.fetchOne(db, key: submission.campaignId) else { return nil }
             return (submission, campaign)
         }
     }
 
+    /// A cached statement: preparing one for each confirmation cost more than the query.
+    static func submission(tokenHash: Data, in db: Database) throws -> Submission? {
+        try Submission.fetchOne(db.cachedStatement(sql: "SELECT * FROM submission WHERE token_hash = ?"), arguments: [tokenHash])
+    }
+
     /// What confirming a link needs, read before its write: the answer already, when the link is unknown,
     /// used, expired or its campaign closed; else the campaign's composer.
+    /// - Returns: `nil` for an unknown link; else the submission, its campaign and what to do.
     public func confirmationPlan(tokenHash: Data, now: Date, timeZone: TimeZone = .current,
-                                 composers: ComposerCache? = nil) throws(AppealsError) -> ConfirmationPlan {
-        guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return .answer(.unknown) }
-        if found.confirmedAt != nil { return .answer(.alreadyConfirmed) }
-        if found.expiresAt <= now { return .answer(.expired) }
-        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return .answer(.campaignClosed) }
-        return .confirm(try composer(for: campaign.slug, timeZone: timeZone, cache: composers))
+                                 composers: ComposerCache? = nil) throws(AppealsError) -> (Submission, Campaign, ConfirmationPlan)? {
+        guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return nil }
+        if found.confirmedAt != nil { return (found, campaign, .answer(.alreadyConfirmed)) }
+        if found.expiresAt <= now { return (found, campaign, .answer(.expired)) }
+        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return (found, campaign, .answer(.campaignClosed)) }
+        return (found, campaign, .confirm(try composer(for: campaign.slug, timeZone: timeZone, cache: composers)))
     }
 
     /// Confirms a submission within the caller's transaction: creates the supporter (unless the address
@@ -104,19 +110,22 @@ extension AppDatabase {
     public static func confirmSubmission(tokenHash: Data, composer: LetterComposer, messageIDs: MessageIDGenerator, now: Date,
                                          in db: Database) throws -> Confirmation {
         let campaign = composer.campaign
-        guard let current = try Campaign.fetchOne(db, key: campaign.id), current.status.acceptsLetters, !current.deadlinePassed(at: now)
+        // Cached statements throughout: preparing them was a good part of a confirmation's time.
+        let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, deadline FROM campaign WHERE id = ?"), arguments: [campaign.id])
+        guard let state, CampaignStatus(rawValue: state[0])?.acceptsLetters == true, !Campaign.deadlinePassed(state[1], at: now)
         else { return .campaignClosed }
         // Another request may have confirmed it since it was read.
-        guard var submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db) else { return .unknown }
+        guard var submission = try Self.submission(tokenHash: tokenHash, in: db) else { return .unknown }
         if submission.confirmedAt != nil { return .alreadyConfirmed }
         var created = false
-        var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == submission.emailKey).fetchOne(db)
+        var supporter = try Supporter.fetchOne(db.cachedStatement(sql: "SELECT * FROM supporter WHERE campaign_id = ? AND email_key = ?"),
+                                               arguments: [campaign.id, submission.emailKey])
         if supporter == nil {
             var new = submission.supporter(at: now)
             try new.insert(db)
             supporter = new
             created = true
-            let targets = try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db)
+            let targets = try Target.fetchAll(db.cachedStatement(sql: "SELECT * FROM target WHERE campaign_id = ?"), arguments: [campaign.id])
             let letters = Targeting(targets).targets(for: new).map { target in
                 let rendered = composer.compose(supporter: new, target: target, now: now)
                 return (Letter(id: nil, campaignId: campaign.id!, supporterId: new.id!, targetId: target.id!, language: rendered.language,

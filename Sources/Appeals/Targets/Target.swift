@@ -53,7 +53,8 @@ extension Target: FetchableRecord, MutablePersistableRecord {
         title = try row.decode(forColumn: "title")
         salutation = try row.decode(forColumn: "salutation")
         let salutationsJSON: String = try row.decode(forColumn: "salutations")
-        salutations = (try? JSONDecoder().decode([String: String].self, from: Data(salutationsJSON.utf8))) ?? [:]
+        // Most targets have no other salutations: no JSON decoder for those.
+        salutations = salutationsJSON == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(salutationsJSON.utf8))) ?? [:]
         email = try row.decode(forColumn: "email")
         emailKey = try row.decode(forColumn: "email_key")
         country = try row.decode(forColumn: "country")

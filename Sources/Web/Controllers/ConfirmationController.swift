@@ -27,14 +27,15 @@ struct ConfirmationController: Sendable {
         }
         router.post("/confirm/:token") { request, context in
             let token = try context.parameters.require("token")
-            guard let (submission, campaign) = try await lookUp(token) else { return try unknown(request).response(from: request, context: context) }
-            let language = submission.pageLanguage
-            if let refusal = try await checkPost(request, context, language: language) { return refusal }
+            guard SecretToken.isWellFormed(token) else { return try unknown(request).response(from: request, context: context) }
+            if let refusal = try await checkPost(request, context, language: browserLanguage(request)) { return refusal }
             let now = site.now()
             let hash = SecretToken.hash(token)
-            let plan = try await site.db { () throws(AppealsError) in
+            let found = try await site.db { () throws(AppealsError) in
                 try site.database.confirmationPlan(tokenHash: hash, now: now, composers: site.composers)
             }
+            guard let (submission, campaign, plan) = found else { return try unknown(request).response(from: request, context: context) }
+            let language = submission.pageLanguage
             let outcome: Confirmation
             switch plan {
             case .answer(let answer): outcome = answer
@@ -114,8 +115,13 @@ struct ConfirmationController: Sendable {
         return HTML(html: site.pages.render("confirm", context), cookies: cookie.map { [$0] } ?? [], privatePage: true)
     }
 
+    /// The browser's language among the pages' own, for pages that belong to no submission.
+    private func browserLanguage(_ request: Request) -> String {
+        PageLanguage.negotiate(request.headers[.acceptLanguage] ?? "", offered: site.pages.languages.sorted()) ?? "en"
+    }
+
     private func unknown(_ request: Request) -> HTML {
-        let language = PageLanguage.negotiate(request.headers[.acceptLanguage] ?? "", offered: Array(site.pages.languages)) ?? "en"
+        let language = browserLanguage(request)
         return site.message(site.pages.text("unknownHeading", language), [site.pages.text("unknownText", language)], language: language,
                             status: .notFound)
     }
