@@ -82,6 +82,9 @@ extension AppConfig {
             if let baseURL = web.string("baseURL") {
                 config.web.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
                 if let problem = Web.baseURLProblem(baseURL) { web.fail("baseURL", problem) }
+            } else {
+                // Without a public address, the links point where the server listens.
+                config.web.baseURL = "http://" + config.web.listen
             }
             if let env = web.string("adminSecretEnv") {
                 config.web.adminSecretEnv = env
