@@ -46,13 +46,7 @@ public struct Campaign: Codable, Sendable, Equatable, Identifiable {
         return now >= day.addingTimeInterval(24 * 3600)
     }
 
-    public static let utcDay: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter
-    }()
+    public static let utcDay = DateFormatter.utc("yyyy-MM-dd")
 }
 
 extension Campaign: FetchableRecord, MutablePersistableRecord {

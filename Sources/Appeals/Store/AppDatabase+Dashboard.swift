@@ -65,11 +65,5 @@ extension AppDatabase {
     }()
 
     /// The first 13 characters of a stored date: `2026-11-30 14`.
-    private static let hourFormat: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH"
-        return formatter
-    }()
+    private static let hourFormat = DateFormatter.utc("yyyy-MM-dd HH")
 }

@@ -11,7 +11,9 @@ struct CampaignPageController: Sendable {
             try await firstPage(request, slug: context.parameters.require("slug"))
         }
         router.post("/c/:slug/preview") { request, context in
-            try await post(request, context) { campaign, form, language in try await preview(campaign, form, language: language, request: request) }
+            try await post(request, context) { campaign, form, language in
+                try await checked(request, campaign, form) { supporter in try await preview(campaign, supporter, form, language: language, request: request) }
+            }
         }
         router.post("/c/:slug/edit") { request, context in
             try await post(request, context) { campaign, form, language in
@@ -19,7 +21,9 @@ struct CampaignPageController: Sendable {
             }
         }
         router.post("/c/:slug/submit") { request, context in
-            try await post(request, context) { campaign, form, language in try await submit(campaign, form, language: language, request: request) }
+            try await post(request, context) { campaign, form, language in
+                try await checked(request, campaign, form) { supporter in try await submit(campaign, supporter, language: language) }
+            }
         }
         router.get("/c/:slug/sent") { request, context in
             let campaign = try await activeCampaign(context.parameters.require("slug"))
@@ -83,13 +87,18 @@ struct CampaignPageController: Sendable {
         return try await body(campaign, form, language).response(from: request, context: context)
     }
 
-    private func preview(_ campaign: Campaign, _ form: FormValues, language: String, request: Request) async throws -> any ResponseGenerator {
-        let now = site.now()
-        let supporter: Supporter
-        switch form.supporterForm.supporter(campaignId: campaign.id!, now: now) {
-        case .failure(let issues): return try await page(request, campaign, form: form.supporterForm, issues: issues.issues)
-        case .success(let value): supporter = value
+    /// The supporter the form describes, handed to `body`; else the page again with the problems listed.
+    private func checked(_ request: Request, _ campaign: Campaign, _ form: FormValues,
+                         _ body: (Supporter) async throws -> any ResponseGenerator) async throws -> any ResponseGenerator {
+        switch form.supporterForm.supporter(campaignId: campaign.id!, now: site.now()) {
+        case .failure(let issues): try await page(request, campaign, form: form.supporterForm, issues: issues.issues)
+        case .success(let supporter): try await body(supporter)
         }
+    }
+
+    private func preview(_ campaign: Campaign, _ supporter: Supporter, _ form: FormValues, language: String,
+                         request: Request) async throws -> any ResponseGenerator {
+        let now = site.now()
         let letters = try await site.db { () throws(AppealsError) in
             let composer = try site.database.composer(for: campaign.slug, cache: site.composers)
             let targeting = Targeting(try site.database.targets(ofCampaign: campaign.slug))
@@ -101,13 +110,8 @@ struct CampaignPageController: Sendable {
         return HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true)
     }
 
-    private func submit(_ campaign: Campaign, _ form: FormValues, language: String, request: Request) async throws -> any ResponseGenerator {
+    private func submit(_ campaign: Campaign, _ supporter: Supporter, language: String) async throws -> any ResponseGenerator {
         let now = site.now()
-        let supporter: Supporter
-        switch form.supporterForm.supporter(campaignId: campaign.id!, now: now) {
-        case .failure(let issues): return try await page(request, campaign, form: form.supporterForm, issues: issues.issues)
-        case .success(let value): supporter = value
-        }
         let token = SecretToken.make()
         let submission = Submission(campaignId: campaign.id!, tokenHash: SecretToken.hash(token), supporter: supporter, pageLanguage: language,
                                     createdAt: now, expiresAt: now.addingTimeInterval(Double(site.config.web.confirmationHours) * 3600))

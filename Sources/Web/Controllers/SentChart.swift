@@ -1,3 +1,4 @@
+import Appeals
 import Foundation
 
 /// Letters sent per hour as an SVG bar chart, drawn on the server: no script, and presentation attributes
@@ -10,10 +11,7 @@ struct SentChart {
         let peak = max(1, series.map(\.count).max() ?? 1)
         let slot = Double(width - left) / Double(max(1, series.count))
         let plot = Double(height - bottom - top)
-        let hourFormat = DateFormatter()
-        hourFormat.locale = Locale(identifier: "en_US_POSIX")
-        hourFormat.timeZone = TimeZone(identifier: "UTC")
-        hourFormat.dateFormat = "HH"
+        let hourFormat = DateFormatter.utc("HH")
         var parts = ["""
             <svg class="chart" viewBox="0 0 \(width) \(height)" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">
             <title id="chart-title">Letters sent per hour: \(series.map(\.count).reduce(0, +)) in the last \(series.count) hours, at most \(peak) in one hour</title>
