@@ -29,23 +29,37 @@ public struct ConfirmationMailer: Service {
         wake = { continuation.yield() }
     }
 
-    public func run() async throws {
+    public func run() async {
         // libcurl and SQLite block: on a thread of their own.
         let executor = ThreadExecutor(name: "appeal-confirmations")
         defer { executor.shutdown() }
-        try await withTaskExecutorPreference(executor) {
+        await withTaskExecutorPreference(executor) {
             let session = transport.makeSession()
             defer { session.close() }
             var nextPurge = ContinuousClock.now
             let ticks = merge(wakeups, AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () })
-            try sendDue(session)
+            sendLogged(session)
             for await _ in ticks.cancelOnGracefulShutdown() {
-                try sendDue(session)
+                sendLogged(session)
                 if ContinuousClock.now > nextPurge {
-                    try database.purgeExpiredSubmissions(now: Date())
-                    nextPurge = ContinuousClock.now + .seconds(600)
+                    do {
+                        try database.purgeExpiredSubmissions(now: Date())
+                        nextPurge = ContinuousClock.now + .seconds(600)
+                    } catch {
+                        logger.error("cannot purge expired submissions; trying again later", metadata: ["error": "\(error)"])
+                    }
                 }
             }
+        }
+    }
+
+    /// A database that is locked or full for a while stops the mailer only until the next tick: the web
+    /// server goes on, and the emails wait in the outbox.
+    private func sendLogged(_ session: any MailSession) {
+        do {
+            try sendDue(session)
+        } catch {
+            logger.error("confirmation emails: cannot use the database; trying again in a few seconds", metadata: ["error": "\(error)"])
         }
     }
 

@@ -60,6 +60,7 @@ public struct WebServer: Sendable {
             return site.message("Campaigns", links.isEmpty ? ["No campaign is open at the moment."] : [], language: "en", links: links)
         }
         router.get("/healthz") { _, _ in "ok\n" }
+        router.head("/healthz") { _, _ in HTTPResponse.Status.ok }
         CampaignPageController(site: site).addRoutes(to: router)
         ConfirmationController(site: site).addRoutes(to: router)
         AdminController(site: site).addRoutes(to: router)
@@ -69,7 +70,9 @@ public struct WebServer: Sendable {
     /// The HTTP server on `web.listen`, running `services` beside it in one service group.
     public func application(services: [any Service] = []) -> some ApplicationProtocol {
         let (host, port) = site.config.web.listenAddress
-        return Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        // A connection idle for 30 s is closed: slow clients cannot hold connections, nor a graceful stop, for long.
+        return Application(router: router(), server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+                           configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            services: services, logger: site.logger)
     }
 

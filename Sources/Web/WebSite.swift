@@ -12,8 +12,8 @@ struct WebSite: Sendable {
     let countries = CountryList()
     let forms: FormGuard
     let admin: AdminSession
-    /// The largest form body accepted, in bytes.
-    let maxBodyBytes = 16 * 1024
+    /// The largest form body accepted, in bytes: a 2,000-character note in any script, percent-encoded, fits.
+    let maxBodyBytes = 64 * 1024
     let clients = ClientLimits(window: 600)
     let campaignPages = PageCache()
     let composers = ComposerCache()

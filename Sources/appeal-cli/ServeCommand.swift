@@ -2,6 +2,7 @@ import Appeals
 import ArgumentParser
 import Foundation
 import Mailer
+import NIOCore
 import Web
 
 /// `appeal-cli serve`: the campaign pages, supporters' confirmations, the dashboard and the sender, in one process.
@@ -41,7 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
         if secret == nil {
             logger.warning("the dashboard is closed: \(config.web.adminSecretEnv) is not set")
         }
-        logger.info("serving", metadata: ["listen": "\(config.web.listen)", "baseURL": "\(config.web.baseURL)"])
-        try await ServiceRunner.run([server.application(), sender, mailer], logger: logger)
+        if !config.web.baseURL.lowercased().hasPrefix("https://"), !["127.0.0.1", "localhost", "[::1]"].contains(where: { config.web.baseURL.contains("//\($0)") }) {
+            logger.warning("web.baseURL is not https: browsers keep the dashboard's cookie (Secure) only over https or on this machine")
+        }
+        logger.info("starting", metadata: ["listen": "\(config.web.listen)", "baseURL": "\(config.web.baseURL)"])
+        try await ServiceRunner.run([server.application(), sender, mailer], logger: logger) { error in
+            guard let error = error as? IOError, [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) else { return nil }
+            return ("config: web.listen: cannot listen on \(config.web.listen): \(String(cString: strerror(error.errnoCode)))", 2)
+        }
+        logger.info("serve stopped")
     }
 }

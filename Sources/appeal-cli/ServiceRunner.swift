@@ -34,7 +34,9 @@ enum ServiceRunner {
 
     /// Runs `services` until the first SIGTERM or SIGINT has stopped them gracefully (a second one ends the
     /// process at once); exit 1 when a service fails.
-    static func run(_ services: [any Service], logger: Logger) async throws {
+    /// - Parameter explain: a message and exit code for errors a person can fix, printed instead of the raw error.
+    static func run(_ services: [any Service], logger: Logger,
+                    explain: (any Error) -> (message: String, code: Int32)? = { _ in nil }) async throws {
         let group = ServiceGroup(services: services, logger: logger)
         let signals = await StopSignals { number in
             logger.info("stopping: letters on the wire finish and are recorded", metadata: ["signal": "\(number == SIGINT ? "SIGINT" : "SIGTERM")"])
@@ -43,6 +45,10 @@ enum ServiceRunner {
         do {
             try await group.run()
         } catch {
+            if let (message, code) = explain(error) {
+                printError(message)
+                throw ExitCode(code)
+            }
             let reason = (error as? ServiceGroupError).map { "\($0)" } ?? "\(error)"
             printError(reason)
             throw ExitCode(1)

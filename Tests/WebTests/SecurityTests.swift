@@ -19,7 +19,9 @@ struct SecurityTests {
             #expect(try await browser.post(path, supporterFields(), csrf: nil).status == .forbidden)
             #expect(try await browser.post(path, supporterFields() + [("csrf_token", String(repeating: "A", count: 43))], csrf: nil).status == .forbidden)
             #expect(try await browser.post(path, supporterFields(), csrf: page.csrf, headers: [.origin: "https://evil.example"]).status == .forbidden)
-            #expect(try await browser.post(path, supporterFields(), csrf: page.csrf, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == .forbidden)
+            for site in ["cross-site", "same-site", "none"] {
+                #expect(try await browser.post(path, supporterFields(), csrf: page.csrf, headers: [HTTPField.Name("Sec-Fetch-Site")!: site]).status == .forbidden)
+            }
             // The token belongs with its cookie: another visitor's cookie does not match it.
             let other = Browser(client: browser.client)
             _ = try await other.get("/c/\(WebFixture.slug)")
@@ -75,7 +77,7 @@ struct SecurityTests {
         let fixture = try WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
-            let huge = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(note: String(repeating: "x", count: 20_000)), csrf: page.csrf)
+            let huge = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(note: String(repeating: "x", count: 70_000)), csrf: page.csrf)
             #expect(huge.status == .contentTooLarge)
             #expect(huge.headers[.contentSecurityPolicy] != nil)
             let json = try await browser.send("/c/\(WebFixture.slug)/submit", method: .post, headers: [.contentType: "application/json"], body: "{}")
@@ -146,5 +148,42 @@ struct TokenTests {
         let tokens = (0..<100).map { _ in SecretToken.make() }
         #expect(tokens.allSatisfy(SecretToken.isWellFormed))
         #expect(Set(tokens).count == 100)
+    }
+}
+
+@Suite("Web hardening")
+struct HardeningTests {
+    @Test("The dashboard's export defuses formulas typed on the campaign page; erasing a supporter removes their requests")
+    func exportAndErasure() async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let name = "=HYPERLINK(\"http://evil/\",\"x\")"
+            try await ConfirmationTests.submit(browser, supporterFields(name: name, city: "@SUM(1)"))
+            let token = try fixture.lastToken()
+            _ = try await ConfirmationTests.confirm(browser, token: token)
+            // Once confirmed, the request keeps no personal data.
+            #expect(try await fixture.database.writer.read { db in try String.fetchOne(db, sql: "SELECT name || email FROM submission") } == "")
+            try await AdminTests.logIn(browser)
+            let csv = try await browser.get("/admin/c/\(WebFixture.slug)/export.csv")
+            #expect(csv.html.contains("\"'=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\""))
+            #expect(!csv.html.contains(",\"=HYPERLINK"))
+            try await ConfirmationTests.submit(browser, supporterFields(email: "second@example.com"))
+            _ = try fixture.database.eraseSupporter(email: "ana@example.com", campaign: WebFixture.slug)
+            #expect(try fixture.count("submission") == 1)
+            #expect(try await browser.get("/letters/\(token)").status == .notFound)
+        }
+    }
+
+    @Test("A campaign paused between the check and the write gets its page, not an error")
+    func pausedMidSubmit() async throws {
+        let fixture = try WebFixture()
+        try await fixture.test { browser in
+            let page = try await browser.get("/c/\(WebFixture.slug)")
+            _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)
+            // The post's own check sees the pause too; the page says so either way.
+            let answer = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf)
+            #expect(answer.status == .ok && answer.html.contains("Letters are paused"))
+            #expect(try fixture.count("submission") == 0)
+        }
     }
 }

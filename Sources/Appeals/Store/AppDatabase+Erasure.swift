@@ -33,6 +33,8 @@ extension AppDatabase {
             report.messageIds = try String.fetchAll(db, sql: "SELECT message_id FROM letter WHERE supporter_id = ? ORDER BY id", arguments: [supporter.id])
             let scrub = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
             report.repliesScrubbed = try scrub.apply(db, supporterId: supporter.id!, campaignId: campaign.id!)
+            // The requests from the campaign page held the same data.
+            try db.execute(sql: "DELETE FROM submission WHERE campaign_id = ? AND email_key = ?", arguments: [campaign.id, supporter.emailKey])
             supporter.name = ""
             supporter.email = nil
             supporter.emailKey = nil

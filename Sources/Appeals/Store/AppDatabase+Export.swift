@@ -9,7 +9,10 @@ extension AppDatabase {
 
     /// Streams one CSV line per letter of a campaign (header first) to `write`, never holding the whole campaign.
     /// - Parameter status: only letters in this status.
-    public func exportLetters(campaign slug: String, status: LetterStatus? = nil, write: (String) throws -> Void) throws(AppealsError) {
+    /// - Parameter spreadsheetSafe: a `'` before every cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+    ///   return, so that text typed by a stranger (on the campaign page) cannot become a formula.
+    public func exportLetters(campaign slug: String, status: LetterStatus? = nil, spreadsheetSafe: Bool = false,
+                              write: (String) throws -> Void) throws(AppealsError) {
         do {
             try writer.read { db in
                 let campaign = try Self.campaign(slug, in: db)
@@ -24,10 +27,11 @@ extension AppDatabase {
                 while let row = try rows.next() {
                     let sentAt = (row[9] as Date?).map { iso.string(from: $0) } ?? ""
                     let code = (row[7] as Int?).map(String.init) ?? ""
-                    try write(CSVWriter.line([
+                    let cells: [String] = [
                         row[0] ?? "", row[1] ?? "", row[2], row[3], row[4], row[5], String(row[6] as Int), code, row[8] ?? "",
                         sentAt, row[10], (row[11] as Bool) ? "yes" : "no",
-                    ]))
+                    ]
+                    try write(CSVWriter.line(spreadsheetSafe ? cells.map(Self.defused) : cells))
                 }
             }
         } catch let error as AppealsError {
@@ -35,6 +39,13 @@ extension AppDatabase {
         } catch {
             throw .storage("cannot export \(slug): \(Self.describe(error))")
         }
+    }
+}
+
+extension AppDatabase {
+    static func defused(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        return "'" + cell
     }
 }
 

@@ -137,6 +137,11 @@ extension AppDatabase {
         }
         submission.confirmedAt = now
         submission.supporterId = supporter!.id
+        // The supporter holds the data now: the request keeps only what its link and the limits need.
+        submission.name = ""
+        submission.email = ""
+        submission.city = nil
+        submission.personalNote = nil
         try submission.update(db)
         return .confirmed(supporterId: supporter!.id!, created: created)
     }

@@ -18,14 +18,15 @@ public struct SupporterForm: Sendable, Equatable {
         var values = ["name": name, "email": email, "country": country, "city": city, "language": language,
                       "personal_note": personalNote]
         values["consent"] = consent ? "yes" : ""
-        var result = Supporter.parse(CSVTable.Row(line: 0, values: values), file: "form", campaignId: campaignId, now: now)
-        if case .success(var supporter) = result {
-            guard consent else {
-                return .failure(InputIssues([InputIssue(InputLocation(file: "form", field: "consent"), "tick the box to send letters in your name")]))
-            }
+        let noConsent = InputIssue(InputLocation(file: "form", field: "consent"), "tick the box to send letters in your name")
+        // Every problem at once, the missing consent among them.
+        switch Supporter.parse(CSVTable.Row(line: 0, values: values), file: "form", campaignId: campaignId, now: now) {
+        case .failure(let problems):
+            return .failure(InputIssues(problems.issues + (consent ? [] : [noConsent])))
+        case .success(var supporter):
+            guard consent else { return .failure(InputIssues([noConsent])) }
             supporter.consent = true
-            result = .success(supporter)
+            return .success(supporter)
         }
-        return result
     }
 }

@@ -73,7 +73,7 @@ struct AdminController: Sendable {
             let slug = try context.parameters.require("slug")
             let csv = try? await site.db { () throws(AppealsError) in
                 var text = ""
-                try site.database.exportLetters(campaign: slug) { text += $0 }
+                try site.database.exportLetters(campaign: slug, spreadsheetSafe: true) { text += $0 }
                 return text
             }
             guard let csv else { throw HTTPError(.notFound) }

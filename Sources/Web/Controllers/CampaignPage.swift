@@ -34,6 +34,7 @@ struct CampaignPage {
         context["languageLinks"] = links
         context["hasLanguageLinks"] = links.count > 1
         context["closed"] = closedText
+        context["closedHeading"] = campaign.status == .paused ? texts["pausedHeading"] : texts["closedHeading"]
         context["csrf"] = csrf
         context["form"] = formValues(form)
         let country = form.country.uppercased()
@@ -41,7 +42,7 @@ struct CampaignPage {
         let letterLanguage = form.language.isEmpty ? language : form.language
         context["letterLanguages"] = campaign.languages.map { ["code": $0, "name": PageLanguage.name(of: $0), "selected": $0 == letterLanguage] }
         let labels = ["name": texts["name"]!, "email": texts["email"]!, "country": texts["country"]!, "city": texts["city"]!,
-                      "language": texts["language"]!, "personal_note": texts["note"]!, "consent": texts["consent"]!]
+                      "language": texts["language"]!, "personal_note": texts["note"]!, "consent": texts["consentShort"]!]
         context["errors"] = issues.map { issue -> [String: Any] in
             let field = issue.location.field ?? "name"
             return ["field": field, "label": labels[field] ?? field, "message": issue.message]

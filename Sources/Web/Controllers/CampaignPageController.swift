@@ -22,7 +22,7 @@ struct CampaignPageController: Sendable {
         }
         router.post("/c/:slug/submit") { request, context in
             try await post(request, context) { campaign, form, language in
-                try await checked(request, campaign, form) { supporter in try await submit(campaign, supporter, language: language) }
+                try await checked(request, campaign, form) { supporter in try await submit(campaign, supporter, language: language, request: request) }
             }
         }
         router.get("/c/:slug/sent") { request, context in
@@ -42,7 +42,9 @@ struct CampaignPageController: Sendable {
         let (token, cookie) = site.forms.token(for: request)
         let cookies = cookie.map { [$0] } ?? []
         // The cache is keyed by the language asked for, so a page needs no database read to be served.
-        let wanted = request.uri.queryParameters["lang"].map(String.init) ?? request.headers[.acceptLanguage] ?? ""
+        // Both pick the language (`?lang=` unless the campaign lacks it); long headers are not worth a page of their own.
+        let wanted = "\(request.uri.queryParameters["lang"] ?? "")|\((request.headers[.acceptLanguage] ?? "").prefix(100))"
+        guard slug.utf8.count <= 200 else { throw HTTPError(.notFound) }
         if let page = site.campaignPages.page(slug: slug, language: wanted, now: now) {
             return HTML(body: page.body(token: token), cookies: cookies)
         }
@@ -110,15 +112,27 @@ struct CampaignPageController: Sendable {
         return HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true)
     }
 
-    private func submit(_ campaign: Campaign, _ supporter: Supporter, language: String) async throws -> any ResponseGenerator {
+    private func submit(_ campaign: Campaign, _ supporter: Supporter, language: String, request: Request) async throws -> any ResponseGenerator {
         let now = site.now()
         let token = SecretToken.make()
         let submission = Submission(campaignId: campaign.id!, tokenHash: SecretToken.hash(token), supporter: supporter, pageLanguage: language,
                                     createdAt: now, expiresAt: now.addingTimeInterval(Double(site.config.web.confirmationHours) * 3600))
         let email = try ConfirmationEmail(site: site, campaign: campaign, submission: submission, token: token).outboxMessage()
         let limit = site.config.web.emailsPerAddressPerHour
-        let stored = try await site.commits.write { db in
-            try AppDatabase.storeSubmission(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now, in: db)
+        let outcome: Result<Bool, AppealsError>
+        do {
+            outcome = .success(try await site.commits.write { db in
+                try AppDatabase.storeSubmission(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now, in: db)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        let stored: Bool
+        switch outcome {
+        case .success(let value): stored = value
+        // Paused or closed since the form was checked: the page as it is now.
+        case .failure(.conflict): return try await page(request, campaign)
+        case .failure(let error): throw error
         }
         guard stored else { return site.tooMany(language) }
         site.outboxWaiting()

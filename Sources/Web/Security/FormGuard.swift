@@ -31,7 +31,8 @@ struct FormGuard: Sendable {
 
     /// Whether a form submission comes from one of our pages.
     func admits(_ request: Request, form: FormValues) -> Bool {
-        if let site = request.headers[.secFetchSite], site != "same-origin", site != "none" { return false }
+        // A form post comes from one of our pages: `same-origin`, nothing else (`none` is a typed address).
+        if let site = request.headers[.secFetchSite], site != "same-origin" { return false }
         if let origin = request.headers[.origin], origin != self.origin { return false }
         guard let nonce = request.cookies[Self.cookieName]?.value, SecretToken.isWellFormed(nonce),
               let token = form[Self.fieldName] else { return false }

@@ -30,7 +30,8 @@ struct FormValues: Sendable {
     /// Reads a form body of at most `limit` bytes.
     /// - Throws: `HTTPError(.contentTooLarge)` beyond it, `HTTPError(.unsupportedMediaType)` for another kind of body.
     static func read(_ request: Request, limit: Int) async throws -> FormValues {
-        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
+        guard let type = request.headers[.contentType],
+              type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded" else {
             throw HTTPError(.unsupportedMediaType)
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw HTTPError(.contentTooLarge) }

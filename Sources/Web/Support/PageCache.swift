@@ -47,6 +47,8 @@ final class PageCache: Sendable {
         entries.withLock { entries in
             let key = "\(slug)|\(language)"
             guard var entry = entries[key] else {
+                // Bounded: slugs and languages come from the request, and a key is made before the slug is known.
+                if entries.count > 1000 { entries.removeAll() }
                 entries[key] = Entry(page: nil, expires: now, refreshingSince: now)
                 return nil
             }
@@ -63,7 +65,6 @@ final class PageCache: Sendable {
     func store(_ html: String, slug: String, language: String, now: Date) -> Page {
         let page = Page(pieces: html.components(separatedBy: Self.tokenMark).map { ByteBuffer(string: $0) })
         entries.withLock { entries in
-            // Bounded: slugs are checked before they get here, but languages come from the request.
             if entries.count > 1000 { entries.removeAll() }
             entries["\(slug)|\(language)"] = Entry(page: page, expires: now.addingTimeInterval(lifetime), refreshingSince: nil)
         }
