@@ -40,6 +40,15 @@ struct WebSite: Sendable {
         return HTML(html: pages.render("message", context), status: status, privatePage: true)
     }
 
+    /// A form post, read after the checks every post passes: the client's rate limit (`limit.count` posts per
+    /// 10 minutes under `limit.key`; 0: none), the body's size and kind, the CSRF token. Else the page to answer.
+    func form(_ request: Request, _ context: WebContext, limit: (key: String, count: Int), language: String) async throws -> FormPost {
+        guard clients.admit("\(limit.key)|\(context.clientAddress)", limit: limit.count, now: now()) else { return .refused(tooMany(language)) }
+        let form = try await FormValues.read(request, limit: maxBodyBytes)
+        guard forms.admits(request, form: form) else { return .refused(formExpired(language)) }
+        return .accepted(form)
+    }
+
     /// The page for a form whose CSRF token is missing or wrong.
     func formExpired(_ language: String) -> HTML {
         message(pages.text("formExpiredHeading", language), [pages.text("formExpiredText", language)], language: language, status: .forbidden)
@@ -48,4 +57,10 @@ struct WebSite: Sendable {
     func tooMany(_ language: String) -> HTML {
         message(pages.text("tooManyHeading", language), [pages.text("tooManyText", language)], language: language, status: .tooManyRequests)
     }
+}
+
+/// A form post that passed the checks, or the page refusing it.
+enum FormPost {
+    case accepted(FormValues)
+    case refused(HTML)
 }

@@ -26,6 +26,15 @@ public struct Letter: Codable, Sendable, Equatable, Identifiable {
     public var possibleDuplicate: Bool
 }
 
+extension Letter {
+    /// A letter just queued, due at once, with the Message-ID it keeps for life.
+    static func queued(supporter: Supporter, target: Target, language: String, messageId: String, at now: Date) -> Letter {
+        Letter(id: nil, campaignId: target.campaignId, supporterId: supporter.id!, targetId: target.id!, language: language,
+               messageId: messageId, status: .queued, attempts: 0, lastCode: nil, lastReply: nil, queuedAt: now, dueAt: now,
+               claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false)
+    }
+}
+
 extension Letter: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "letter"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

@@ -29,11 +29,6 @@ extension AppDatabase {
         try write { db in try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, due_at = ? WHERE id = ?", arguments: [due, id]) }
     }
 
-    /// When the earliest email of the outbox is due, if any.
-    public func nextOutboxDue() throws(AppealsError) -> Date? {
-        try read { db in try Date.fetchOne(db, sql: "SELECT MIN(due_at) FROM outbox") }
-    }
-
     /// A key the database made for the web server's MACs, never shown.
     public func secretKey(named name: String) throws(AppealsError) -> Data {
         try read { db in

@@ -137,10 +137,8 @@ extension AppDatabase {
             let composer = plan.composer
             let rendered = await work.parallelMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
             let letters = zip(work, rendered).map { item, rendered in
-                (Letter(id: nil, campaignId: campaign.id!, supporterId: item.supporter.id!, targetId: item.target.id!,
-                        language: rendered.language, messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil,
-                        lastReply: nil, queuedAt: now, dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now,
-                        possibleDuplicate: false), rendered)
+                (Letter.queued(supporter: item.supporter, target: item.target, language: rendered.language, messageId: messageIDs.next(),
+                               at: now), rendered)
             }
             await batches.send(QueueBatch(letters: letters, report: report))
         }

@@ -43,7 +43,22 @@ public struct SupporterLetters: Sendable {
 extension AppDatabase {
     /// Whether a campaign takes submissions on its page at `now`: active, and its deadline not passed.
     public static func takesSubmissions(_ campaign: Campaign, at now: Date) -> Bool {
-        campaign.status == .active && !campaign.deadlinePassed(at: now)
+        takesSubmissions(status: campaign.status, deadline: campaign.deadline, at: now)
+    }
+
+    static func takesSubmissions(status: CampaignStatus?, deadline: String?, at now: Date) -> Bool {
+        status == .active && !Campaign.deadlinePassed(deadline, at: now)
+    }
+
+    /// Whether a confirmation may still queue letters: for active and paused campaigns, until the deadline.
+    static func takesConfirmations(status: CampaignStatus?, deadline: String?, at now: Date) -> Bool {
+        status?.acceptsLetters == true && !Campaign.deadlinePassed(deadline, at: now)
+    }
+
+    /// The campaign's status and deadline only: decoding the whole campaign cost more than the rest of a write.
+    static func campaignState(_ id: Int64?, in db: Database) throws -> (status: CampaignStatus?, deadline: String?) {
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, deadline FROM campaign WHERE id = ?"), arguments: [id])
+        return (row.flatMap { CampaignStatus(rawValue: $0[0]) }, row?[1])
     }
 
     /// Stores a submission and its confirmation email, within the caller's transaction.
@@ -53,9 +68,8 @@ extension AppDatabase {
     /// - Throws: ``AppealsError/conflict(_:)`` when the campaign takes no submissions.
     public static func storeSubmission(_ submission: Submission, email: OutboxMessage, perEmailPerHour: Int, now: Date,
                                        in db: Database) throws -> Bool {
-        // Status and deadline only: decoding the whole campaign cost more than the rest of the write.
-        let row = try Row.fetchOne(db, sql: "SELECT status, deadline FROM campaign WHERE id = ?", arguments: [submission.campaignId])
-        guard let row, CampaignStatus(rawValue: row[0]) == .active, !Campaign.deadlinePassed(row[1], at: now) else {
+        let state = try campaignState(submission.campaignId, in: db)
+        guard takesSubmissions(status: state.status, deadline: state.deadline, at: now) else {
             throw AppealsError.conflict("the campaign takes no letters now")
         }
         let recent = try Int.fetchOne(db, sql: """
@@ -101,7 +115,9 @@ extension AppDatabase {
         guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return nil }
         if found.confirmedAt != nil { return (found, campaign, .answer(.alreadyConfirmed)) }
         if found.expiresAt <= now { return (found, campaign, .answer(.expired)) }
-        guard campaign.status.acceptsLetters, !campaign.deadlinePassed(at: now) else { return (found, campaign, .answer(.campaignClosed)) }
+        guard Self.takesConfirmations(status: campaign.status, deadline: campaign.deadline, at: now) else {
+            return (found, campaign, .answer(.campaignClosed))
+        }
         return (found, campaign, .confirm(try composer(for: campaign.slug, timeZone: timeZone, cache: composers)))
     }
 
@@ -111,9 +127,8 @@ extension AppDatabase {
                                          in db: Database) throws -> Confirmation {
         let campaign = composer.campaign
         // Cached statements throughout: preparing them was a good part of a confirmation's time.
-        let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, deadline FROM campaign WHERE id = ?"), arguments: [campaign.id])
-        guard let state, CampaignStatus(rawValue: state[0])?.acceptsLetters == true, !Campaign.deadlinePassed(state[1], at: now)
-        else { return .campaignClosed }
+        let state = try campaignState(campaign.id, in: db)
+        guard takesConfirmations(status: state.status, deadline: state.deadline, at: now) else { return .campaignClosed }
         // Another request may have confirmed it since it was read.
         guard var submission = try Self.submission(tokenHash: tokenHash, in: db) else { return .unknown }
         if submission.confirmedAt != nil { return .alreadyConfirmed }
@@ -128,9 +143,7 @@ extension AppDatabase {
             let targets = try Target.fetchAll(db.cachedStatement(sql: "SELECT * FROM target WHERE campaign_id = ?"), arguments: [campaign.id])
             let letters = Targeting(targets).targets(for: new).map { target in
                 let rendered = composer.compose(supporter: new, target: target, now: now)
-                return (Letter(id: nil, campaignId: campaign.id!, supporterId: new.id!, targetId: target.id!, language: rendered.language,
-                               messageId: messageIDs.next(), status: .queued, attempts: 0, lastCode: nil, lastReply: nil, queuedAt: now,
-                               dueAt: now, claimedBy: nil, claimedAt: nil, sentAt: nil, updatedAt: now, possibleDuplicate: false),
+                return (Letter.queued(supporter: new, target: target, language: rendered.language, messageId: messageIDs.next(), at: now),
                         rendered)
             }
             _ = try insertLetters(letters, in: db)
@@ -159,7 +172,7 @@ extension AppDatabase {
     /// yet confirmed.
     public func supporterLetters(tokenHash: Data) throws(AppealsError) -> SupporterLetters? {
         try read { db in
-            guard let submission = try Submission.filter(Column("token_hash") == tokenHash).fetchOne(db), submission.confirmedAt != nil,
+            guard let submission = try Self.submission(tokenHash: tokenHash, in: db), submission.confirmedAt != nil,
                   let campaign = try Campaign.fetchOne(db, key: submission.campaignId) else { return nil }
             guard let supporterId = submission.supporterId, let supporter = try Supporter.fetchOne(db, key: supporterId) else {
                 return SupporterLetters(campaign: campaign, supporter: nil, pageLanguage: submission.pageLanguage, letters: [])

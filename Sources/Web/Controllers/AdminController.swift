@@ -19,16 +19,16 @@ struct AdminController: Sendable {
                  "queued": report.letters.queued + report.letters.deferred + report.letters.sending, "sent": report.letters.sent,
                  "failed": report.letters.failed, "pending": pending]
             }
-            let (token, cookie) = site.forms.token(for: request)
+            let (token, cookies) = site.forms.token(for: request)
             let html = site.pages.render("admin-home", ["lang": "en", "wide": true, "pageTitle": "Campaigns", "campaigns": campaigns, "csrf": token])
-            return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
+            return try HTML(html: html, cookies: cookies, privatePage: true).response(from: request, context: context)
         }
         router.post("/admin/login") { request, context in
-            guard site.clients.admit("login|\(context.clientAddress)", limit: site.config.web.loginsPerAddress, now: site.now()) else {
-                return try site.tooMany("en").response(from: request, context: context)
+            let form: FormValues
+            switch try await site.form(request, context, limit: ("login", site.config.web.loginsPerAddress), language: "en") {
+            case .refused(let refusal): return try refusal.response(from: request, context: context)
+            case .accepted(let values): form = values
             }
-            let form = try await FormValues.read(request, limit: site.maxBodyBytes)
-            guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
             guard site.admin.isSecret(form["secret"] ?? "") else {
                 site.logger.warning("dashboard login refused", metadata: ["client": "\(context.clientAddress)"])
                 return try login(request, failed: true).response(from: request, context: context)
@@ -36,8 +36,9 @@ struct AdminController: Sendable {
             return Response.seeOther("/admin", cookies: [site.admin.cookie(now: site.now())])
         }
         router.post("/admin/logout") { request, context in
-            let form = try await FormValues.read(request, limit: site.maxBodyBytes)
-            guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
+            if case .refused(let refusal) = try await site.form(request, context, limit: ("logout", 0), language: "en") {
+                return try refusal.response(from: request, context: context)
+            }
             return Response.seeOther("/admin", cookies: [AdminSession.loggedOut])
         }
         router.get("/admin/c/:slug") { request, context in
@@ -48,16 +49,17 @@ struct AdminController: Sendable {
                 (try site.database.campaign(slug), try site.database.report(campaign: slug), try site.database.activity(campaign: slug, now: now))
             }
             guard let (campaign, report, activity) = found else { throw HTTPError(.notFound) }
-            let (token, cookie) = site.forms.token(for: request)
+            let (token, cookies) = site.forms.token(for: request)
             let html = site.pages.render("admin-campaign", AdminCampaignPage(campaign: campaign, report: report, activity: activity).context(csrf: token))
-            return try HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true).response(from: request, context: context)
+            return try HTML(html: html, cookies: cookies, privatePage: true).response(from: request, context: context)
         }
         for (action, status) in [("pause", CampaignStatus.paused), ("open", .active)] {
             router.post("/admin/c/:slug/\(action)") { request, context in
                 guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
                 let slug = try context.parameters.require("slug")
-                let form = try await FormValues.read(request, limit: site.maxBodyBytes)
-                guard site.forms.admits(request, form: form) else { return try site.formExpired("en").response(from: request, context: context) }
+                if case .refused(let refusal) = try await site.form(request, context, limit: ("admin", 0), language: "en") {
+                    return try refusal.response(from: request, context: context)
+                }
                 do {
                     _ = try await site.db { () throws(AppealsError) in try site.database.setStatus(status, ofCampaign: slug) }
                 } catch AppealsError.notFound {
@@ -85,10 +87,10 @@ struct AdminController: Sendable {
     }
 
     private func login(_ request: Request, failed: Bool = false) -> HTML {
-        let (token, cookie) = site.forms.token(for: request)
+        let (token, cookies) = site.forms.token(for: request)
         let context: [String: Any] = ["lang": "en", "wide": true, "pageTitle": "Organizers' dashboard", "csrf": token, "failed": failed,
                                       "disabled": !site.admin.isEnabled, "env": site.config.web.adminSecretEnv]
-        return HTML(html: site.pages.render("admin-login", context), status: failed ? .unauthorized : .ok, cookies: cookie.map { [$0] } ?? [],
+        return HTML(html: site.pages.render("admin-login", context), status: failed ? .unauthorized : .ok, cookies: cookies,
                     privatePage: true)
     }
 }

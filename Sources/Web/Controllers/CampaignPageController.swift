@@ -39,8 +39,7 @@ struct CampaignPageController: Sendable {
     /// The page as a visitor first sees it, from the cache when it is fresh.
     private func firstPage(_ request: Request, slug: String) async throws -> HTML {
         let now = site.now()
-        let (token, cookie) = site.forms.token(for: request)
-        let cookies = cookie.map { [$0] } ?? []
+        let (token, cookies) = site.forms.token(for: request)
         // The cache is keyed by the language asked for, so a page needs no database read to be served.
         // Both pick the language (`?lang=` unless the campaign lacks it); long headers are not worth a page of their own.
         let wanted = "\(request.uri.queryParameters["lang"] ?? "")|\((request.headers[.acceptLanguage] ?? "").prefix(100))"
@@ -60,11 +59,11 @@ struct CampaignPageController: Sendable {
     func page(_ request: Request, _ campaign: Campaign, form: SupporterForm = SupporterForm(), issues: [InputIssue] = []) async throws -> HTML {
         let language = PageLanguage.choose(for: request, campaign: campaign)
         let targets = try await site.db { () throws(AppealsError) in try site.database.targets(ofCampaign: campaign.slug) }
-        let (token, cookie) = site.forms.token(for: request)
+        let (token, cookies) = site.forms.token(for: request)
         let page = CampaignPage(site: site, campaign: campaign, language: language, now: site.now())
         let html = site.pages.render("campaign", page.context(targets: targets, form: form, issues: issues, csrf: token))
         // A page holding what someone typed is never cached.
-        return HTML(html: html, status: issues.isEmpty ? .ok : .unprocessableContent, cookies: cookie.map { [$0] } ?? [],
+        return HTML(html: html, status: issues.isEmpty ? .ok : .unprocessableContent, cookies: cookies,
                     privatePage: form != SupporterForm())
     }
 
@@ -74,11 +73,11 @@ struct CampaignPageController: Sendable {
                       _ body: (Campaign, FormValues, String) async throws -> any ResponseGenerator) async throws -> Response {
         let campaign = try await activeCampaign(context.parameters.require("slug"))
         let language = PageLanguage.choose(for: request, campaign: campaign)
-        guard site.clients.admit("form|\(context.clientAddress)", limit: site.config.web.formPostsPerAddress, now: site.now()) else {
-            return try site.tooMany(language).response(from: request, context: context)
+        let form: FormValues
+        switch try await site.form(request, context, limit: ("form", site.config.web.formPostsPerAddress), language: language) {
+        case .refused(let refusal): return try refusal.response(from: request, context: context)
+        case .accepted(let values): form = values
         }
-        let form = try await FormValues.read(request, limit: site.maxBodyBytes)
-        guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
         guard AppDatabase.takesSubmissions(campaign, at: site.now()) else {
             return try await page(request, campaign).response(from: request, context: context)
         }
@@ -106,10 +105,10 @@ struct CampaignPageController: Sendable {
             let targeting = Targeting(try site.database.targets(ofCampaign: campaign.slug))
             return targeting.targets(for: supporter).map { (target: $0, letter: composer.compose(supporter: supporter, target: $0, now: now)) }
         }
-        let (token, cookie) = site.forms.token(for: request)
+        let (token, cookies) = site.forms.token(for: request)
         let page = CampaignPage(site: site, campaign: campaign, language: language, now: now)
         let html = site.pages.render("preview", page.previewContext(letters: letters, supporter: supporter, form: form.supporterForm, csrf: token))
-        return HTML(html: html, cookies: cookie.map { [$0] } ?? [], privatePage: true)
+        return HTML(html: html, cookies: cookies, privatePage: true)
     }
 
     private func submit(_ campaign: Campaign, _ supporter: Supporter, language: String, request: Request) async throws -> any ResponseGenerator {

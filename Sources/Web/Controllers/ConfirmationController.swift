@@ -96,23 +96,20 @@ struct ConfirmationController: Sendable {
 
     /// Rate limit, body size and CSRF for the buttons' posts; `nil` when the post may go on.
     private func checkPost(_ request: Request, _ context: WebContext, language: String) async throws -> Response? {
-        guard site.clients.admit("form|\(context.clientAddress)", limit: site.config.web.formPostsPerAddress, now: site.now()) else {
-            return try site.tooMany(language).response(from: request, context: context)
-        }
-        let form = try await FormValues.read(request, limit: site.maxBodyBytes)
-        guard site.forms.admits(request, form: form) else { return try site.formExpired(language).response(from: request, context: context) }
-        return nil
+        guard case .refused(let refusal) = try await site.form(request, context, limit: ("form", site.config.web.formPostsPerAddress),
+                                                               language: language) else { return nil }
+        return try refusal.response(from: request, context: context)
     }
 
     private func buttonPage(_ request: Request, campaign: Campaign, language: String, heading: String, question: String, button: String,
                             action: String, notMeURL: String?) -> HTML {
-        let (token, cookie) = site.forms.token(for: request)
+        let (token, cookies) = site.forms.token(for: request)
         var context: [String: Any] = [
             "lang": language, "t": site.pages.texts(language), "pageTitle": heading, "heading": heading, "question": question,
             "button": button, "action": action, "csrf": token, "campaign": ["organization": campaign.organization],
         ]
         context["notMeURL"] = notMeURL
-        return HTML(html: site.pages.render("confirm", context), cookies: cookie.map { [$0] } ?? [], privatePage: true)
+        return HTML(html: site.pages.render("confirm", context), cookies: cookies, privatePage: true)
     }
 
     /// The browser's language among the pages' own, for pages that belong to no submission.

@@ -20,13 +20,13 @@ struct FormGuard: Sendable {
     let secureCookies: Bool
 
     /// The token to put in the page's forms, and the cookie to set when the visitor has none yet.
-    func token(for request: Request) -> (token: String, cookie: Cookie?) {
+    func token(for request: Request) -> (token: String, cookies: [Cookie]) {
         if let nonce = request.cookies[Self.cookieName]?.value, SecretToken.isWellFormed(nonce) {
-            return (mac(nonce), nil)
+            return (mac(nonce), [])
         }
         let nonce = SecretToken.make()
         let cookie = Cookie(name: Self.cookieName, value: nonce, path: "/", secure: secureCookies, httpOnly: true, sameSite: .strict)
-        return (mac(nonce), cookie)
+        return (mac(nonce), [cookie])
     }
 
     /// Whether a form submission comes from one of our pages.
