@@ -1,0 +1,85 @@
+import Foundation
+
+/// The non-standard bounces: prose from qmail, Exim, Sendmail, older Exchange and GroupWise, Yahoo, Postfix
+/// without DSN and others, which name the failed addresses in their text, often beside the server's reply.
+enum PlainTextBounce {
+    /// Local parts of the mail system's own addresses, which bounces name in their prose ("contact postmaster").
+    static let systemLocalParts: Set<String> = ["postmaster", "mailer-daemon", "mailer_daemon", "abuse", "root", "hostmaster", "noc", "webmaster"]
+
+    /// Lines that start the copy of the returned message; nothing after them is the report.
+    static var returnedMessageStart: some RegexComponent { /(?i)^\s*(-{2,}.*(original message|copy of the message|returned mail|unsent message|message follows|headers? follow|undelivered message|returned message|original text)|[-=*>\s]*original message\b(?! was received)|(a copy of the original message|below this line is a copy)|>?(received|return-path):\s)/ }
+
+    static var warning: some RegexComponent { /(?i)(will (continue|keep) (trying|to try)|will be retried|will retry|still trying|this is a warning message only|has not yet been delivered|not yet been delivered|delivery (attempts )?(will )?continue|attempts will continue|delayed \d+ (hours|minutes|days)|warning: message .* delayed|delivery delayed|no action is required)/ }
+
+    static var failure: some RegexComponent { /(?i)(could not be delivered|undeliverable|permanent (fatal )?errors?|user unknown|unknown user|delivery (has )?failed|did not reach|was not delivered|unable to deliver|failed to deliver|not be delivered|following address(es)? failed|recipient address rejected|no such user|non-delivery)/ }
+
+    /// The failed recipients a plain-text bounce names, in order, with the reply found beside each.
+    static func scan(_ parts: [ReceivedMessage], ignoring headerAddresses: Set<String>, subject: String?) -> [RecipientReport] {
+        let report = reportText(parts)
+        let lines = report.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        let delayed = report.firstMatch(of: warning) != nil || (subject ?? "").firstMatch(of: /(?i)delay/) != nil
+        var seen: Set<String> = []
+        var reports: [RecipientReport] = []
+        for (index, line) in lines.enumerated() {
+            // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
+            if line.firstMatch(of: /(?i)^(\s*(message-id|in-reply-to|references|x-[a-z-]+|from|sender|reply-to|subject|date)|\s+(to|cc|sent))\s*:/) != nil { continue }
+            // "not accepting mail from <sender>": the sender is not a failed recipient.
+            let senders = Set(line.matches(of: /(?i)\bmail from:?\s+<?([^\s<>:,;]+@[^\s<>:,;]*[A-Za-z0-9])/).map { $0.output.1.lowercased() })
+            for address in MailAddressScanner.addresses(in: line) where !senders.contains(address.lowercased()) {
+                let key = address.lowercased()
+                let local = String(key.split(separator: "@").first ?? "")
+                guard !systemLocalParts.contains(local), !headerAddresses.contains(key), seen.insert(key).inserted else { continue }
+                let context = contextLines(lines, from: index)
+                let status = context.firstMatch(of: /\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b/).map { String($0.output) }
+                let action = delayed ? "delayed" : "failed"
+                reports.append(RecipientReport(recipient: address, finalRecipient: nil, action: nil, status: status,
+                                               diagnostic: String(context.prefix(DeliveryStatus.maxDiagnostic)),
+                                               bounceClass: .classify(action: action, status: status, diagnostic: context)))
+            }
+        }
+        return reports
+    }
+
+    /// The failure phrases of bounces, for a message that does not come from a mail system's address.
+    static func saysFailure(_ parts: [ReceivedMessage]) -> Bool {
+        reportText(parts).firstMatch(of: failure) != nil
+    }
+
+    /// The text parts before the returned message, joined; HTML with its tags removed.
+    static func reportText(_ parts: [ReceivedMessage]) -> String {
+        var texts: [String] = []
+        for part in parts where part.parts.isEmpty {
+            let type = part.contentType.type
+            guard type == "text/plain" || type == "text/html" || type.hasPrefix("multipart/") else { continue }
+            var text = part.text
+            if type == "text/html" {
+                text = text.replacing(/(?is)<(script|style)[^>]*>.*?<\/\1>/, with: "").replacing(/<br\s*\/?>|<\/p>|<\/div>|<\/tr>/.ignoresCase(), with: "\n")
+                    .replacing(/<[^>]*>/, with: " ").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                    .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&nbsp;", with: " ")
+            }
+            var kept: [Substring] = []
+            for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+                // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
+            if line.firstMatch(of: returnedMessageStart) != nil { break }
+                kept.append(line)
+            }
+            texts.append(kept.joined(separator: "\n"))
+        }
+        return texts.joined(separator: "\n")
+    }
+
+    /// The line naming an address and those after it, up to a blank line once some text is found: where a
+    /// bounce puts the server's reply.
+    static func contextLines(_ lines: [String], from index: Int) -> String {
+        var context: [String] = []
+        for line in lines[index..<min(lines.count, index + 8)] {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty {
+                if context.count > 1 { break }
+                continue
+            }
+            context.append(trimmed)
+        }
+        return context.joined(separator: " ")
+    }
+}
