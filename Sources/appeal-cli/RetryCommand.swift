@@ -6,16 +6,16 @@ struct RetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Make failed or deferred letters due again now.")
 
     enum Status: String, ExpressibleByArgument, CaseIterable {
-        case failed, deferred
+        case failed, deferred, bounced
     }
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
-    @Option(help: "failed or deferred (default: both).") var status: Status?
+    @Option(help: "failed, deferred or bounced (default: failed and deferred; bounced ones go again only when asked, once the address is fixed).") var status: Status?
 
     func run() throws {
         let database = try options.openDatabase()
-        let statuses: [LetterStatus] = status.map { [$0 == .failed ? .failed : .deferred] } ?? [.failed, .deferred]
+        let statuses: [LetterStatus] = status.map { [LetterStatus(rawValue: $0.rawValue)!] } ?? [.failed, .deferred]
         let report = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
         let (due, held) = (report.due, report.held)
         print("\(plural(due, "letter")) of \(campaign) \(due == 1 ? "is" : "are") due again")

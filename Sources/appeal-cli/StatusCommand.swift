@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
         let l = report.letters
         print("""
             campaign \(report.campaign): \(plural(report.supporters, "supporter")) (\(report.supportersWithoutEmbassy) without an embassy in their country)
-            letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled; \(plural(report.possibleDuplicates, "possible duplicate"))
+            letters: \(l.queued) queued, \(l.sending) sending, \(l.sent) sent, \(l.deferred) deferred, \(l.failed) failed, \(l.cancelled) cancelled, \(l.bounced) bounced; \(plural(report.possibleDuplicates, "possible duplicate"))
             """)
         for target in report.targets {
             var line = "  \(target.kind)\t\(target.name) <\(target.email)>\tsent \(target.sent)\tfailed \(target.failed)\tpending \(target.pending)"
@@ -26,6 +26,10 @@ struct StatusCommand: ParsableCommand {
                 line += "\tREMOVED"
             } else if target.disabled {
                 line += "\tDISABLED (\(target.disabledReason ?? "no reason given")), \(target.held) held"
+            }
+            let b = target.bounces
+            if b.mailbox + b.policy + b.rejected + b.transient > 0 {
+                line += "\tbounces: \(b.mailbox) no such address, \(b.policy) refused by policy, \(b.rejected) refused, \(b.transient) temporary"
             }
             print(line)
         }

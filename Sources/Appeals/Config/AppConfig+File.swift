@@ -56,6 +56,14 @@ extension AppConfig {
                 config.sender.envelopeFrom = envelopeFrom
                 if let problem = EmailAddress.problem(with: envelopeFrom) { sender.fail("envelopeFrom", problem) }
             }
+            if let bounceAddress = sender.string("bounceAddress") {
+                config.sender.bounceAddress = bounceAddress
+                if let problem = EmailAddress.problem(with: bounceAddress) {
+                    sender.fail("bounceAddress", problem)
+                } else if bounceAddress.split(separator: "@").first?.contains("+") == true {
+                    sender.fail("bounceAddress", "must not contain '+': each letter's token is added after one")
+                }
+            }
             if let copy = sender.bool("copyToSupporter") { config.sender.copyToSupporter = copy }
         }
         json.object("limits") { limits in

@@ -28,6 +28,8 @@ public struct AppConfig: Sendable, Equatable {
         public var name = "Urgent Appeals"
         public var address = "appeals@example.org"
         public var envelopeFrom: String?
+        /// When set, each letter's envelope sender is `local+TOKEN@domain` (VERP), which names the letter.
+        public var bounceAddress: String?
         public var copyToSupporter = false
 
         /// The domain of `address`, used for Message-IDs.

@@ -35,6 +35,9 @@ public protocol DeliveryStore: Sendable {
     /// The unsent letters, by the reason they wait.
     func waitingLetters(campaign slug: String?, now: Date) throws(AppealsError) -> WaitingLetters
 
+    /// A key the database made and never shows (`verp`: the return paths' MACs).
+    func secretKey(named name: String) throws(AppealsError) -> Data
+
     /// One letter per enabled target of a campaign, as `[TEST]` samples.
     func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target])
 }

@@ -263,7 +263,7 @@ extension AppDatabase {
         }
     }
 
-    /// Makes failed or deferred letters due again now (`retry`); those of a disabled target are left as they
+    /// Makes failed, deferred or bounced letters due again now (`retry`); those of a disabled target are left as they
     /// are, since they cannot be sent: they are counted apart.
     public func retry(campaign slug: String, statuses: [LetterStatus], now: Date) throws(AppealsError) -> RetryReport {
         try write { db in
@@ -274,8 +274,8 @@ extension AppDatabase {
                   AND target_id IN (SELECT id FROM target WHERE disabled = 1)
                 """, arguments: arguments) ?? 0
             try db.execute(sql: """
-                UPDATE letter SET status = 'queued', due_at = ?, updated_at = ?,
-                    attempts = CASE WHEN status = 'failed' THEN 0 ELSE attempts END
+                UPDATE letter SET status = 'queued', due_at = ?, updated_at = ?, bounced_at = NULL,
+                    attempts = CASE WHEN status IN ('failed', 'bounced') THEN 0 ELSE attempts END
                 WHERE campaign_id = ? AND status IN (\(sqlPlaceholders(statuses.count)))
                   AND target_id NOT IN (SELECT id FROM target WHERE disabled = 1)
                 """, arguments: StatementArguments([now, now] as [any DatabaseValueConvertible]) + arguments)

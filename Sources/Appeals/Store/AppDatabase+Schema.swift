@@ -183,6 +183,94 @@ extension AppDatabase {
                 """)
             try db.execute(sql: "INSERT INTO secret_key (name, value) VALUES ('web', ?)", arguments: [SecretKey.random()])
         }
+        migrator.registerMigration("v5: bounces") { db in
+            // `bounced` joins the letter statuses: SQLite cannot change a CHECK, so the table is built anew
+            // (foreign keys are checked once the migration is done).
+            try db.execute(sql: """
+                CREATE TABLE new_letter (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id),
+                    supporter_id INTEGER NOT NULL,
+                    target_id INTEGER NOT NULL,
+                    language TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE CHECK (message_id GLOB '<?*@?*>'),
+                    status TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'cancelled', 'bounced')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    last_code INTEGER,
+                    last_reply TEXT,
+                    queued_at TEXT NOT NULL,
+                    due_at TEXT NOT NULL,
+                    claimed_by TEXT,
+                    claimed_at TEXT,
+                    sent_at TEXT,
+                    updated_at TEXT NOT NULL,
+                    possible_duplicate INTEGER NOT NULL DEFAULT 0 CHECK (possible_duplicate IN (0, 1)),
+                    bounced_at TEXT,
+                    CHECK (status NOT IN ('sent', 'bounced') OR sent_at IS NOT NULL),
+                    CHECK ((status = 'bounced') = (bounced_at IS NOT NULL)),
+                    CHECK ((status = 'sending') = (claimed_by IS NOT NULL)),
+                    UNIQUE (campaign_id, supporter_id, target_id),
+                    FOREIGN KEY (supporter_id, campaign_id) REFERENCES supporter(id, campaign_id),
+                    FOREIGN KEY (target_id, campaign_id) REFERENCES target(id, campaign_id)
+                );
+                INSERT INTO new_letter (id, campaign_id, supporter_id, target_id, language, message_id, status, attempts,
+                                        last_code, last_reply, queued_at, due_at, claimed_by, claimed_at, sent_at, updated_at,
+                                        possible_duplicate)
+                    SELECT id, campaign_id, supporter_id, target_id, language, message_id, status, attempts,
+                           last_code, last_reply, queued_at, due_at, claimed_by, claimed_at, sent_at, updated_at,
+                           possible_duplicate FROM letter;
+                DROP TABLE letter;
+                ALTER TABLE new_letter RENAME TO letter;
+                CREATE INDEX letter_due ON letter(status, due_at);
+                CREATE INDEX letter_supporter ON letter(supporter_id);
+                CREATE INDEX letter_target ON letter(target_id, status);
+
+                -- Every message `bounces ingest` read, once (by its SHA-256), with what it did. The message itself
+                -- is kept only when it could not be matched to a letter, for the organizer to look at.
+                CREATE TABLE bounce_message (
+                    id INTEGER PRIMARY KEY,
+                    sha256 BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),
+                    received_at TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    sender TEXT,
+                    subject TEXT,
+                    format TEXT NOT NULL CHECK (format IN ('dsn', 'text', 'arf', 'auto-reply', 'none')),
+                    class TEXT NOT NULL,
+                    -- What the return path said: no token, a valid one, a test sample's, or one whose MAC is wrong.
+                    verp TEXT NOT NULL CHECK (verp IN ('none', 'letter', 'test', 'forged')),
+                    campaign_id INTEGER REFERENCES campaign(id) ON DELETE CASCADE,
+                    outcome TEXT NOT NULL,
+                    problem TEXT,
+                    raw BLOB
+                );
+                CREATE INDEX bounce_message_campaign ON bounce_message(campaign_id, received_at);
+
+                -- One row per recipient a bounce reports on.
+                CREATE TABLE bounce (
+                    id INTEGER PRIMARY KEY,
+                    message_id INTEGER NOT NULL REFERENCES bounce_message(id) ON DELETE CASCADE,
+                    received_at TEXT NOT NULL,
+                    letter_id INTEGER REFERENCES letter(id) ON DELETE SET NULL,
+                    target_id INTEGER REFERENCES target(id) ON DELETE SET NULL,
+                    matched_by TEXT CHECK (matched_by IN ('verp', 'message-id', 'recipient')),
+                    recipient TEXT NOT NULL,
+                    action TEXT,
+                    status TEXT,
+                    diagnostic TEXT,
+                    class TEXT NOT NULL CHECK (class IN ('mailbox', 'policy', 'rejected', 'transient', 'delayed', 'delivered',
+                                                         'auto-reply', 'feedback', 'unrecognized')),
+                    -- Counted against the target: a verified report about the target's own address.
+                    counted INTEGER NOT NULL DEFAULT 0 CHECK (counted IN (0, 1)),
+                    effect TEXT NOT NULL
+                );
+                CREATE INDEX bounce_letter ON bounce(letter_id);
+                CREATE INDEX bounce_target ON bounce(target_id, class, received_at) WHERE counted = 1;
+                """)
+            // The key of the return paths' MACs: a bounce must carry one made here to change anything.
+            try db.execute(sql: "INSERT INTO secret_key (name, value) VALUES ('verp', ?)", arguments: [SecretKey.random()])
+        }
         return migrator
     }
 }

@@ -21,6 +21,7 @@ extension AppDatabase {
                 case .deferred: letters.deferred = count
                 case .failed: letters.failed = count
                 case .cancelled: letters.cancelled = count
+                case .bounced: letters.bounced = count
                 case nil: break
                 }
             }
@@ -31,15 +32,37 @@ extension AppDatabase {
                        COUNT(CASE WHEN l.status = 'failed' THEN 1 END),
                        COUNT(CASE WHEN l.status IN ('queued', 'sending', 'deferred') THEN 1 END),
                        t.disabled, t.disabled_reason, t.removed_at IS NOT NULL,
-                       COUNT(CASE WHEN t.disabled = 1 AND l.status IN ('queued', 'deferred') THEN 1 END)
+                       COUNT(CASE WHEN t.disabled = 1 AND l.status IN ('queued', 'deferred') THEN 1 END),
+                       COUNT(CASE WHEN l.status = 'bounced' THEN 1 END), t.id
                 FROM target t LEFT JOIN letter l ON l.target_id = t.id
                 WHERE t.campaign_id = ? GROUP BY t.id ORDER BY t.kind DESC, t.id
                 """, arguments: [id]).map { row in
                 CampaignReport.TargetCounts(name: row[0], email: row[1], kind: row[2], sent: row[3], failed: row[4], pending: row[5],
-                                            disabled: row[6], disabledReason: row[7], removed: row[8], held: row[9])
+                                            disabled: row[6], disabledReason: row[7], removed: row[8], held: row[9], bounced: row[10],
+                                            bounces: try Self.bounceCounts(db, where: "target_id = ?", [row[11] as Int64]))
             }
             return CampaignReport(campaign: slug, supporters: supporters, supportersWithoutEmbassy: withoutEmbassy,
-                                  letters: letters, possibleDuplicates: duplicates, targets: targets)
+                                  letters: letters, possibleDuplicates: duplicates, targets: targets,
+                                  bounces: try Self.bounceCounts(db, where: "letter_id IN (SELECT id FROM letter WHERE campaign_id = ?)", [id]))
         }
+    }
+}
+
+extension AppDatabase {
+    /// Counted bounce reports by class, for the reports matching `condition` on the `bounce` table.
+    static func bounceCounts(_ db: Database, where condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> CampaignReport.BounceCounts {
+        var counts = CampaignReport.BounceCounts()
+        for row in try Row.fetchAll(db, sql: "SELECT class, COUNT(*) FROM bounce WHERE counted = 1 AND \(condition) GROUP BY class",
+                                    arguments: StatementArguments(arguments)) {
+            let count: Int = row[1]
+            switch BounceClass(rawValue: row[0]) {
+            case .mailbox: counts.mailbox = count
+            case .policy: counts.policy = count
+            case .rejected: counts.rejected = count
+            case .transient: counts.transient = count
+            default: break
+            }
+        }
+        return counts
     }
 }

@@ -20,6 +20,7 @@ extension Dispatcher {
             throw .invalid(InputLocation(file: "--test-to"), problem)
         }
         let (samples, missing) = try store.sampleLetters(campaign: slug)
+        let factory = try factory()
         let session = transport.makeSession()
         defer { session.close() }
         let ids = MessageIDGenerator(domain: config.sender.domain)
@@ -33,7 +34,7 @@ extension Dispatcher {
                     replyTo: MailAddress(name: job.supporter.name, address: address),
                     to: [MailAddress(name: "[TEST for \(job.target.name)]", address: address)],
                     subject: "[TEST] " + job.text.subject, body: job.text.body, messageID: ids.next(), date: now())
-                reply = session.deliver(Array(message.rendered().utf8), envelope: Envelope(from: envelopeFrom, recipients: [address]))
+                reply = session.deliver(Array(message.rendered().utf8), envelope: Envelope(from: factory.testEnvelopeFrom(for: job.target), recipients: [address]))
             } catch {
                 reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
             }

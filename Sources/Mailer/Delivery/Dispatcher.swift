@@ -47,8 +47,13 @@ public final class Dispatcher: Sendable {
         self.progress = progress
     }
 
-    var factory: MessageFactory { MessageFactory(sender: config.sender, now: now) }
-    var envelopeFrom: String { factory.envelopeFrom }
+    /// The message builder; with `sender.bounceAddress`, it reads the database's VERP key.
+    func factory() throws(AppealsError) -> MessageFactory {
+        let returnPath = try config.sender.bounceAddress.flatMap { address throws(AppealsError) in
+            ReturnPath(bounceAddress: address, key: try store.secretKey(named: "verp"))
+        }
+        return MessageFactory(sender: config.sender, returnPath: returnPath, now: now)
+    }
 
     /// Delivers the letters due now, or checks them (`options.dryRun`).
     ///
@@ -81,7 +86,7 @@ public final class Dispatcher: Sendable {
     /// A job and its message, built before a session takes it.
     struct Prepared: Sendable {
         let job: DeliveryJob
-        let message: Result<(bytes: [UInt8], envelope: Envelope), MailerError>
+        let message: Result<MessageFactory.Built, MailerError>
     }
 
     /// The run itself, on the database's thread (the task's preferred executor), its stages in a task group.
@@ -96,6 +101,7 @@ public final class Dispatcher: Sendable {
         summary.possibleDuplicates += try store.recoverDeadRuns(now: now(), policy: policy)
         logger.debug("send run \(run.id) through \(transport); \(summary.possibleDuplicates) possible duplicates from dead runs")
 
+        let factory = try factory()
         let connections = max(1, config.smtp.connections)
         let total = min(options.limit ?? Int.max, try store.dueCount(campaign: options.campaign, now: now()))
         // A claim is a transaction of a handful of queries that writes whole index pages to the log
@@ -116,7 +122,7 @@ public final class Dispatcher: Sendable {
             group.addTask(executorPreference: globalConcurrentExecutor) {
                 for await jobs in claims {
                     var ready: [Prepared] = []
-                    for item in await Self.build(jobs, with: self.factory) {
+                    for item in await Self.build(jobs, with: factory) {
                         // Letters that may not go (run halted, target closed, letter withdrawn) skip the sessions.
                         if state.mayHandOver(item.job) { ready.append(item) } else { replies.giveBack(item.job) }
                     }
@@ -225,7 +231,13 @@ public final class Dispatcher: Sendable {
                     replies.giveBack(item.job)
                     continue
                 }
-                reply = session.deliver(message.bytes, envelope: message.envelope)
+                var delivered = session.deliver(message.bytes, envelope: message.envelope)
+                if delivered.kind == .accepted, let copy = message.copy {
+                    // The supporter's copy, sent apart (VERP): its refusal is noted, not a failure of the letter.
+                    let copyReply = session.deliver(message.bytes, envelope: copy)
+                    if copyReply.kind != .accepted { delivered.refusedCopies.append(copyReply.text) }
+                }
+                reply = delivered
             case .failure(let error):
                 reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
             }
@@ -325,7 +337,7 @@ public final class Dispatcher: Sendable {
     /// limit per target is not applied: every due message is checked, whenever it will go.
     private func dryRun(_ options: SendOptions) throws(AppealsError) -> SendSummary {
         var summary = SendSummary()
-        let factory = factory
+        let factory = try factory()
         var rules = rules(options, limit: min(options.limit ?? Int.max, 1000), owner: "dry-run")
         rules.perTargetPerHour = 0
         var after: DueKey?

@@ -10,7 +10,8 @@ struct AdminCampaignPage {
     func context(csrf: String) -> [String: Any] {
         let letters = report.letters
         let statuses: [(String, Int)] = [("queued", letters.queued), ("sending", letters.sending), ("sent", letters.sent),
-                                         ("deferred", letters.deferred), ("failed", letters.failed), ("cancelled", letters.cancelled)]
+                                         ("deferred", letters.deferred), ("failed", letters.failed), ("cancelled", letters.cancelled),
+                                         ("bounced", letters.bounced)]
         let time = ISO8601DateFormatter()
         var context: [String: Any] = [
             "lang": "en", "wide": true, "pageTitle": campaign.title, "title": campaign.title, "slug": campaign.slug, "status": campaign.status.rawValue,
@@ -22,7 +23,8 @@ struct AdminCampaignPage {
             "targets": report.targets.map { target -> [String: Any] in
                 let state = target.removed ? "removed" : target.disabled ? "disabled" + (target.disabledReason.map { ": \($0)" } ?? "") : "enabled"
                 return ["name": target.name, "email": target.email, "kind": target.kind, "sent": target.sent, "failed": target.failed,
-                        "pending": target.pending, "held": target.held, "state": state, "disabled": target.disabled || target.removed]
+                        "pending": target.pending, "held": target.held, 
+                        "bounced": target.bounces.policy > 0 ? "\(target.bounced) (\(target.bounces.policy) refused by policy)" : "\(target.bounced)", "state": state, "disabled": target.disabled || target.removed]
             },
             "failures": activity.recentFailures.map { failure -> [String: Any] in
                 ["at": time.string(from: failure.at), "target": "\(failure.targetName) <\(failure.targetEmail)>", "outcome": failure.outcome,

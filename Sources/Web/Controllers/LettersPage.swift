@@ -20,7 +20,7 @@ struct LettersPage {
         let items = letters.letters.map { item -> [String: Any] in
             let (statusClass, statusText): (String, String) = switch item.status {
             case .sent: ("sent", texts["statusSent"]!)
-            case .failed: ("failed", texts["statusFailed"]!)
+            case .failed, .bounced: ("failed", texts["statusFailed"]!)
             case .cancelled: ("cancelled", texts["statusCancelled"]!)
             case .queued, .sending, .deferred: ("waiting", texts["statusWaiting"]!)
             }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Feeds received messages to the store: from a Maildir, an mbox file or one message (standard input).
+/// A message that cannot be read is recorded with its problem and the run goes on; a database that cannot be
+/// written stops the run, leaving what was not stored for the next one.
+public struct BounceIngester: Sendable {
+    /// What one run did.
+    public struct Summary: Sendable, Equatable {
+        public var read = 0
+        public var alreadyIngested = 0
+        public var problems = 0
+        public var byClass: [BounceClass: Int] = [:]
+    }
+
+    let database: AppDatabase
+    let policy: BouncePolicy
+    let now: @Sendable () -> Date
+
+    public init(database: AppDatabase, config: AppConfig, now: @escaping @Sendable () -> Date = { Date() }) throws(AppealsError) {
+        self.database = database
+        self.policy = BouncePolicy(config: config, verpKey: try database.secretKey(named: "verp"))
+        self.now = now
+    }
+
+    /// Stores one message and acts on it.
+    public func ingest(_ message: InboundMessage) throws(AppealsError) -> BounceIngestResult {
+        try database.ingestBounce(message, policy: policy, now: now())
+    }
+
+    /// Every waiting message of `maildir`, each flagged seen once stored.
+    /// - Parameter each: called with each message's name and result, as it is stored.
+    /// - Throws: the database's failure; the message being stored then stays waiting.
+    public func ingest(maildir: Maildir, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
+        var summary = Summary()
+        for claim in maildir.claimAll() {
+            let (bytes, size) = try maildir.read(claim, limit: InboundMessage.maxBytes)
+            let result = try ingest(InboundMessage(bytes: bytes, size: size, source: "\(maildir.path)/cur/\(claim.name)"))
+            maildir.done(claim)
+            summary.add(result)
+            each(claim.name, result)
+        }
+        return summary
+    }
+
+    /// Every message of the mbox file at `path`; a rerun finds them all already ingested.
+    public func ingest(mbox path: String, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
+        var summary = Summary()
+        for (index, message) in try Mbox.messages(in: path).enumerated() {
+            let source = "\(path) #\(index + 1)"
+            let result = try ingest(InboundMessage(bytes: message.bytes, size: message.size, source: source))
+            summary.add(result)
+            each(source, result)
+        }
+        return summary
+    }
+}
+
+extension BounceIngester.Summary {
+    mutating func add(_ result: BounceIngestResult) {
+        read += 1
+        if !result.isNew {
+            alreadyIngested += 1
+        } else {
+            if result.problem != nil { problems += 1 }
+            byClass[result.bounceClass, default: 0] += 1
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A Maildir that bounces are delivered to. `bounces ingest --maildir` takes each message from `new/` to
+/// `cur/` and flags it seen (`:2,S`) once it is stored, so that a rerun, or a run beside it, reads each once.
+///
+/// A message is claimed by renaming it into `cur/` without the flag, and held with a `flock` while it is read:
+/// a run that finds it there unflagged and unlocked (its run died) takes it over; one that finds it locked
+/// leaves it. Storing is idempotent besides (by the message's SHA-256), so the worst a race can do is store
+/// nothing twice.
+public struct Maildir: Sendable {
+    public let path: String
+
+    /// A message this run holds: read it, store it, then ``done(_:)``.
+    public final class Claim: @unchecked Sendable {
+        // Used by one run's thread only: `@unchecked` because the descriptor is a plain Int32.
+        public let name: String
+        let path: String
+        let descriptor: Int32
+
+        init(name: String, path: String, descriptor: Int32) {
+            self.name = name
+            self.path = path
+            self.descriptor = descriptor
+        }
+
+        deinit { close(descriptor) }
+    }
+
+    /// - Throws: ``AppealsError/invalidInput(_:)`` when `path` is not a Maildir (no `new/` and `cur/`).
+    public init(path: String) throws(AppealsError) {
+        var isDirectory: ObjCBool = false
+        for sub in ["new", "cur"] where !(FileManager.default.fileExists(atPath: "\(path)/\(sub)", isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw .invalid(InputLocation(file: path, field: "--maildir"), "not a Maildir: it has no \(sub)/ folder")
+        }
+        self.path = path
+    }
+
+    /// The messages waiting: new ones, and claimed ones whose run died. Each is locked for this run.
+    public func claimAll() -> [Claim] {
+        var claims: [Claim] = []
+        for name in Self.entries(in: "\(path)/new") {
+            let base = name.split(separator: ":", maxSplits: 1).first.map(String.init) ?? name
+            let claimed = "\(path)/cur/\(base):2,"
+            // Only one run's rename succeeds; the others find the file gone.
+            guard rename("\(path)/new/\(name)", claimed) == 0, let claim = lock(claimed, name: base) else { continue }
+            claims.append(claim)
+        }
+        for name in Self.entries(in: "\(path)/cur") where Self.isUnfinished(name) {
+            if claims.contains(where: { $0.path == "\(path)/cur/\(name)" }) { continue }
+            if let claim = lock("\(path)/cur/\(name)", name: String(name.prefix { $0 != ":" })) { claims.append(claim) }
+        }
+        return claims
+    }
+
+    /// Reads a claimed message, at most `limit` bytes of it.
+    public func read(_ claim: Claim, limit: Int) throws(AppealsError) -> (bytes: [UInt8], size: Int) {
+        var info = stat()
+        guard fstat(claim.descriptor, &info) == 0 else { throw .storage("cannot read \(claim.path): \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: min(size, limit))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(claim.descriptor, $0.baseAddress! + done, $0.count - done, off_t(done)) }
+            guard n > 0 else { throw .storage("cannot read \(claim.path): \(n == 0 ? "file shrank" : String(cString: strerror(errno)))") }
+            done += n
+        }
+        return (bytes, size)
+    }
+
+    /// Flags a stored message seen: no run reads it again.
+    public func done(_ claim: Claim) {
+        rename(claim.path, claim.path.hasSuffix(":2,") ? claim.path + "S" : claim.path)
+    }
+
+    /// Locks `file` for this run; nil when another run holds it or it moved meanwhile.
+    private func lock(_ file: String, name: String) -> Claim? {
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var opened = stat(), current = stat()
+        // Locked by this run, and still the file at that name: not one that a finished run renamed away.
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &opened) == 0, stat(file, &current) == 0,
+              opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
+            close(descriptor)
+            return nil
+        }
+        return Claim(name: name, path: file, descriptor: descriptor)
+    }
+
+    /// Claimed by a run that did not finish: `:2,` info without the seen flag.
+    static func isUnfinished(_ name: String) -> Bool {
+        guard let info = name.range(of: ":2,") else { return false }
+        return !name[info.upperBound...].contains("S")
+    }
+
+    static func entries(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+}

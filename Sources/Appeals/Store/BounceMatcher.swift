@@ -1,0 +1,202 @@
+import Foundation
+import GRDB
+
+/// Matches a bounce's reports to letters and acts on them, inside the ingest's transaction.
+///
+/// Trust: with VERP, a report acts only when the message carries a valid token for the letter and reports on
+/// that letter's target (and, when it returns the original headers, on that letter's Message-ID). Without
+/// VERP configured, a match by Message-ID or by address acts, as nothing better can be had.
+struct BounceMatcher {
+    struct MatchedReport {
+        var report: RecipientReport
+        var letterId: Int64?
+        var targetId: Int64?
+        var matchedBy: String?
+        /// Verified and about the target's own address: counted toward the target.
+        var counted: Bool
+        var effect: String
+    }
+
+    struct Verdict {
+        var verp: String
+        var campaignId: Int64?
+        var reports: [MatchedReport]
+        var outcome: String
+    }
+
+    /// A letter as a bounce is checked against.
+    struct LetterRow {
+        var id: Int64, campaignId: Int64, targetId: Int64, status: String, messageId: String
+        var targetEmail: String, targetName: String, targetDisabled: Bool, supporterEmail: String?
+
+        init(_ row: Row) {
+            (id, campaignId, targetId, status, messageId) = (row["id"], row["campaign_id"], row["target_id"], row["status"], row["message_id"])
+            (targetEmail, targetName, targetDisabled, supporterEmail) = (row["target_email"], row["target_name"], row["target_disabled"], row["supporter_email"])
+        }
+
+        func isTarget(_ report: RecipientReport) -> Bool {
+            [report.recipient, report.finalRecipient].contains { $0.map(EmailAddress.key) == EmailAddress.key(targetEmail) }
+        }
+
+        func isSupporter(_ report: RecipientReport) -> Bool {
+            guard let supporterEmail else { return false }
+            return [report.recipient, report.finalRecipient].contains { $0.map(EmailAddress.key) == EmailAddress.key(supporterEmail) }
+        }
+    }
+
+    static let letterQuery = """
+        SELECT l.id, l.campaign_id, l.target_id, l.status, l.message_id, t.email AS target_email, t.name AS target_name,
+               t.disabled AS target_disabled, s.email AS supporter_email
+        FROM letter l JOIN target t ON t.id = l.target_id JOIN supporter s ON s.id = l.supporter_id
+        """
+
+    let db: Database
+    let policy: BouncePolicy
+    let now: Date
+
+    init(db: Database, policy: BouncePolicy, now: Date) {
+        self.db = db
+        self.policy = policy
+        self.now = now
+    }
+
+    func judge(_ analysis: BounceAnalysis, envelopeRecipient: String?) throws -> Verdict {
+        let reports = analysis.reports.filter { !policy.isOwn($0.recipient) }
+        let candidates = ([envelopeRecipient] + analysis.deliveredTo + [analysis.originalReturnPath]).compactMap { $0 }
+        let tokens = policy.returnPath.map { path in candidates.compactMap(path.token(in:)) } ?? []
+        let token = tokens.first { if case .forged = $0 { false } else { true } } ?? tokens.first
+        switch token {
+        case .forged(let text)?:
+            return Verdict(verp: "forged", campaignId: nil, reports: reports.map { unmatched($0, "forged return path: changed nothing") },
+                           outcome: "return path token \(text.prefix(40)) is not one of ours: changed nothing")
+        case .test?:
+            return Verdict(verp: "test", campaignId: nil, reports: reports.map { unmatched($0, "a --test-to sample: changed nothing") },
+                           outcome: "bounce of a --test-to sample (\(analysis.overallClass.rawValue)): changed nothing")
+        case .letter(let id)?:
+            guard let letter = try fetchLetter("l.id = ?", [id]) else {
+                return Verdict(verp: "forged", campaignId: nil, reports: reports.map { unmatched($0, "no such letter: changed nothing") },
+                               outcome: "return path names letter \(id), which does not exist: changed nothing")
+            }
+            if let returned = analysis.originalMessageID, returned != letter.messageId {
+                return Verdict(verp: "letter", campaignId: letter.campaignId,
+                               reports: reports.map { unmatched($0, "returns \(returned), not letter \(id): changed nothing") },
+                               outcome: "return path names letter \(id), but the bounce returns another message (\(returned)): changed nothing")
+            }
+            return try verdict(analysis, reports: reports, letter: letter, matchedBy: "verp", verified: true, verp: "letter")
+        case nil:
+            let verified = policy.returnPath == nil
+            if let returned = analysis.originalMessageID, let letter = try fetchLetter("l.message_id = ?", [returned]) {
+                return try verdict(analysis, reports: reports, letter: letter, matchedBy: "message-id", verified: verified, verp: "none")
+            }
+            return try byRecipient(analysis, reports: reports, verified: verified)
+        }
+    }
+
+    private func verdict(_ analysis: BounceAnalysis, reports: [RecipientReport], letter: LetterRow, matchedBy: String, verified: Bool,
+                         verp: String) throws -> Verdict {
+        var matched: [MatchedReport] = []
+        for report in reports {
+            if letter.isTarget(report) {
+                matched.append(try act(report, letter: letter, matchedBy: matchedBy, verified: verified))
+            } else if letter.isSupporter(report) {
+                matched.append(MatchedReport(report: report, letterId: letter.id, targetId: nil, matchedBy: matchedBy, counted: false,
+                                             effect: "the supporter's copy of letter \(letter.id): changed nothing"))
+            } else {
+                matched.append(unmatched(report, "not the target of letter \(letter.id) (\(letter.targetEmail)): changed nothing"))
+            }
+        }
+        let outcome = matched.isEmpty
+            ? "\(analysis.overallClass.rawValue) about letter \(letter.id) (\(matchedBy)): changed nothing"
+            : matched.map(\.effect).joined(separator: "; ")
+        return Verdict(verp: verp, campaignId: letter.campaignId, reports: matched, outcome: outcome)
+    }
+
+    /// No token and no Message-ID: each failed address is matched to the last letter sent to it lately.
+    private func byRecipient(_ analysis: BounceAnalysis, reports: [RecipientReport], verified: Bool) throws -> Verdict {
+        var matched: [MatchedReport] = []
+        var campaignId: Int64?
+        let since = now.addingTimeInterval(-Double(policy.recipientMatchDays) * 86_400)
+        for report in reports {
+            let keys = [report.recipient, report.finalRecipient].compactMap { $0 }.map(EmailAddress.key)
+            if report.bounceClass.isFailure || report.bounceClass == .delayed,
+               let letter = try fetchLetter("t.email_key IN (?, ?) AND l.status IN ('sent', 'bounced') AND l.sent_at >= ? ORDER BY l.sent_at DESC, l.id DESC LIMIT 1",
+                                            [keys[0], keys.last!, since]) {
+                campaignId = campaignId ?? letter.campaignId
+                matched.append(try act(report, letter: letter, matchedBy: "recipient", verified: verified))
+            } else {
+                matched.append(unmatched(report, "no letter sent to \(report.recipient) in the last \(policy.recipientMatchDays) days"))
+            }
+        }
+        let outcome = matched.isEmpty
+            ? (analysis.format == .none ? "not a bounce that could be read: kept" : "\(analysis.overallClass.rawValue): nothing to act on")
+            : matched.map(\.effect).joined(separator: "; ")
+        return Verdict(verp: "none", campaignId: campaignId, reports: matched, outcome: outcome)
+    }
+
+    private func unmatched(_ report: RecipientReport, _ effect: String) -> MatchedReport {
+        MatchedReport(report: report, letterId: nil, targetId: nil, matchedBy: nil, counted: false, effect: "\(report.recipient): \(effect)")
+    }
+
+    /// Moves the letter and its target on, as the report's class says.
+    private func act(_ report: RecipientReport, letter: LetterRow, matchedBy: String, verified: Bool) throws -> MatchedReport {
+        var result = MatchedReport(report: report, letterId: letter.id, targetId: letter.targetId, matchedBy: matchedBy, counted: false, effect: "")
+        let about = "letter \(letter.id) to \(letter.targetEmail)"
+        let code = [report.status, report.diagnostic].compactMap { $0 }.joined(separator: " ")
+        guard verified else {
+            result.effect = "\(report.bounceClass.rawValue) for \(about), matched by \(matchedBy) without a return-path token: "
+                + "changed nothing (sender.bounceAddress is set, so only bounces to it count)"
+            return result
+        }
+        result.counted = report.bounceClass.isFailure
+        var effects: [String] = []
+        if report.bounceClass.bouncesLetter {
+            try db.execute(sql: """
+                UPDATE letter SET status = 'bounced', bounced_at = ?, updated_at = ?, last_reply = ? WHERE id = ? AND status = 'sent'
+                """, arguments: [now, now, String("bounced: \(code)".prefix(2000)), letter.id])
+            effects.append(db.changesCount > 0 ? "\(about) bounced (\(report.bounceClass.rawValue))" : "\(about) was \(letter.status) already")
+        }
+        switch report.bounceClass {
+        case .mailbox:
+            if try disable(letter.targetId, reason: "bounced: \(code) (letter \(letter.id), \(DateFormatter.utc("yyyy-MM-dd").string(from: now)))") {
+                effects.append("target \(letter.targetEmail) disabled")
+            }
+        case .policy:
+            effects.append("refused by policy: the target stays enabled")
+        case .transient:
+            effects.append("temporary failure for \(about): counted")
+        case .delayed, .delivered, .autoReply, .feedback, .unrecognized:
+            effects.append("\(report.bounceClass.rawValue) for \(about): changed nothing")
+        case .rejected:
+            break
+        }
+        result.effect = effects.joined(separator: "; ")
+        return result
+    }
+
+    /// Disables a target that temporary failures were reported for on ``BouncePolicy/transientDays`` different
+    /// days within ``BouncePolicy/transientWindowDays``.
+    /// - Returns: what it did, if anything.
+    func disableAfterRepeatedTransientFailures(targetId: Int64) throws -> String? {
+        let since = now.addingTimeInterval(-Double(policy.transientWindowDays) * 86_400)
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(DISTINCT substr(received_at, 1, 10)), MIN(received_at) FROM bounce
+            WHERE target_id = ? AND counted = 1 AND class = 'transient' AND received_at >= ?
+            """, arguments: [targetId, since])
+        let days: Int = row?[0] ?? 0
+        guard days >= policy.transientDays else { return nil }
+        let first: String = row?[1] ?? ""
+        let reason = "temporary failures reported on \(days) days since \(first.prefix(10)) (last: \(DateFormatter.utc("yyyy-MM-dd").string(from: now)))"
+        return try disable(targetId, reason: reason) ? "target disabled after temporary failures on \(days) days" : nil
+    }
+
+    /// - Returns: whether the target was enabled and is now disabled.
+    private func disable(_ targetId: Int64, reason: String) throws -> Bool {
+        try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ? AND disabled = 0 AND removed_at IS NULL",
+                       arguments: [String(reason.prefix(500)), targetId])
+        return db.changesCount > 0
+    }
+
+    private func fetchLetter(_ condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> LetterRow? {
+        try Row.fetchOne(db, sql: Self.letterQuery + " WHERE " + condition, arguments: StatementArguments(arguments)).map(LetterRow.init)
+    }
+}

@@ -1,0 +1,144 @@
+import Appeals
+import ArgumentParser
+import Foundation
+
+struct BouncesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bounces", abstract: "Read bounce messages and act on them; list what was received.",
+        subcommands: [Ingest.self, List.self, Show.self])
+
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read bounces from a Maildir, an mbox file, or one message on standard input (-).",
+            discussion: """
+                With -, the exit code is what a mail system expects of a pipe: 0 stored, 75 (EX_TEMPFAIL) when \
+                it could not be stored (a locked or failing database, a missing config): the mail system keeps the \
+                message and tries again.
+                """)
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "A Maildir: its new messages are read and moved to cur/ flagged seen.") var maildir: String?
+        @Option(help: "An mbox file: every message in it is read (again on a rerun, which changes nothing).") var mbox: String?
+        @Argument(help: "- to read one message from standard input.") var standardInput: String?
+
+        func validate() throws {
+            let sources = [maildir != nil, mbox != nil, standardInput != nil].filter { $0 }.count
+            if sources != 1 { throw ValidationError("give exactly one of --maildir DIR, --mbox FILE or -") }
+            if let standardInput, standardInput != "-" { throw ValidationError("unexpected argument \(standardInput): use - for standard input") }
+        }
+
+        func run() throws {
+            if standardInput != nil { return try ingestStandardInput() }
+            let database = try options.openDatabase()
+            let config = try options.loadConfig()
+            let summary = try reportingTemporary { () throws(AppealsError) in
+                let ingester = try BounceIngester(database: database, config: config)
+                if let maildir {
+                    return try ingester.ingest(maildir: try Maildir(path: maildir), each: printResult)
+                }
+                return try ingester.ingest(mbox: mbox!, each: printResult)
+            }
+            let classes = BounceClass.allCases.compactMap { kind in summary.byClass[kind].map { "\($0) \(kind.rawValue)" } }
+            print("read \(plural(summary.read, "message")): \(classes.isEmpty ? "none new" : classes.joined(separator: ", "))"
+                  + "\(summary.alreadyIngested > 0 ? "; \(summary.alreadyIngested) already ingested" : "")"
+                  + "\(summary.problems > 0 ? "; \(plural(summary.problems, "message")) could not be read (kept: `appeal-cli bounces list`)" : "")")
+        }
+
+        /// One message from a mail system's pipe: read whole first, so the mail system never sees a broken pipe.
+        private func ingestStandardInput() throws {
+            let (bytes, size) = readStandardInput(limit: InboundMessage.maxBytes)
+            let environment = ProcessInfo.processInfo.environment
+            // Postfix's local(8) and pipe(8) name the envelope recipient: the VERP address the bounce came to.
+            let recipient = environment["ORIGINAL_RECIPIENT"] ?? environment["RECIPIENT"]
+            do {
+                let database = try options.openDatabase()
+                let config = try options.loadConfig()
+                let result = try reportingTemporary { () throws(AppealsError) in
+                    try BounceIngester(database: database, config: config)
+                        .ingest(InboundMessage(bytes: bytes, size: size, source: "standard input", envelopeRecipient: recipient))
+                }
+                printResult("standard input", result)
+            } catch let exit as ExitCode where exit != .success {
+                // Whatever went wrong, the mail system must keep the message and try again.
+                throw ExitCode(75)
+            }
+        }
+
+        private func printResult(_ source: String, _ result: BounceIngestResult) {
+            let problem = result.problem.map { " (\($0))" } ?? ""
+            print("\(source): \(result.bounceClass.rawValue)\(problem): \(result.outcome)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the bounces received for a campaign, and those matched to none.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "The campaign's slug.") var campaign: String
+        @Option(help: "Show at most this many messages, newest first.") var limit = 100
+        @Flag(help: "One JSON array (its keys are listed in docs/reference.md).") var json = false
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let listings = try reporting { () throws(AppealsError) in try database.bounces(campaign: campaign, limit: limit) }
+            if json {
+                print(OrderedJSON.array(listings.map(\.json)).text)
+                return
+            }
+            if listings.isEmpty { print("no bounces received for \(campaign)") }
+            let time = DateFormatter.utc("yyyy-MM-dd HH:mm:ss")
+            for item in listings {
+                let scope = item.campaign == nil ? "  [matched to no campaign]" : ""
+                print("#\(item.id)  \(time.string(from: item.receivedAt)) UTC  \(item.bounceClass)  \(item.source)\(scope)")
+                if item.campaign == nil || item.reports.isEmpty {
+                    print("    from \(item.sender ?? "(no From)"), subject \(item.subject.map { "\"\($0)\"" } ?? "(none)")")
+                }
+                for report in item.reports {
+                    let code = [report.status, report.diagnostic].compactMap { $0 }.joined(separator: " ")
+                    print("    \(report.recipient)  \(report.bounceClass)  \(code.prefix(160))")
+                    print("      → \(report.effect)")
+                }
+                if item.reports.isEmpty { print("    → \(item.outcome)") }
+                if let problem = item.problem { print("    problem: \(problem)") }
+                if item.kept { print("    kept: `appeal-cli bounces show \(item.id)` prints it") }
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a kept bounce message (one that matched no letter).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The message's number, as `bounces list` shows it.") var id: Int64
+
+        func run() throws {
+            let database = try options.openDatabase()
+            let raw = try reporting { () throws(AppealsError) in try database.keptBounce(id: id) }
+            print(String(decoding: raw, as: UTF8.self), terminator: raw.last == 0x0A ? "" : "\n")
+        }
+    }
+}
+
+/// Like `reporting`, but a database that cannot be written is a temporary failure (75, EX_TEMPFAIL): a cron
+/// job or a mail system tries again later.
+func reportingTemporary<T>(_ body: () throws(AppealsError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        printError(error.description)
+        if case .storage = error { throw ExitCode(75) }
+        throw ExitCode(error.isUserError ? 2 : 1)
+    }
+}
+
+/// Standard input, at most `limit` bytes kept; the rest is read and counted.
+func readStandardInput(limit: Int) -> (bytes: [UInt8], size: Int) {
+    var bytes: [UInt8] = []
+    var size = 0
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        size += n
+        if bytes.count < limit { bytes += chunk[0..<min(n, limit - bytes.count)] }
+    }
+    return (bytes, size)
+}

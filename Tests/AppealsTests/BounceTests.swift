@@ -1,0 +1,227 @@
+import Appeals
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// Bounces acting on letters and targets, in a real database: matching, trust, classes and thresholds.
+@Suite struct BounceTests {
+    static let bounceAddress = "bounces@appeals.example.org"
+
+    /// A database with the example campaign's letters queued and all marked sent.
+    struct Sent {
+        let test: TestDatabase
+        let key: Data
+        let policy: BouncePolicy
+        var database: AppDatabase { test.database }
+        var returnPath: ReturnPath { policy.returnPath! }
+
+        init(verp: Bool = true) async throws {
+            test = try TestDatabase()
+            try test.createExampleCampaign()
+            _ = try test.importSupporters("../../templates/observatory-urgent-appeal/supporters.sample.csv")
+            _ = try await test.queue()
+            try await test.database.writer.write { db in
+                try db.execute(sql: "UPDATE letter SET status = 'sent', sent_at = ?", arguments: [TestDatabase.fixedNow])
+            }
+            key = try test.database.secretKey(named: "verp")
+            policy = BouncePolicy(returnPath: verp ? ReturnPath(bounceAddress: BounceTests.bounceAddress, key: key) : nil,
+                                  ownAddresses: ["appeals@example.org"])
+        }
+
+        /// The letter to `target` of the first supporter, and a second supporter's letter to it.
+        func letter(to target: String, offset: Int = 0) throws -> (id: Int64, messageId: String) {
+            try database.writer.read { db in
+                let row = try #require(try Row.fetchOne(db, sql: """
+                    SELECT l.id, l.message_id FROM letter l JOIN target t ON t.id = l.target_id WHERE t.email = ? ORDER BY l.id LIMIT 1 OFFSET ?
+                    """, arguments: [target, offset]))
+                return (row[0], row[1])
+            }
+        }
+
+        func value<T: DatabaseValueConvertible>(_ sql: String, _ arguments: StatementArguments = []) throws -> T? {
+            try database.writer.read { db in try T.fetchOne(db, sql: sql, arguments: arguments) }
+        }
+
+        func ingest(_ fixture: String, verp: String, recipient: String, status: String = "5.1.1", action: String = "failed",
+                    diagnostic: String = "550 5.1.1 <x>: Recipient address rejected: User unknown", messageId: String,
+                    now: Date = TestDatabase.fixedNow) throws -> BounceIngestResult {
+            let text = String(decoding: Fixtures.bytes("bounces/\(fixture)"), as: UTF8.self)
+                .replacingOccurrences(of: "{{VERP}}", with: verp).replacingOccurrences(of: "{{RCPT}}", with: recipient)
+                .replacingOccurrences(of: "{{STATUS}}", with: status).replacingOccurrences(of: "{{ACTION}}", with: action)
+                .replacingOccurrences(of: "{{DIAGNOSTIC}}", with: diagnostic).replacingOccurrences(of: "{{MESSAGE_ID}}", with: messageId)
+            return try database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: fixture), policy: policy, now: now)
+        }
+
+        func targetState(_ email: String) throws -> (disabled: Bool, reason: String?) {
+            try database.writer.read { db in
+                let row = try #require(try Row.fetchOne(db, sql: "SELECT disabled, disabled_reason FROM target WHERE email = ?", arguments: [email]))
+                return (row[0], row[1])
+            }
+        }
+
+        func status(_ letterId: Int64) throws -> String? { try value("SELECT status FROM letter WHERE id = ?", [letterId]) }
+    }
+
+    @Test("a return path names its letter with a MAC; any other token is forged; case does not matter")
+    func returnPaths() throws {
+        let key = Data(repeating: 7, count: 32)
+        let path = try #require(ReturnPath(bounceAddress: Self.bounceAddress, key: key))
+        let address = path.address(forLetter: 42)
+        #expect(address.hasPrefix("bounces+l42-") && address.hasSuffix("@appeals.example.org"))
+        #expect(path.token(in: address) == .letter(42))
+        #expect(path.token(in: address.uppercased()) == .letter(42))
+        #expect(path.token(in: path.address(forTestOf: 3)) == .test(targetId: 3))
+        #expect(path.token(in: address.replacingOccurrences(of: "l42-", with: "l43-")) == .forged(String(address.dropFirst(8).prefix { $0 != "@" }).replacingOccurrences(of: "l42-", with: "l43-")))
+        let other = try #require(ReturnPath(bounceAddress: Self.bounceAddress, key: Data(repeating: 8, count: 32)))
+        if case .forged = path.token(in: other.address(forLetter: 42)) {} else { Issue.record("a token made with another key was accepted") }
+        #expect(path.token(in: "bounces@appeals.example.org") == nil)
+        #expect(path.token(in: "someone+l42-aaaa@appeals.example.org") == nil)
+    }
+
+    @Test("a DSN for a letter's return path: 5.1.1 bounces the letter and disables the target; the same DSN again changes nothing")
+    func hardBounce() async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        let first = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                                    messageId: letter.messageId)
+        #expect(first.isNew && first.bounceClass == .mailbox, "\(first)")
+        #expect(try sent.status(letter.id) == "bounced")
+        let target = try sent.targetState("president@example.org")
+        #expect(target.disabled && target.reason?.contains("5.1.1") == true, "\(target)")
+        let report = try sent.database.report(campaign: TestDatabase.slug)
+        #expect(report.letters.bounced == 1)
+        let president = try #require(report.targets.first { $0.email == "president@example.org" })
+        #expect(president.bounced == 1 && president.bounces.mailbox == 1)
+        #expect(report.json.text.contains("\"bounced\": 1}, \"possibleDuplicates\""))
+
+        let again = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                                    messageId: letter.messageId)
+        #expect(!again.isNew && again.outcome.hasPrefix("already ingested"))
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce") == 1 as Int)
+    }
+
+    @Test("forged bounces change nothing: a wrong MAC, a letter that does not exist, another target, another letter's Message-ID")
+    func forged() async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        let prosecutor = try sent.letter(to: "prosecutor-general@example.org")
+        let good = sent.returnPath.address(forLetter: letter.id)
+        let wrongMAC = good.replacingOccurrences(of: "-", with: "-a").replacingOccurrences(of: "-aa", with: "-ab")
+        let unknown = sent.returnPath.address(forLetter: 999_999)
+        let results = [
+            try sent.ingest("dsn.eml", verp: wrongMAC, recipient: "president@example.org", messageId: letter.messageId),
+            try sent.ingest("dsn.eml", verp: unknown, recipient: "president@example.org", messageId: letter.messageId),
+            // A valid token reused to disable another target.
+            try sent.ingest("dsn.eml", verp: good, recipient: "prosecutor-general@example.org", messageId: letter.messageId),
+            // A valid token with another letter's headers.
+            try sent.ingest("dsn.eml", verp: good, recipient: "president@example.org", messageId: prosecutor.messageId),
+        ]
+        #expect(results.allSatisfy { $0.isNew })
+        #expect(results.allSatisfy { $0.outcome.contains("changed nothing") }, "\(results.map(\.outcome))")
+        #expect(try sent.value("SELECT COUNT(*) FROM letter WHERE status = 'bounced'") == 0 as Int)
+        #expect(try sent.value("SELECT COUNT(*) FROM target WHERE disabled = 1") == 0 as Int)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
+        let verp: [String] = try await sent.database.writer.read { db in try String.fetchAll(db, sql: "SELECT verp FROM bounce_message ORDER BY id") }
+        #expect(verp == ["forged", "forged", "letter", "letter"])
+    }
+
+    @Test("with VERP set, a bounce matched only by Message-ID is recorded and changes nothing; without VERP it acts")
+    func unverified() async throws {
+        let withVERP = try await Sent()
+        let letter = try withVERP.letter(to: "president@example.org")
+        let result = try withVERP.ingest("dsn.eml", verp: "appeals@example.org", recipient: "president@example.org", messageId: letter.messageId)
+        #expect(result.outcome.contains("without a return-path token"), "\(result.outcome)")
+        #expect(try withVERP.status(letter.id) == "sent")
+        #expect(try withVERP.targetState("president@example.org").disabled == false)
+
+        let plain = try await Sent(verp: false)
+        let plainLetter = try plain.letter(to: "president@example.org")
+        _ = try plain.ingest("dsn.eml", verp: "appeals@example.org", recipient: "president@example.org", messageId: plainLetter.messageId)
+        #expect(try plain.status(plainLetter.id) == "bounced")
+        #expect(try plain.targetState("president@example.org").disabled)
+        // A plain-text bounce without the Message-ID: the last letter sent to the address.
+        let other = try plain.letter(to: "prosecutor-general@example.org")
+        let byAddress = try plain.ingest("qmail.eml", verp: "appeals@example.org", recipient: "prosecutor-general@example.org", messageId: "")
+        #expect(byAddress.bounceClass == .mailbox, "\(byAddress)")
+        #expect(try plain.targetState("prosecutor-general@example.org").disabled)
+        #expect(try plain.value("SELECT matched_by FROM bounce WHERE recipient = 'prosecutor-general@example.org'") == "recipient" as String)
+        _ = other
+    }
+
+    @Test("a policy rejection (5.7.x) bounces the letter and keeps the target; it is counted apart")
+    func policy() async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        let result = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                                     status: "5.7.1", diagnostic: "550 5.7.1 Message rejected due to DMARC policy", messageId: letter.messageId)
+        #expect(result.bounceClass == .policy)
+        #expect(try sent.status(letter.id) == "bounced")
+        #expect(try sent.targetState("president@example.org").disabled == false)
+        let president = try #require(try sent.database.report(campaign: TestDatabase.slug).targets.first { $0.email == "president@example.org" })
+        #expect(president.bounces.policy == 1 && president.bounces.mailbox == 0 && president.bounced == 1)
+    }
+
+    @Test("temporary failures disable a target only when reported on three different days within two weeks")
+    func transientThreshold() async throws {
+        let sent = try await Sent()
+        let day: Double = 86_400
+        var outcomes: [String] = []
+        for (index, offset) in [0, 0.2, 1, 6].enumerated() {
+            let letter = try sent.letter(to: "president@example.org", offset: index)
+            let result = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                                         status: "4.2.2", diagnostic: "452 4.2.2 Mailbox full", messageId: letter.messageId,
+                                         now: TestDatabase.fixedNow.addingTimeInterval(offset * day))
+            #expect(result.bounceClass == .transient)
+            #expect(try sent.status(letter.id) == "sent")
+            outcomes.append(result.outcome)
+            // Two reports on the first day, one on the second: not yet.
+            #expect(try sent.targetState("president@example.org").disabled == (index == 3), "after report \(index): \(outcomes)")
+        }
+        #expect(outcomes.last?.contains("disabled after temporary failures on 3 days") == true, "\(outcomes)")
+        #expect(try sent.targetState("president@example.org").reason?.contains("temporary failures reported on 3 days") == true)
+    }
+
+    @Test("delays, out-of-office replies, feedback reports and the supporter's copy change nothing", arguments: [
+        ("dsn.eml", "delayed", BounceClass.delayed), ("out-of-office.eml", "", .autoReply), ("arf.eml", "", .feedback),
+    ])
+    func notFailures(fixture: String, action: String, expected: BounceClass) async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        let result = try sent.ingest(fixture, verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                                     status: "4.4.1", action: action.isEmpty ? "failed" : action, messageId: letter.messageId)
+        #expect(result.bounceClass == expected, "\(result)")
+        #expect(try sent.status(letter.id) == "sent")
+        #expect(try sent.targetState("president@example.org").disabled == false)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
+    }
+
+    @Test("a bounce of the supporter's copy changes nothing")
+    func supporterCopy() async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        let supporter: String = try #require(try sent.value("SELECT s.email FROM supporter s JOIN letter l ON l.supporter_id = s.id WHERE l.id = ?", [letter.id]))
+        let result = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: supporter, messageId: letter.messageId)
+        #expect(result.outcome.contains("the supporter's copy"), "\(result.outcome)")
+        #expect(try sent.status(letter.id) == "sent")
+        #expect(try sent.targetState("president@example.org").disabled == false)
+    }
+
+    @Test("random bytes, malformed MIME and a huge message are recorded with their problem, listed and kept; nothing else changes")
+    func unreadable() async throws {
+        let sent = try await Sent()
+        var random = SeededRandom(seed: 13)
+        let noise = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let results = [
+            try sent.database.ingestBounce(InboundMessage(bytes: noise, source: "noise"), policy: sent.policy),
+            try sent.database.ingestBounce(InboundMessage(bytes: Fixtures.bytes("bounces/malformed.eml"), source: "malformed"), policy: sent.policy),
+            try sent.database.ingestBounce(InboundMessage(bytes: Array(repeating: 0x41, count: 1000), size: 50 << 20, source: "huge"), policy: sent.policy),
+        ]
+        #expect(results.map(\.bounceClass) == [.unrecognized, .unrecognized, .unrecognized], "\(results)")
+        #expect(results[2].problem?.contains("larger than the 10 MiB limit") == true)
+        let listed = try sent.database.bounces(campaign: TestDatabase.slug)
+        #expect(listed.count == 3 && listed.allSatisfy { $0.campaign == nil && $0.kept })
+        #expect(try sent.database.keptBounce(id: listed[1].id) == Data(Fixtures.bytes("bounces/malformed.eml")))
+        #expect(try sent.value("SELECT COUNT(*) FROM letter WHERE status <> 'sent'") == 0 as Int)
+    }
+}
