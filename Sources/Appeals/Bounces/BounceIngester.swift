@@ -32,7 +32,8 @@ public struct BounceIngester: Sendable {
     /// - Throws: the database's failure; the message being stored then stays waiting.
     public func ingest(maildir: Maildir, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
         var summary = Summary()
-        for claim in maildir.claimAll() {
+        for waiting in maildir.waiting() {
+            guard let claim = maildir.claim(waiting) else { continue }
             let (bytes, size) = try maildir.read(claim, limit: InboundMessage.maxBytes)
             let result = try ingest(InboundMessage(bytes: bytes, size: size, source: "\(maildir.path)/cur/\(claim.name)"))
             maildir.done(claim)

@@ -10,7 +10,8 @@ import Foundation
 public struct Maildir: Sendable {
     public let path: String
 
-    /// A message this run holds: read it, store it, then ``done(_:)``.
+    /// A message this run holds (one at a time: a Maildir may hold more messages than a process may open
+    /// files): read it, store it, then ``done(_:)``.
     public final class Claim: @unchecked Sendable {
         // Used by one run's thread only: `@unchecked` because the descriptor is a plain Int32.
         public let name: String
@@ -35,21 +36,28 @@ public struct Maildir: Sendable {
         self.path = path
     }
 
-    /// The messages waiting: new ones, and claimed ones whose run died. Each is locked for this run.
-    public func claimAll() -> [Claim] {
-        var claims: [Claim] = []
-        for name in Self.entries(in: "\(path)/new") {
-            let base = name.split(separator: ":", maxSplits: 1).first.map(String.init) ?? name
-            let claimed = "\(path)/cur/\(base):2,"
-            // Only one run's rename succeeds; the others find the file gone.
-            guard rename("\(path)/new/\(name)", claimed) == 0, let claim = lock(claimed, name: base) else { continue }
-            claims.append(claim)
+    /// A message waiting: new, or claimed by a run that died.
+    public struct Waiting: Sendable {
+        public var name: String
+        var inNew: Bool
+    }
+
+    /// The messages waiting, oldest name first: new ones, and claimed ones whose run died.
+    public func waiting() -> [Waiting] {
+        Self.entries(in: "\(path)/new").map { Waiting(name: $0, inNew: true) }
+            + Self.entries(in: "\(path)/cur").filter(Self.isUnfinished).map { Waiting(name: $0, inNew: false) }
+    }
+
+    /// Takes a waiting message for this run, locked; nil when another run took it first.
+    public func claim(_ message: Waiting) -> Claim? {
+        guard message.inNew else {
+            return lock("\(path)/cur/\(message.name)", name: String(message.name.prefix { $0 != ":" }))
         }
-        for name in Self.entries(in: "\(path)/cur") where Self.isUnfinished(name) {
-            if claims.contains(where: { $0.path == "\(path)/cur/\(name)" }) { continue }
-            if let claim = lock("\(path)/cur/\(name)", name: String(name.prefix { $0 != ":" })) { claims.append(claim) }
-        }
-        return claims
+        let base = String(message.name.prefix { $0 != ":" })
+        let claimed = "\(path)/cur/\(base):2,"
+        // Only one run's rename succeeds; the others find the file gone.
+        guard rename("\(path)/new/\(message.name)", claimed) == 0 else { return nil }
+        return lock(claimed, name: base)
     }
 
     /// Reads a claimed message, at most `limit` bytes of it.

@@ -46,6 +46,12 @@ public struct ReceivedMessage: Sendable {
 
     // MARK: Headers
 
+    /// Has one of the fields every mail message has: random bytes with a colon in them do not.
+    public var looksLikeMail: Bool {
+        let names: Set<String> = ["from", "to", "subject", "date", "message-id", "received", "return-path", "delivered-to", "mime-version", "content-type"]
+        return headers.contains { names.contains($0.name.lowercased()) }
+    }
+
     /// The first field called `name` (any case), unfolded.
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value

@@ -20,7 +20,7 @@ extension AppDatabase {
     ///   mail system piping to us).
     public func ingestBounce(_ message: InboundMessage, policy: BouncePolicy, now: Date = Date()) throws(AppealsError) -> BounceIngestResult {
         let parsed = message.problem == nil ? ReceivedMessage(parsing: message.bytes) : nil
-        let problem = message.problem ?? (parsed?.headers.isEmpty == true ? "no header fields: not a mail message" : nil)
+        let problem = message.problem ?? (parsed?.looksLikeMail == false ? "no header fields: not a mail message" : nil)
         let analysis = problem == nil ? parsed.map(BounceParser.analyze) : nil
         let sha256 = message.sha256
         return try write { db in

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Bounces from a real mail system, and bounces ingest's sources", .serialized)
+struct BounceCLITests {
+    static let bounceDomain = "bounces.example.test"
+
+    /// Writes `appeal.json` with VERP return paths, sending through `url`.
+    static func writeConfig(_ cli: CLIRunner, url: String) throws {
+        try """
+            { "database": "appeals.sqlite",
+              "smtp": { "url": "\(url)", "security": "none", "timeoutSeconds": 10, "connections": 2 },
+              "sender": { "bounceAddress": "bounces@\(bounceDomain)" },
+              "limits": { "messagesPerSecond": 0 } }
+            """.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+    }
+
+    static func target(_ email: String, in status: [String: Any]) throws -> [String: Any] {
+        try #require((status["targets"] as? [[String: Any]])?.first { $0["email"] as? String == email })
+    }
+
+    @Test("Postfix relays the letters, the ministry's server refuses the president, Postfix's own DSNs land in a Maildir, and ingest bounces and disables")
+    func postfixEndToEnd() throws {
+        // Given a relay (Postfix) in front of a destination that has no mailbox for the president
+        let cli = try CLIRunner()
+        let destination = try SMTPTestServer(["--reject-rcpt", "president@"])
+        defer { destination.stop() }
+        let postfix = try PostfixInstance(folder: cli.path("postfix"), relayPort: destination.port, bounceDomain: Self.bounceDomain)
+        defer { postfix.stop() }
+        try cli.prepareExample()
+        try Self.writeConfig(cli, url: postfix.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+
+        // When the letters are sent: the relay accepts them all
+        let send = try cli.run("send")
+        #expect(send.code == 0, "\(send.stdout) \(send.stderr)")
+        #expect(try cli.statusJSON()["letters"].flatMap { $0 as? [String: Int] }?["sent"] == 95)
+        // Then Postfix writes one bounce per letter to the president, to each letter's own return path
+        #expect(cli.waitUntil(seconds: 30) { postfix.newMessages().count == 20 }, "\(postfix.newMessages().count) bounces; log:\n\(postfix.log.suffix(3000))")
+        let delivered = try destination.received()
+        #expect(delivered.count == 75 && delivered.allSatisfy { $0.mailFrom.hasPrefix("bounces+l") && $0.mailFrom.hasSuffix("@\(Self.bounceDomain)") },
+                "\(delivered.prefix(2).map(\.mailFrom))")
+
+        // When the Maildir is ingested
+        let ingest = try cli.run("bounces", "ingest", "--maildir", postfix.maildir)
+        #expect(ingest.code == 0, "\(ingest.stderr)")
+        #expect(ingest.stdout.contains("read 20 messages: 20 mailbox"), "\(ingest.stdout)")
+
+        // Then the president's letters bounced and the target is disabled; the others are untouched
+        let status = try cli.statusJSON()
+        #expect((status["letters"] as? [String: Int])?["bounced"] == 20 && (status["letters"] as? [String: Int])?["sent"] == 75)
+        let president = try Self.target("president@example.org", in: status)
+        #expect(president["disabled"] as? Bool == true && president["bounced"] as? Int == 20)
+        #expect((president["disabledReason"] as? String)?.contains("5.1.1") == true, "\(president)")
+        #expect((president["bounces"] as? [String: Int])?["mailbox"] == 20)
+        let prosecutor = try Self.target("prosecutor-general@example.org", in: status)
+        #expect(prosecutor["disabled"] as? Bool == false && prosecutor["bounced"] as? Int == 0 && prosecutor["sent"] as? Int == 20)
+        // Every message was moved to cur/ and flagged seen; a rerun reads nothing
+        #expect(postfix.newMessages().isEmpty)
+        let cur = try FileManager.default.contentsOfDirectory(atPath: postfix.maildir + "/cur")
+        #expect(cur.count == 20 && cur.allSatisfy { $0.hasSuffix(":2,S") })
+        #expect(try cli.run("bounces", "ingest", "--maildir", postfix.maildir).stdout.contains("read 0 messages"))
+        // The same bounce through a mail system's pipe: accepted (0), and changes nothing
+        let pipe = try cli.pipeline("\"$APPEAL\" bounces ingest - < '\(postfix.maildir)/cur/\(cur[0])' > piped.txt")
+        #expect(pipe == 0)
+        #expect(try String(contentsOfFile: cli.path("piped.txt"), encoding: .utf8).contains("already ingested"))
+        let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(listed.count == 20 && listed.allSatisfy { $0["verp"] as? String == "letter" && $0["class"] as? String == "mailbox" })
+    }
+
+    /// A Maildir holding `count` distinct bounces about addresses that no letter went to.
+    static func maildir(_ cli: CLIRunner, count: Int) throws -> String {
+        let folder = cli.path("Maildir")
+        for sub in ["new", "cur", "tmp"] { try FileManager.default.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true) }
+        let template = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
+        for index in 0..<count {
+            let text = template.replacingOccurrences(of: "{{VERP}}", with: "appeals@example.org")
+                .replacingOccurrences(of: "{{RCPT}}", with: "nobody\(index)@example.com").replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<m\(index)@example.org>")
+            try text.write(toFile: "\(folder)/new/\(1_700_000_000 + index).M\(index)P1.test", atomically: false, encoding: .utf8)
+        }
+        return folder
+    }
+
+    @Test("two ingest runs at once on one Maildir read each message once")
+    func concurrentMaildir() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let folder = try Self.maildir(cli, count: 300)
+        let runs = try (0..<2).map { _ in try cli.start(["bounces", "ingest", "--maildir", folder]) }
+        let results = try runs.map { try $0.finish() }
+        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map(\.stderr))")
+        let counts = results.map { result in Int(result.stdout.split(separator: "\n").last?.split(separator: " ").dropFirst().first ?? "") ?? -1 }
+        #expect(counts.reduce(0, +) == 300, "\(counts)")
+        #expect(!results.contains { $0.stdout.contains("already ingested") })
+        let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--limit", "1000", "--json")
+        #expect((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any])?.count == 300)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").filter { $0.hasSuffix(":2,S") }.count == 300)
+    }
+
+    @Test("an mbox with random bytes, malformed MIME and bounces: each message gets its line, the run goes on, a rerun changes nothing")
+    func mbox() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        var random = SeededRandom(seed: 5)
+        let noise = String(decoding: (0..<3000).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }, as: UTF8.self)
+        let qmail = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
+            .replacingOccurrences(of: "{{VERP}}", with: "x@example.org").replacingOccurrences(of: "{{RCPT}}", with: "gone@example.com")
+            .replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<q@example.org>")
+        let mbox = ["From MAILER-DAEMON Tue Dec  1 02:47:00 2026\n" + qmail,
+                    "From junk Tue Dec  1 02:47:01 2026\n" + noise + "\n",
+                    "From MAILER-DAEMON Tue Dec  1 02:47:02 2026\n" + String(decoding: Fixtures.bytes("bounces/malformed.eml"), as: UTF8.self)]
+            .joined(separator: "\n")
+        try mbox.write(toFile: cli.path("bounces.mbox"), atomically: true, encoding: .utf8)
+        let first = try cli.run("bounces", "ingest", "--mbox", cli.path("bounces.mbox"))
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("bounces.mbox #1: mailbox: gone@example.com: no letter sent to gone@example.com"), "\(first.stdout)")
+        #expect(first.stdout.contains("#2: unrecognized (no header fields: not a mail message)"), "\(first.stdout)")
+        #expect(first.stdout.contains("#3: unrecognized"), "\(first.stdout)")
+        #expect(first.stdout.contains("read 3 messages"), "\(first.stdout)")
+        let again = try cli.run("bounces", "ingest", "--mbox", cli.path("bounces.mbox"))
+        #expect(again.code == 0 && again.stdout.contains("3 already ingested"), "\(again.stdout)")
+        let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug)
+        #expect(list.stdout.components(separatedBy: "[matched to no campaign]").count == 4, "\(list.stdout)")
+        let show = try cli.run("bounces", "show", "2")
+        #expect(show.code == 0 && show.stdout.contains(String(noise.prefix(100))))
+    }
+
+    @Test("a mail system's pipe: 0 once stored, 75 when the database cannot be written, 2 never")
+    func standardInput() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let qmail = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
+            .replacingOccurrences(of: "{{VERP}}", with: "x@example.org").replacingOccurrences(of: "{{RCPT}}", with: "gone@example.com")
+            .replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<q@example.org>")
+        try qmail.write(toFile: cli.path("bounce.eml"), atomically: true, encoding: .utf8)
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < bounce.eml") == 0)
+        // A database that is not one, and no database at all: the mail system keeps the message and retries.
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: cli.path("broken.sqlite")))
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest --db broken.sqlite - < bounce.eml 2> err.txt") == 75)
+        #expect(try String(contentsOfFile: cli.path("err.txt"), encoding: .utf8).contains("broken.sqlite"))
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest --db missing.sqlite - < bounce.eml") == 75)
+        // Bad arguments are still the user's mistake.
+        #expect(try cli.run("bounces", "ingest").code == 2)
+        #expect(try cli.run("bounces", "ingest", "--maildir", cli.path("nowhere")).code == 2)
+    }
+}
