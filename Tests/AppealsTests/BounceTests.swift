@@ -196,13 +196,16 @@ import TestSupport
         #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
     }
 
-    @Test("a bounce of the supporter's copy changes nothing")
+    @Test("a bounce of the supporter's copy changes nothing, and goes when the supporter is erased")
     func supporterCopy() async throws {
         let sent = try await Sent()
         let letter = try sent.letter(to: "president@example.org")
         let supporter: String = try #require(try sent.value("SELECT s.email FROM supporter s JOIN letter l ON l.supporter_id = s.id WHERE l.id = ?", [letter.id]))
         let result = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: supporter, messageId: letter.messageId)
         #expect(result.outcome.contains("the supporter's copy"), "\(result.outcome)")
+        // Erasing the supporter removes the report that names them.
+        _ = try sent.database.eraseSupporter(email: supporter, campaign: TestDatabase.slug)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE lower(recipient) = lower(?)", [supporter]) == 0 as Int)
         #expect(try sent.status(letter.id) == "sent")
         #expect(try sent.targetState("president@example.org").disabled == false)
     }

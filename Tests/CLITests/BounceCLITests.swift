@@ -141,6 +141,9 @@ struct BounceCLITests {
         #expect(try cli.pipeline("\"$APPEAL\" bounces ingest --db broken.sqlite - < bounce.eml 2> err.txt") == 75)
         #expect(try String(contentsOfFile: cli.path("err.txt"), encoding: .utf8).contains("broken.sqlite"))
         #expect(try cli.pipeline("\"$APPEAL\" bounces ingest --db missing.sqlite - < bounce.eml") == 75)
+        // A message of 12 MB through the pipe: read whole, stored with its problem, accepted.
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < <(head -c 12000000 /dev/zero | tr '\\0' 'a') > huge.txt") == 0)
+        #expect(try String(contentsOfFile: cli.path("huge.txt"), encoding: .utf8).contains("larger than the 10 MiB limit"))
         // Bad arguments are still the user's mistake.
         #expect(try cli.run("bounces", "ingest").code == 2)
         #expect(try cli.run("bounces", "ingest", "--maildir", cli.path("nowhere")).code == 2)

@@ -33,6 +33,13 @@ extension AppDatabase {
             report.messageIds = try String.fetchAll(db, sql: "SELECT message_id FROM letter WHERE supporter_id = ? ORDER BY id", arguments: [supporter.id])
             let scrub = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
             report.repliesScrubbed = try scrub.apply(db, supporterId: supporter.id!, campaignId: campaign.id!)
+            // Bounces of the supporter's own copies name them; messages kept unmatched may quote their address.
+            try db.execute(sql: "DELETE FROM bounce WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?) AND lower(recipient) = ?",
+                           arguments: [supporter.id, supporter.emailKey])
+            try db.execute(sql: """
+                UPDATE bounce_message SET raw = NULL, outcome = outcome || ' (the message was removed when a supporter it named was erased)'
+                WHERE raw IS NOT NULL AND instr(lower(CAST(raw AS TEXT)), ?) > 0
+                """, arguments: [supporter.emailKey])
             // The requests from the campaign page held the same data.
             try db.execute(sql: "DELETE FROM submission WHERE campaign_id = ? AND email_key = ?", arguments: [campaign.id, supporter.emailKey])
             supporter.name = ""
