@@ -70,6 +70,41 @@ struct BounceCLITests {
         #expect(listed.count == 20 && listed.allSatisfy { $0["verp"] as? String == "letter" && $0["class"] as? String == "mailbox" })
     }
 
+    @Test("under VERP the supporter's copy goes apart with the plain sender, and --test-to samples carry a test token")
+    func envelopes() throws {
+        let cli = try CLIRunner()
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        try cli.prepareExample()
+        try """
+            { "database": "appeals.sqlite",
+              "smtp": { "url": "\(server.url)", "security": "none", "timeoutSeconds": 10, "connections": 1 },
+              "sender": { "bounceAddress": "bounces@\(Self.bounceDomain)", "copyToSupporter": true },
+              "limits": { "messagesPerSecond": 0 } }
+            """.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let test = try cli.run("send", "--campaign", CLIRunner.slug, "--test-to", "tester@example.net")
+        #expect(test.code == 0, "\(test.stderr)")
+        let samples = try server.received()
+        #expect(!samples.isEmpty && samples.allSatisfy { $0.mailFrom.hasPrefix("bounces+t") && $0.recipients == ["tester@example.net"] })
+        try #require(try cli.run("send", "--limit", "5").code == 0)
+        let letters = try server.received().dropFirst(samples.count)
+        let toTargets = letters.filter { $0.mailFrom.hasPrefix("bounces+l") }, copies = letters.filter { $0.mailFrom == "appeals@example.org" }
+        #expect(toTargets.count == 5 && copies.count == 5, "\(letters.map { ($0.mailFrom, $0.recipients) })")
+        let targetEmails = Set(try String(contentsOfFile: CLIRunner.exampleCampaign + "/targets.csv", encoding: .utf8)
+            .split(separator: "\n").flatMap { $0.split(separator: ",").filter { $0.contains("@") }.map(String.init) })
+        #expect(toTargets.allSatisfy { $0.recipients.count == 1 && targetEmails.contains($0.recipients[0]) })
+        #expect(copies.allSatisfy { $0.recipients.count == 1 && !targetEmails.contains($0.recipients[0]) })
+        // The same message both times: one Message-ID, one text.
+        #expect(Set(toTargets.map(\.data)) == Set(copies.map(\.data)))
+        // A bounce address with '+' is refused, naming the key.
+        try """
+            { "sender": { "bounceAddress": "bounces+x@example.org" } }
+            """.write(toFile: cli.path("bad.json"), atomically: true, encoding: .utf8)
+        let bad = try cli.run("status", "--campaign", CLIRunner.slug, "--config", cli.path("bad.json"))
+        #expect(bad.code == 2 && bad.stderr.contains("sender.bounceAddress"), "\(bad.stderr)")
+    }
+
     /// A Maildir holding `count` distinct bounces about addresses that no letter went to.
     static func maildir(_ cli: CLIRunner, count: Int) throws -> String {
         let folder = cli.path("Maildir")
