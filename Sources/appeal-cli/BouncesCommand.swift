@@ -37,6 +37,7 @@ struct BouncesCommand: ParsableCommand {
                 }
                 return try ingester.ingest(mbox: mbox!, each: printResult)
             }
+            for name in summary.skipped { printWarning("\(maildir ?? ""): \(name) is not a regular file (a folder or a link): left as it is, not read") }
             let classes = BounceClass.allCases.compactMap { kind in summary.byClass[kind].map { "\($0) \(kind.rawValue)" } }
             print("read \(plural(summary.read, "message")): \(classes.isEmpty ? "none new" : classes.joined(separator: ", "))"
                   + "\(summary.alreadyIngested > 0 ? "; \(summary.alreadyIngested) already ingested" : "")"

@@ -134,6 +134,24 @@ struct BounceCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").filter { $0.hasSuffix(":2,S") }.count == 300)
     }
 
+    @Test("a Maildir's links and folders are left and named, never read; an empty file is recorded")
+    func oddMaildirEntries() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let folder = try Self.maildir(cli, count: 1)
+        try "root:secret:1:0\n".write(toFile: cli.path("secret.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: folder + "/new/link", withDestinationPath: cli.path("secret.txt"))
+        try FileManager.default.createDirectory(atPath: folder + "/new/folder", withIntermediateDirectories: false)
+        _ = FileManager.default.createFile(atPath: folder + "/new/empty", contents: Data())
+        let result = try cli.run("bounces", "ingest", "--maildir", folder)
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("link is not a regular file") && result.stderr.contains("folder is not a regular file"), "\(result.stderr)")
+        #expect(result.stdout.contains("empty: unrecognized (empty message)") && result.stdout.contains("read 2 messages"), "\(result.stdout)")
+        let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json")
+        let shown = try cli.run("bounces", "show", "1").stdout
+        #expect(!list.stdout.contains("secret") && !shown.contains("root:secret"))
+    }
+
     @Test("an mbox with random bytes, malformed MIME and bounces: each message gets its line, the run goes on, a rerun changes nothing")
     func mbox() throws {
         let cli = try CLIRunner()

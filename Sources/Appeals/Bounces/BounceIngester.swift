@@ -10,6 +10,8 @@ public struct BounceIngester: Sendable {
         public var alreadyIngested = 0
         public var problems = 0
         public var byClass: [BounceClass: Int] = [:]
+        /// Entries of a Maildir that are not regular files, left where they are.
+        public var skipped: [String] = []
     }
 
     let database: AppDatabase
@@ -33,6 +35,10 @@ public struct BounceIngester: Sendable {
     public func ingest(maildir: Maildir, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
         var summary = Summary()
         for waiting in maildir.waiting() {
+            if waiting.isOdd {
+                summary.skipped.append(waiting.name)
+                continue
+            }
             guard let claim = maildir.claim(waiting) else { continue }
             let (bytes, size) = try maildir.read(claim, limit: InboundMessage.maxBytes)
             let result = try ingest(InboundMessage(bytes: bytes, size: size, source: "\(maildir.path)/cur/\(claim.name)"))

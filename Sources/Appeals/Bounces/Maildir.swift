@@ -40,12 +40,19 @@ public struct Maildir: Sendable {
     public struct Waiting: Sendable {
         public var name: String
         var inNew: Bool
+        /// Not a regular file (a folder, a symbolic link…): never read, and said so.
+        public var isOdd: Bool
     }
 
     /// The messages waiting, oldest name first: new ones, and claimed ones whose run died.
     public func waiting() -> [Waiting] {
-        Self.entries(in: "\(path)/new").map { Waiting(name: $0, inNew: true) }
-            + Self.entries(in: "\(path)/cur").filter(Self.isUnfinished).map { Waiting(name: $0, inNew: false) }
+        func waiting(_ name: String, inNew: Bool) -> Waiting {
+            var info = stat()
+            let regular = lstat("\(path)/\(inNew ? "new" : "cur")/\(name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            return Waiting(name: name, inNew: inNew, isOdd: !regular)
+        }
+        return Self.entries(in: "\(path)/new").map { waiting($0, inNew: true) }
+            + Self.entries(in: "\(path)/cur").filter(Self.isUnfinished).map { waiting($0, inNew: false) }
     }
 
     /// Takes a waiting message for this run, locked; nil when another run took it first.
@@ -80,14 +87,15 @@ public struct Maildir: Sendable {
         rename(claim.path, claim.path.hasSuffix(":2,") ? claim.path + "S" : claim.path)
     }
 
-    /// Locks `file` for this run; nil when another run holds it or it moved meanwhile.
+    /// Locks `file` for this run; nil when another run holds it or it moved meanwhile, or when it is not a
+    /// regular file (a symbolic link is not followed: it could point anywhere, and the message would be kept).
     private func lock(_ file: String, name: String) -> Claim? {
-        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         var opened = stat(), current = stat()
         // Locked by this run, and still the file at that name: not one that a finished run renamed away.
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &opened) == 0, stat(file, &current) == 0,
-              opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG,
+              lstat(file, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
             close(descriptor)
             return nil
         }

@@ -32,7 +32,8 @@ extension AppDatabase {
             let verdict = try analysis.map { try matcher.judge($0, envelopeRecipient: message.envelopeRecipient) }
                 ?? BounceMatcher.Verdict(verp: "none", campaignId: nil, reports: [], outcome: "not read: \(problem ?? "")")
             let bounceClass = analysis?.overallClass ?? .unrecognized
-            let keepRaw = !verdict.reports.contains { $0.letterId != nil } && verdict.verp == "none"
+            // Kept when it matched no letter (forged ones included), for the organizer to look at.
+            let keepRaw = verdict.verp != "letter" && !verdict.reports.contains { $0.letterId != nil }
             try db.execute(sql: """
                 INSERT INTO bounce_message (sha256, received_at, source, size, sender, subject, format, class, verp, campaign_id, outcome, problem, raw)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
