@@ -11,9 +11,10 @@ struct BouncesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read bounces from a Maildir, an mbox file, or one message on standard input (-).",
             discussion: """
-                With -, the exit code is what a mail system expects of a pipe: 0 stored, 75 (EX_TEMPFAIL) when \
-                it could not be stored (a locked or failing database, a missing config): the mail system keeps the \
-                message and tries again.
+                Exit codes: 0 done (a message that cannot be read is stored with its problem, and the run goes \
+                on); 75 (EX_TEMPFAIL) when the database cannot be written, the message stays waiting; 2 for bad \
+                arguments. With -, only 0 or 75, as a mail system expects of a pipe: on any failure (a missing \
+                config or database included) it keeps the message and tries again. See docs/bounces.md.
                 """)
         @OptionGroup var options: GlobalOptions
         @Option(help: "A Maildir: its new messages are read and moved to cur/ flagged seen.") var maildir: String?
@@ -28,8 +29,14 @@ struct BouncesCommand: ParsableCommand {
 
         func run() throws {
             if standardInput != nil { return try ingestStandardInput() }
-            let database = try options.openDatabase()
             let config = try options.loadConfig()
+            let database: AppDatabase
+            do {
+                database = try options.openDatabase()
+            } catch let exit as ExitCode where exit == ExitCode(1) {
+                // A locked or failing database: a cron job tries again.
+                throw ExitCode(75)
+            }
             let summary = try reportingTemporary { () throws(AppealsError) in
                 let ingester = try BounceIngester(database: database, config: config)
                 if let maildir {
@@ -38,8 +45,13 @@ struct BouncesCommand: ParsableCommand {
                 return try ingester.ingest(mbox: mbox!, each: printResult)
             }
             for name in summary.skipped { printWarning("\(maildir ?? ""): \(name) is not a regular file (a folder or a link): left as it is, not read") }
+            printSummary(summary)
+        }
+
+        private func printSummary(_ summary: BounceIngester.Summary) {
             let classes = BounceClass.allCases.compactMap { kind in summary.byClass[kind].map { "\($0) \(kind.rawValue)" } }
             print("read \(plural(summary.read, "message")): \(classes.isEmpty ? "none new" : classes.joined(separator: ", "))"
+                  + "; \(summary.actedOn) acted on"
                   + "\(summary.alreadyIngested > 0 ? "; \(summary.alreadyIngested) already ingested" : "")"
                   + "\(summary.problems > 0 ? "; \(plural(summary.problems, "message")) could not be read (kept: `appeal-cli bounces list`)" : "")")
         }
@@ -58,6 +70,9 @@ struct BouncesCommand: ParsableCommand {
                         .ingest(InboundMessage(bytes: bytes, size: size, source: "standard input", envelopeRecipient: recipient))
                 }
                 printResult("standard input", result)
+                var summary = BounceIngester.Summary()
+                summary.add(result)
+                printSummary(summary)
             } catch let exit as ExitCode where exit != .success {
                 // Whatever went wrong, the mail system must keep the message and try again.
                 throw ExitCode(75)
@@ -76,6 +91,10 @@ struct BouncesCommand: ParsableCommand {
         @Option(help: "The campaign's slug.") var campaign: String
         @Option(help: "Show at most this many messages, newest first.") var limit = 100
         @Flag(help: "One JSON array (its keys are listed in docs/reference.md).") var json = false
+
+        func validate() throws {
+            if limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
 
         func run() throws {
             let database = try options.openDatabase()
@@ -98,7 +117,7 @@ struct BouncesCommand: ParsableCommand {
                     print("      → \(report.effect)")
                 }
                 if item.reports.isEmpty { print("    → \(item.outcome)") }
-                if let problem = item.problem { print("    problem: \(problem)") }
+                if let problem = item.problem, !item.outcome.contains(problem) { print("    problem: \(problem)") }
                 if item.kept { print("    kept: `appeal-cli bounces show \(item.id)` prints it") }
             }
         }
@@ -112,7 +131,7 @@ struct BouncesCommand: ParsableCommand {
         func run() throws {
             let database = try options.openDatabase()
             let raw = try reporting { () throws(AppealsError) in try database.keptBounce(id: id) }
-            print(String(decoding: raw, as: UTF8.self), terminator: raw.last == 0x0A ? "" : "\n")
+            StandardOutput.write(bytes: Array(raw))
         }
     }
 }

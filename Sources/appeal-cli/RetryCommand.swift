@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 
 struct RetryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Make failed or deferred letters due again now.")
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Make failed, deferred or bounced letters due again now.")
 
     enum Status: String, ExpressibleByArgument, CaseIterable {
         case failed, deferred, bounced
@@ -20,7 +20,8 @@ struct RetryCommand: ParsableCommand {
         let (due, held) = (report.due, report.held)
         print("\(plural(due, "letter")) of \(campaign) \(due == 1 ? "is" : "are") due again")
         if held > 0 {
-            print("\(plural(held, "more letter")) \(held == 1 ? "stays" : "stay") held behind disabled targets: `appeal-cli target enable` once their address is fixed")
+            print("\(plural(held, "more letter")) \(held == 1 ? "stays" : "stay") held behind disabled targets: `appeal-cli target enable` once their address is fixed"
+                  + (statuses.contains(.bounced) ? ", then run this again" : ""))
         }
     }
 }

@@ -15,8 +15,13 @@ enum StandardOutput {
     private static let state = Mutex(State())
 
     static func write(_ text: String) {
+        write(bytes: Array(text.utf8))
+    }
+
+    /// Bytes as they are: a stored message printed byte for byte, whatever its charset.
+    static func write(bytes: [UInt8]) {
         state.withLock { state in
-            state.buffer.append(contentsOf: text.utf8)
+            state.buffer.append(contentsOf: bytes)
             if state.buffer.count >= 1 << 16 { flush(&state) }
         }
     }

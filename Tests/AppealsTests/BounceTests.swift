@@ -122,8 +122,20 @@ import TestSupport
         #expect(try sent.value("SELECT COUNT(*) FROM letter WHERE status = 'bounced'") == 0 as Int)
         #expect(try sent.value("SELECT COUNT(*) FROM target WHERE disabled = 1") == 0 as Int)
         #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
+        // The envelope recipient decides: a forged one is not saved by a valid token in the message's fields.
+        let envelope = try sent.database.ingestBounce(InboundMessage(
+            bytes: Array(String(decoding: Fixtures.bytes("bounces/dsn.eml"), as: UTF8.self)
+                .replacingOccurrences(of: "{{VERP}}", with: good).replacingOccurrences(of: "{{RCPT}}", with: "president@example.org")
+                .replacingOccurrences(of: "{{STATUS}}", with: "5.1.1").replacingOccurrences(of: "{{ACTION}}", with: "failed")
+                .replacingOccurrences(of: "{{DIAGNOSTIC}}", with: "550 5.1.1 unknown").replacingOccurrences(of: "{{MESSAGE_ID}}", with: letter.messageId).utf8),
+            source: "pipe", envelopeRecipient: wrongMAC), policy: sent.policy)
+        #expect(envelope.outcome.contains("not one of ours"), "\(envelope.outcome)")
+        #expect(try sent.status(letter.id) == "sent")
         let verp: [String] = try await sent.database.writer.read { db in try String.fetchAll(db, sql: "SELECT verp FROM bounce_message ORDER BY id") }
-        #expect(verp == ["forged", "forged", "letter", "letter"])
+        #expect(verp == ["forged", "forged", "letter", "letter", "forged"])
+        // Forged messages matched no letter: they are kept for the organizer.
+        let kept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
+        #expect(kept == 4)
     }
 
     @Test("with VERP set, a bounce matched only by Message-ID is recorded and changes nothing; without VERP it acts")

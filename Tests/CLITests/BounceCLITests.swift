@@ -45,7 +45,7 @@ struct BounceCLITests {
         // When the Maildir is ingested
         let ingest = try cli.run("bounces", "ingest", "--maildir", postfix.maildir)
         #expect(ingest.code == 0, "\(ingest.stderr)")
-        #expect(ingest.stdout.contains("read 20 messages: 20 mailbox"), "\(ingest.stdout)")
+        #expect(ingest.stdout.contains("read 20 messages: 20 mailbox; 20 acted on"), "\(ingest.stdout)")
 
         // Then the president's letters bounced and the target is disabled; the others are untouched
         let status = try cli.statusJSON()
@@ -143,10 +143,19 @@ struct BounceCLITests {
         try FileManager.default.createSymbolicLink(atPath: folder + "/new/link", withDestinationPath: cli.path("secret.txt"))
         try FileManager.default.createDirectory(atPath: folder + "/new/folder", withIntermediateDirectories: false)
         _ = FileManager.default.createFile(atPath: folder + "/new/empty", contents: Data())
+        // A flag a delivery agent set stays; a byte that is not UTF-8 comes back as it was.
+        let latin1 = Data("From: x@example.org\nSubject: caf".utf8) + Data([0xE9]) + Data("\n\nbody\n".utf8)
+        _ = FileManager.default.createFile(atPath: folder + "/new/flagged:2,F", contents: latin1)
         let result = try cli.run("bounces", "ingest", "--maildir", folder)
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stderr.contains("link is not a regular file") && result.stderr.contains("folder is not a regular file"), "\(result.stderr)")
-        #expect(result.stdout.contains("empty: unrecognized (empty message)") && result.stdout.contains("read 2 messages"), "\(result.stdout)")
+        #expect(result.stdout.contains("empty: unrecognized (empty message)") && result.stdout.contains("read 3 messages"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/cur/flagged:2,FS"))
+        let listing = try #require(try JSONSerialization.jsonObject(with: Data(try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout.utf8)) as? [[String: Any]])
+        let flaggedId = try #require(listing.first { ($0["source"] as? String)?.hasSuffix("flagged") == true }?["id"] as? Int)
+        #expect(try cli.pipeline("\"$APPEAL\" bounces show \(flaggedId) > shown.eml") == 0)
+        #expect(FileManager.default.contents(atPath: cli.path("shown.eml")) == latin1)
+        #expect(try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--limit", "0").code == 2)
         let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json")
         let shown = try cli.run("bounces", "show", "1").stdout
         #expect(!list.stdout.contains("secret") && !shown.contains("root:secret"))

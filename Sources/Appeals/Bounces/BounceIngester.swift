@@ -10,8 +10,12 @@ public struct BounceIngester: Sendable {
         public var alreadyIngested = 0
         public var problems = 0
         public var byClass: [BounceClass: Int] = [:]
+        /// Messages with a trusted failure report: they bounced letters or counted against targets.
+        public var actedOn = 0
         /// Entries of a Maildir that are not regular files, left where they are.
         public var skipped: [String] = []
+
+        public init() {}
     }
 
     let database: AppDatabase
@@ -63,12 +67,13 @@ public struct BounceIngester: Sendable {
 }
 
 extension BounceIngester.Summary {
-    mutating func add(_ result: BounceIngestResult) {
+    public mutating func add(_ result: BounceIngestResult) {
         read += 1
         if !result.isNew {
             alreadyIngested += 1
         } else {
             if result.problem != nil { problems += 1 }
+            if result.actedOn { actedOn += 1 }
             byClass[result.bounceClass, default: 0] += 1
         }
     }

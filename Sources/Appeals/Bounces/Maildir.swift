@@ -61,7 +61,8 @@ public struct Maildir: Sendable {
             return lock("\(path)/cur/\(message.name)", name: String(message.name.prefix { $0 != ":" }))
         }
         let base = String(message.name.prefix { $0 != ":" })
-        let claimed = "\(path)/cur/\(base):2,"
+        // Flags a delivery agent set already are kept; the seen flag comes once the message is stored.
+        let claimed = "\(path)/cur/\(base):2,\(Self.flags(of: message.name).replacingOccurrences(of: "S", with: ""))"
         // Only one run's rename succeeds; the others find the file gone.
         guard rename("\(path)/new/\(message.name)", claimed) == 0 else { return nil }
         return lock(claimed, name: base)
@@ -84,7 +85,17 @@ public struct Maildir: Sendable {
 
     /// Flags a stored message seen: no run reads it again.
     public func done(_ claim: Claim) {
-        rename(claim.path, claim.path.hasSuffix(":2,") ? claim.path + "S" : claim.path)
+        let name = String(claim.path.split(separator: "/").last ?? "")
+        guard let info = name.range(of: ":2,") else { return }
+        // Maildir flags are kept in ASCII order.
+        let flags = String((Self.flags(of: name) + "S").sorted())
+        rename(claim.path, "\(path)/cur/\(name[..<info.lowerBound]):2,\(flags)")
+    }
+
+    /// The flags after `:2,` in a Maildir name.
+    static func flags(of name: String) -> String {
+        guard let info = name.range(of: ":2,") else { return "" }
+        return String(name[info.upperBound...])
     }
 
     /// Locks `file` for this run; nil when another run holds it or it moved meanwhile, or when it is not a

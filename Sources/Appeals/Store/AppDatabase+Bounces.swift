@@ -10,6 +10,8 @@ public struct BounceIngestResult: Sendable, Equatable {
     public var outcome: String
     /// Why it could not be read, if it could not.
     public var problem: String?
+    /// A trusted report of a failure: it bounced a letter, or counted against a target.
+    public var actedOn: Bool
 }
 
 extension AppDatabase {
@@ -26,14 +28,15 @@ extension AppDatabase {
         return try write { db in
             if let row = try Row.fetchOne(db, sql: "SELECT class, outcome, problem FROM bounce_message WHERE sha256 = ?", arguments: [sha256]) {
                 return BounceIngestResult(isNew: false, bounceClass: BounceClass(rawValue: row[0]) ?? .unrecognized,
-                                          outcome: "already ingested: " + (row[1] as String), problem: row[2])
+                                          outcome: "already ingested, nothing changed now (the first time: \(row[1] as String))",
+                                          problem: row[2], actedOn: false)
             }
             let matcher = BounceMatcher(db: db, policy: policy, now: now)
             let verdict = try analysis.map { try matcher.judge($0, envelopeRecipient: message.envelopeRecipient) }
-                ?? BounceMatcher.Verdict(verp: "none", campaignId: nil, reports: [], outcome: "not read: \(problem ?? "")")
+                ?? BounceMatcher.Verdict(verp: "none", campaignId: nil, reports: [], outcome: "not read: kept")
             let bounceClass = analysis?.overallClass ?? .unrecognized
             // Kept when it matched no letter (forged ones included), for the organizer to look at.
-            let keepRaw = verdict.verp != "letter" && !verdict.reports.contains { $0.letterId != nil }
+            let keepRaw = !verdict.matchedLetter
             try db.execute(sql: """
                 INSERT INTO bounce_message (sha256, received_at, source, size, sender, subject, format, class, verp, campaign_id, outcome, problem, raw)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -56,7 +59,8 @@ extension AppDatabase {
                     try db.execute(sql: "UPDATE bounce_message SET outcome = ? WHERE id = ?", arguments: [outcome, messageId])
                 }
             }
-            return BounceIngestResult(isNew: true, bounceClass: bounceClass, outcome: outcome, problem: problem)
+            return BounceIngestResult(isNew: true, bounceClass: bounceClass, outcome: outcome, problem: problem,
+                                      actedOn: verdict.reports.contains { $0.counted })
         }
     }
 }

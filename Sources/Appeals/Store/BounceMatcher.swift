@@ -22,6 +22,8 @@ struct BounceMatcher {
         var campaignId: Int64?
         var reports: [MatchedReport]
         var outcome: String
+        /// The message is about one of our letters (trusted or not): not kept.
+        var matchedLetter = false
     }
 
     /// A letter as a bounce is checked against.
@@ -62,15 +64,13 @@ struct BounceMatcher {
 
     func judge(_ analysis: BounceAnalysis, envelopeRecipient: String?) throws -> Verdict {
         let reports = analysis.reports.filter { !policy.isOwn($0.recipient) }
-        let candidates = ([envelopeRecipient] + analysis.deliveredTo + [analysis.originalReturnPath]).compactMap { $0 }
-        let tokens = policy.returnPath.map { path in candidates.compactMap(path.token(in:)) } ?? []
-        let token = tokens.first { if case .forged = $0 { false } else { true } } ?? tokens.first
-        switch token {
+        switch returnPathToken(analysis, envelopeRecipient: envelopeRecipient) {
         case .forged(let text)?:
             return Verdict(verp: "forged", campaignId: nil, reports: reports.map { unmatched($0, "forged return path: changed nothing") },
                            outcome: "return path token \(text.prefix(40)) is not one of ours: changed nothing")
-        case .test?:
-            return Verdict(verp: "test", campaignId: nil, reports: reports.map { unmatched($0, "a --test-to sample: changed nothing") },
+        case .test(let targetId)?:
+            let campaignId = try Int64.fetchOne(db, sql: "SELECT campaign_id FROM target WHERE id = ?", arguments: [targetId])
+            return Verdict(verp: "test", campaignId: campaignId, reports: reports.map { unmatched($0, "a --test-to sample: changed nothing") },
                            outcome: "bounce of a --test-to sample (\(analysis.overallClass.rawValue)): changed nothing")
         case .letter(let id)?:
             guard let letter = try fetchLetter("l.id = ?", [id]) else {
@@ -108,7 +108,23 @@ struct BounceMatcher {
         let outcome = matched.isEmpty
             ? "\(analysis.overallClass.rawValue) about letter \(letter.id) (\(matchedBy)): changed nothing"
             : matched.map(\.effect).joined(separator: "; ")
-        return Verdict(verp: verp, campaignId: letter.campaignId, reports: matched, outcome: outcome)
+        return Verdict(verp: verp, campaignId: letter.campaignId, reports: matched, outcome: outcome, matchedLetter: true)
+    }
+
+    /// The token of the address the bounce came to. The envelope recipient, when the mail system gives it,
+    /// decides; otherwise the message's own fields must agree: a forged token beside a valid one, or two
+    /// letters' tokens, make the message forged.
+    private func returnPathToken(_ analysis: BounceAnalysis, envelopeRecipient: String?) -> ReturnPath.Token? {
+        guard let path = policy.returnPath else { return nil }
+        if let envelopeRecipient, let token = path.token(in: envelopeRecipient) { return token }
+        let tokens = ([analysis.originalReturnPath] + analysis.deliveredTo).compactMap { $0 }.compactMap(path.token(in:))
+        guard let first = tokens.first else { return nil }
+        if let other = tokens.first(where: { $0 != first }) {
+            if case .forged = first { return first }
+            if case .forged = other { return other }
+            return .forged("two tokens that disagree")
+        }
+        return first
     }
 
     /// No token and no Message-ID: each failed address is matched to the last letter sent to it lately.
@@ -130,7 +146,8 @@ struct BounceMatcher {
         let outcome = matched.isEmpty
             ? (analysis.format == .none ? "not a bounce that could be read: kept" : "\(analysis.overallClass.rawValue): nothing to act on")
             : matched.map(\.effect).joined(separator: "; ")
-        return Verdict(verp: "none", campaignId: campaignId, reports: matched, outcome: outcome)
+        return Verdict(verp: "none", campaignId: campaignId, reports: matched, outcome: outcome,
+                       matchedLetter: matched.contains { $0.letterId != nil })
     }
 
     private func unmatched(_ report: RecipientReport, _ effect: String) -> MatchedReport {
@@ -150,9 +167,11 @@ struct BounceMatcher {
         result.counted = report.bounceClass.isFailure
         var effects: [String] = []
         if report.bounceClass.bouncesLetter {
+            // The reply code the bounce quotes (the relay's 250 no longer describes the letter).
+            let smtpCode = (report.diagnostic ?? "").firstMatch(of: /\b[45][0-9][0-9]\b/).flatMap { Int($0.output) }
             try db.execute(sql: """
-                UPDATE letter SET status = 'bounced', bounced_at = ?, updated_at = ?, last_reply = ? WHERE id = ? AND status = 'sent'
-                """, arguments: [now, now, String("bounced: \(code)".prefix(2000)), letter.id])
+                UPDATE letter SET status = 'bounced', bounced_at = ?, updated_at = ?, last_code = ?, last_reply = ? WHERE id = ? AND status = 'sent'
+                """, arguments: [now, now, smtpCode, String("bounced: \(code)".prefix(2000)), letter.id])
             effects.append(db.changesCount > 0 ? "\(about) bounced (\(report.bounceClass.rawValue))" : "\(about) was \(letter.status) already")
         }
         switch report.bounceClass {
