@@ -79,6 +79,26 @@ import TestSupport
         #expect(path.token(in: "someone+l42-aaaa@appeals.example.org") == nil)
     }
 
+    @Test("rejections about our sender are policy, never a dead mailbox", arguments: [
+        ("5.0.0", "550-Verification failed for <bounces+l1@example.org> 550-Unrouteable address 550 Sender verify failed"),
+        ("5.1.0", "553 5.1.0 Sender address rejected: not permitted from your IP"),
+        ("5.0.0", "550 Sender domain does not exist"), ("5.0.0", "550 Too many invalid recipients"),
+        ("5.7.1", "550 5.7.1 Message rejected due to DMARC policy"),
+    ])
+    func senderRejections(status: String, diagnostic: String) {
+        #expect(BounceClass.classify(action: "failed", status: status, diagnostic: diagnostic) == .policy)
+    }
+
+    @Test("long bodies, blank lines, a 40,000-character field and a thousand addresses on a line are read whole (once quadratic: minutes)")
+    func hostileShapes() {
+        let bodies: [(String, Int)] = [(String(repeating: "line user unknown\n", count: 20_000), 0), (String(repeating: "\n", count: 40_000), 0),
+                                        ((0..<1000).map { "u\($0)@example.com" }.joined(separator: " "), 1000)]
+        for (body, addresses) in bodies {
+            let message = "From: MAILER-DAEMON@x.org\nTo: \(String(repeating: "a", count: 40_000))\nSubject: Undelivered\n\n" + body
+            #expect(BounceParser.analyze(ReceivedMessage(parsing: Array(message.utf8))).reports.count == addresses)
+        }
+    }
+
     @Test("a DSN for a letter's return path: 5.1.1 bounces the letter and disables the target; the same DSN again changes nothing")
     func hardBounce() async throws {
         let sent = try await Sent()

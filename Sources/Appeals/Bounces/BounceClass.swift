@@ -73,6 +73,8 @@ enum BounceWords {
     static let policy = [
         "spam", "dmarc", "spf ", "spf:", "dkim", "blacklist", "black list", "blocklist", "block list", "denylist",
         "blocked", "rbl", "reputation", "policy", "junk", "banned", "listed at", "not accepted for policy",
+        // About our sender address or host, not the target's mailbox (sender verification, reverse DNS).
+        "sender", "verification failed", "verify failed", "reverse dns", "too many invalid", "from you", "your ip",
     ]
     static let transient = [
         "mailbox full", "mailbox is full", "over quota", "quota exceeded", "exceeded storage", "exceeds quota",

@@ -44,7 +44,8 @@ public enum BounceParser {
     /// A `Message-ID:` line quoted in a plain-text bounce that returns the message inline.
     static func inlineMessageID(in parts: [ReceivedMessage]) -> String? {
         for part in parts where part.contentType.type.hasPrefix("text/") {
-            if let match = part.text.firstMatch(of: /(?im)^\s*Message-ID:\s*(<[^<>\s]+@[^<>\s]+>)/) {
+            // Bounded, and no `\s*` across lines: a body of blank lines must not cost quadratic time.
+            if let match = String(part.text.prefix(PlainTextBounce.maxReportCharacters)).firstMatch(of: /(?im)^[ \t]*Message-ID:[ \t]*(<[^<>\s]+@[^<>\s]+>)/) {
                 return String(match.output.1)
             }
         }

@@ -3,6 +3,10 @@ import Foundation
 /// The non-standard bounces: prose from qmail, Exim, Sendmail, older Exchange and GroupWise, Yahoo, Postfix
 /// without DSN and others, which name the failed addresses in their text, often beside the server's reply.
 enum PlainTextBounce {
+    /// A bounce's report is a few lines: what lies beyond this is not read for addresses.
+    static let maxReportCharacters = 64 << 10
+    static let maxReportLines = 400
+
     /// Local parts of the mail system's own addresses, which bounces name in their prose ("contact postmaster").
     static let systemLocalParts: Set<String> = ["postmaster", "mailer-daemon", "mailer_daemon", "abuse", "root", "hostmaster", "noc", "webmaster"]
 
@@ -16,21 +20,26 @@ enum PlainTextBounce {
     /// The failed recipients a plain-text bounce names, in order, with the reply found beside each.
     static func scan(_ parts: [ReceivedMessage], ignoring headerAddresses: Set<String>, subject: String?) -> [RecipientReport] {
         let report = reportText(parts)
-        let lines = report.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        let lines = report.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).prefix(maxReportLines).map(String.init)
+        // Built once: a regex literal in the loop would be built again for every line.
+        let fieldLine = /(?i)^(\s*(message-id|in-reply-to|references|x-[a-z-]+|from|sender|reply-to|subject|date)|\s+(to|cc|sent))\s*:/
+        let mailFrom = /(?i)\bmail from:?\s+<?([^\s<>:,;]+@[^\s<>:,;]*[A-Za-z0-9])/
+        let statusCode = /\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b/
         let delayed = report.firstMatch(of: warning) != nil || (subject ?? "").firstMatch(of: /(?i)delay/) != nil
         var seen: Set<String> = []
         var reports: [RecipientReport] = []
         for (index, line) in lines.enumerated() {
             // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
-            if line.firstMatch(of: /(?i)^(\s*(message-id|in-reply-to|references|x-[a-z-]+|from|sender|reply-to|subject|date)|\s+(to|cc|sent))\s*:/) != nil { continue }
+            if line.firstMatch(of: fieldLine) != nil { continue }
             // "not accepting mail from <sender>": the sender is not a failed recipient.
-            let senders = Set(line.matches(of: /(?i)\bmail from:?\s+<?([^\s<>:,;]+@[^\s<>:,;]*[A-Za-z0-9])/).map { $0.output.1.lowercased() })
+            guard line.contains("@") else { continue }
+            let senders = Set(line.matches(of: mailFrom).map { $0.output.1.lowercased() })
             for address in MailAddressScanner.addresses(in: line) where !senders.contains(address.lowercased()) {
                 let key = address.lowercased()
                 let local = String(key.split(separator: "@").first ?? "")
                 guard !systemLocalParts.contains(local), !headerAddresses.contains(key), seen.insert(key).inserted else { continue }
-                let context = contextLines(lines, from: index)
-                let status = context.firstMatch(of: /\b[245]\.[0-9]{1,3}\.[0-9]{1,3}\b/).map { String($0.output) }
+                let context = contextLines(lines, from: index, at: address)
+                let status = context.firstMatch(of: statusCode).map { String($0.output) }
                 let action = delayed ? "delayed" : "failed"
                 reports.append(RecipientReport(recipient: address, finalRecipient: nil, action: nil, status: status,
                                                diagnostic: String(context.prefix(DeliveryStatus.maxDiagnostic)),
@@ -58,9 +67,9 @@ enum PlainTextBounce {
                     .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&nbsp;", with: " ")
             }
             var kept: [Substring] = []
-            for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-                // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
-            if line.firstMatch(of: returnedMessageStart) != nil { break }
+            let returnedStart = returnedMessageStart
+            for line in String(text.prefix(maxReportCharacters)).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+                if line.firstMatch(of: returnedStart) != nil { break }
                 kept.append(line)
             }
             texts.append(kept.joined(separator: "\n"))
@@ -70,9 +79,11 @@ enum PlainTextBounce {
 
     /// The line naming an address and those after it, up to a blank line once some text is found: where a
     /// bounce puts the server's reply.
-    static func contextLines(_ lines: [String], from index: Int) -> String {
+    static func contextLines(_ lines: [String], from index: Int, at address: String) -> String {
         var context: [String] = []
-        for line in lines[index..<min(lines.count, index + 8)] {
+        // From the address on, and bounded: a line naming a thousand addresses gives each its own words only.
+        let first = lines[index].range(of: address).map { String(lines[index][$0.lowerBound...]) } ?? lines[index]
+        for line in [first] + lines[(index + 1)..<min(lines.count, index + 8)] {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty {
                 if context.count > 1 { break }
@@ -80,6 +91,6 @@ enum PlainTextBounce {
             }
             context.append(trimmed)
         }
-        return context.joined(separator: " ")
+        return String(context.joined(separator: " ").prefix(600))
     }
 }
