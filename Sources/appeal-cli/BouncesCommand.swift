@@ -30,14 +30,9 @@ struct BouncesCommand: ParsableCommand {
         func run() throws {
             if standardInput != nil { return try ingestStandardInput() }
             let config = try options.loadConfig()
-            let database: AppDatabase
-            do {
-                database = try options.openDatabase()
-            } catch let exit as ExitCode where exit == ExitCode(1) {
-                // A locked or failing database: a cron job tries again.
-                throw ExitCode(75)
-            }
-            let summary = try reportingTemporary { () throws(AppealsError) in
+            // A locked or failing database: a cron job tries again.
+            let database = try options.openDatabase(storageExit: 75)
+            let summary = try reporting(storageExit: 75) { () throws(AppealsError) in
                 let ingester = try BounceIngester(database: database, config: config)
                 if let maildir {
                     return try ingester.ingest(maildir: try Maildir(path: maildir), each: printResult)
@@ -65,7 +60,7 @@ struct BouncesCommand: ParsableCommand {
             do {
                 let database = try options.openDatabase()
                 let config = try options.loadConfig()
-                let result = try reportingTemporary { () throws(AppealsError) in
+                let result = try reporting(storageExit: 75) { () throws(AppealsError) in
                     try BounceIngester(database: database, config: config)
                         .ingest(InboundMessage(bytes: bytes, size: size, source: "standard input", envelopeRecipient: recipient))
                 }
@@ -133,18 +128,6 @@ struct BouncesCommand: ParsableCommand {
             let raw = try reporting { () throws(AppealsError) in try database.keptBounce(id: id) }
             StandardOutput.write(bytes: Array(raw))
         }
-    }
-}
-
-/// Like `reporting`, but a database that cannot be written is a temporary failure (75, EX_TEMPFAIL): a cron
-/// job or a mail system tries again later.
-func reportingTemporary<T>(_ body: () throws(AppealsError) -> T) throws -> T {
-    do {
-        return try body()
-    } catch {
-        printError(error.description)
-        if case .storage = error { throw ExitCode(75) }
-        throw ExitCode(error.isUserError ? 2 : 1)
     }
 }
 

@@ -20,9 +20,10 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the database the config names.
     /// - Parameter create: only `init` creates a database; every other command refuses to run without one, so
     ///   that a mistyped path or a cron job in the wrong folder is told, not given an empty database.
-    func openDatabase(create: Bool = false) throws -> AppDatabase {
+    /// - Parameter storageExit: the exit code when the database cannot be opened (75 for a job retried later).
+    func openDatabase(create: Bool = false, storageExit: Int32 = 1) throws -> AppDatabase {
         let config = try loadConfig()
-        return try reporting { () throws(AppealsError) in
+        return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
                 throw .notFound("no database at \(path): create it with `appeal-cli init` (with the same --config or --db), or name the right one")
@@ -32,21 +33,24 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, printing an ``AppealsError`` for a person and exiting 2 for bad input, 1 otherwise.
-func reporting<T>(_ body: () throws(AppealsError) -> T) throws -> T {
+/// Runs `body`, printing an ``AppealsError`` for a person and exiting 2 for bad input, 1 otherwise; a database
+/// that cannot be written exits `storageExit` (75, EX_TEMPFAIL, for a job a cron or a mail system retries).
+func reporting<T>(storageExit: Int32 = 1, _ body: () throws(AppealsError) -> T) throws -> T {
     do {
         return try body()
     } catch {
         printError(error.description)
+        if case .storage = error { throw ExitCode(storageExit) }
         throw ExitCode(error.isUserError ? 2 : 1)
     }
 }
 
-func reporting<T>(_ body: () async throws(AppealsError) -> T) async throws -> T {
+func reporting<T>(storageExit: Int32 = 1, _ body: () async throws(AppealsError) -> T) async throws -> T {
     do {
         return try await body()
     } catch {
         printError(error.description)
+        if case .storage = error { throw ExitCode(storageExit) }
         throw ExitCode(error.isUserError ? 2 : 1)
     }
 }

@@ -46,10 +46,8 @@ import TestSupport
         func ingest(_ fixture: String, verp: String, recipient: String, status: String = "5.1.1", action: String = "failed",
                     diagnostic: String = "550 5.1.1 <x>: Recipient address rejected: User unknown", messageId: String,
                     now: Date = TestDatabase.fixedNow) throws -> BounceIngestResult {
-            let text = String(decoding: Fixtures.bytes("bounces/\(fixture)"), as: UTF8.self)
-                .replacingOccurrences(of: "{{VERP}}", with: verp).replacingOccurrences(of: "{{RCPT}}", with: recipient)
-                .replacingOccurrences(of: "{{STATUS}}", with: status).replacingOccurrences(of: "{{ACTION}}", with: action)
-                .replacingOccurrences(of: "{{DIAGNOSTIC}}", with: diagnostic).replacingOccurrences(of: "{{MESSAGE_ID}}", with: messageId)
+            let text = Fixtures.bounce(fixture, ["VERP": verp, "RCPT": recipient, "STATUS": status, "ACTION": action,
+                                                 "DIAGNOSTIC": diagnostic, "MESSAGE_ID": messageId])
             return try database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: fixture), policy: policy, now: now)
         }
 
@@ -144,10 +142,8 @@ import TestSupport
         #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
         // The envelope recipient decides: a forged one is not saved by a valid token in the message's fields.
         let envelope = try sent.database.ingestBounce(InboundMessage(
-            bytes: Array(String(decoding: Fixtures.bytes("bounces/dsn.eml"), as: UTF8.self)
-                .replacingOccurrences(of: "{{VERP}}", with: good).replacingOccurrences(of: "{{RCPT}}", with: "president@example.org")
-                .replacingOccurrences(of: "{{STATUS}}", with: "5.1.1").replacingOccurrences(of: "{{ACTION}}", with: "failed")
-                .replacingOccurrences(of: "{{DIAGNOSTIC}}", with: "550 5.1.1 unknown").replacingOccurrences(of: "{{MESSAGE_ID}}", with: letter.messageId).utf8),
+            bytes: Array(Fixtures.bounce("dsn.eml", ["VERP": good, "RCPT": "president@example.org", "STATUS": "5.1.1", "ACTION": "failed",
+                                                     "DIAGNOSTIC": "550 5.1.1 unknown", "MESSAGE_ID": letter.messageId]).utf8),
             source: "pipe", envelopeRecipient: wrongMAC), policy: sent.policy)
         #expect(envelope.outcome.contains("not one of ours"), "\(envelope.outcome)")
         #expect(try sent.status(letter.id) == "sent")

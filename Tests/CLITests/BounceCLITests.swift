@@ -109,10 +109,9 @@ struct BounceCLITests {
     static func maildir(_ cli: CLIRunner, count: Int) throws -> String {
         let folder = cli.path("Maildir")
         for sub in ["new", "cur", "tmp"] { try FileManager.default.createDirectory(atPath: "\(folder)/\(sub)", withIntermediateDirectories: true) }
-        let template = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
         for index in 0..<count {
-            let text = template.replacingOccurrences(of: "{{VERP}}", with: "appeals@example.org")
-                .replacingOccurrences(of: "{{RCPT}}", with: "nobody\(index)@example.com").replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<m\(index)@example.org>")
+            let text = Fixtures.bounce("qmail.eml", ["VERP": "appeals@example.org", "RCPT": "nobody\(index)@example.com",
+                                                     "MESSAGE_ID": "<m\(index)@example.org>"])
             try text.write(toFile: "\(folder)/new/\(1_700_000_000 + index).M\(index)P1.test", atomically: false, encoding: .utf8)
         }
         return folder
@@ -167,9 +166,7 @@ struct BounceCLITests {
         try cli.prepareExample()
         var random = SeededRandom(seed: 5)
         let noise = String(decoding: (0..<3000).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }, as: UTF8.self)
-        let qmail = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
-            .replacingOccurrences(of: "{{VERP}}", with: "x@example.org").replacingOccurrences(of: "{{RCPT}}", with: "gone@example.com")
-            .replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<q@example.org>")
+        let qmail = Fixtures.bounce("qmail.eml", ["VERP": "x@example.org", "RCPT": "gone@example.com", "MESSAGE_ID": "<q@example.org>"])
         let mbox = ["From MAILER-DAEMON Tue Dec  1 02:47:00 2026\n" + qmail,
                     "From junk Tue Dec  1 02:47:01 2026\n" + noise + "\n",
                     "From MAILER-DAEMON Tue Dec  1 02:47:02 2026\n" + String(decoding: Fixtures.bytes("bounces/malformed.eml"), as: UTF8.self)]
@@ -193,9 +190,7 @@ struct BounceCLITests {
     func standardInput() throws {
         let cli = try CLIRunner()
         try cli.prepareExample()
-        let qmail = String(decoding: Fixtures.bytes("bounces/qmail.eml"), as: UTF8.self)
-            .replacingOccurrences(of: "{{VERP}}", with: "x@example.org").replacingOccurrences(of: "{{RCPT}}", with: "gone@example.com")
-            .replacingOccurrences(of: "{{MESSAGE_ID}}", with: "<q@example.org>")
+        let qmail = Fixtures.bounce("qmail.eml", ["VERP": "x@example.org", "RCPT": "gone@example.com", "MESSAGE_ID": "<q@example.org>"])
         try qmail.write(toFile: cli.path("bounce.eml"), atomically: true, encoding: .utf8)
         #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < bounce.eml") == 0)
         // A database that is not one, and no database at all: the mail system keeps the message and retries.

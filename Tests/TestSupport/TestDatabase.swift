@@ -11,6 +11,13 @@ public enum Fixtures {
 
     public static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
     public static func bytes(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: path(name)) ?? Data()) }
+
+    /// A bounce fixture of `Tests/Fixtures/bounces/` with its `{{KEY}}` placeholders filled in.
+    public static func bounce(_ name: String, _ values: [String: String]) -> String {
+        values.reduce(String(decoding: bytes("bounces/\(name)"), as: UTF8.self)) { text, value in
+            text.replacingOccurrences(of: "{{\(value.key)}}", with: value.value)
+        }
+    }
 }
 
 /// A fresh database in its own temporary folder, removed when the test ends.

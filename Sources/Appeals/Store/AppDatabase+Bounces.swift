@@ -21,16 +21,15 @@ extension AppDatabase {
     /// - Throws: ``AppealsError/storage(_:)`` when the database cannot be written (a temporary failure for a
     ///   mail system piping to us).
     public func ingestBounce(_ message: InboundMessage, policy: BouncePolicy, now: Date = Date()) throws(AppealsError) -> BounceIngestResult {
+        let sha256 = message.sha256
+        // A message fed again (a rerun over an mbox, a mail system redelivering) is not read again.
+        if let earlier = try read({ db in try Self.earlierIngest(of: sha256, db) }) { return earlier }
         let parsed = message.problem == nil ? ReceivedMessage(parsing: message.bytes) : nil
         let problem = message.problem ?? (parsed?.looksLikeMail == false ? "no header fields: not a mail message" : nil)
         let analysis = problem == nil ? parsed.map(BounceParser.analyze) : nil
-        let sha256 = message.sha256
         return try write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT class, outcome, problem FROM bounce_message WHERE sha256 = ?", arguments: [sha256]) {
-                return BounceIngestResult(isNew: false, bounceClass: BounceClass(rawValue: row[0]) ?? .unrecognized,
-                                          outcome: "already ingested, nothing changed now (the first time: \(row[1] as String))",
-                                          problem: row[2], actedOn: false)
-            }
+            // Checked again in the transaction: another run may have stored it meanwhile.
+            if let earlier = try Self.earlierIngest(of: sha256, db) { return earlier }
             let matcher = BounceMatcher(db: db, policy: policy, now: now)
             let verdict = try analysis.map { try matcher.judge($0, envelopeRecipient: message.envelopeRecipient) }
                 ?? BounceMatcher.Verdict(verp: "none", campaignId: nil, reports: [], outcome: "not read: kept")
@@ -61,6 +60,15 @@ extension AppDatabase {
             }
             return BounceIngestResult(isNew: true, bounceClass: bounceClass, outcome: outcome, problem: problem,
                                       actedOn: verdict.reports.contains { $0.counted })
+        }
+    }
+
+    /// What storing the same message did the first time, if it was stored before.
+    static func earlierIngest(of sha256: Data, _ db: Database) throws -> BounceIngestResult? {
+        try Row.fetchOne(db, sql: "SELECT class, outcome, problem FROM bounce_message WHERE sha256 = ?", arguments: [sha256]).map { row in
+            BounceIngestResult(isNew: false, bounceClass: BounceClass(rawValue: row[0]) ?? .unrecognized,
+                               outcome: "already ingested, nothing changed now (the first time: \(row[1] as String))",
+                               problem: row[2], actedOn: false)
         }
     }
 }
