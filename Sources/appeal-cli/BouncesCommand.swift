@@ -39,7 +39,9 @@ struct BouncesCommand: ParsableCommand {
                 }
                 return try ingester.ingest(mbox: mbox!, each: printResult)
             }
-            for name in summary.skipped { printWarning("\(maildir ?? ""): \(name) is not a regular file (a folder or a link): left as it is, not read") }
+            for (name, reason) in summary.skipped {
+                printWarning("\(maildir ?? ""): \(terminalSafe(name)) not read, left where it is: \(reason)")
+            }
             printSummary(summary)
         }
 
@@ -68,6 +70,11 @@ struct BouncesCommand: ParsableCommand {
                 var summary = BounceIngester.Summary()
                 summary.add(result)
                 printSummary(summary)
+                // Stored: whatever happens to the output now, the mail system must not deliver it again.
+                if let problem = StandardOutput.finish() {
+                    writeStandardError("warning: the message is stored, but standard output failed: \(problem)\n")
+                    StandardOutput.forgetFailure()
+                }
             } catch let exit as ExitCode where exit != .success {
                 // Whatever went wrong, the mail system must keep the message and try again.
                 throw ExitCode(75)
@@ -76,7 +83,9 @@ struct BouncesCommand: ParsableCommand {
 
         private func printResult(_ source: String, _ result: BounceIngestResult) {
             let problem = result.problem.map { " (\($0))" } ?? ""
-            print("\(source): \(result.bounceClass.rawValue)\(problem): \(result.outcome)")
+            print(terminalSafe("\(source): \(result.bounceClass.rawValue)\(problem): \(result.outcome)"))
+            // A long run killed midway still shows what it stored.
+            StandardOutput.flush()
         }
     }
 
@@ -102,18 +111,20 @@ struct BouncesCommand: ParsableCommand {
             let time = DateFormatter.utc("yyyy-MM-dd HH:mm:ss")
             for item in listings {
                 let scope = item.campaign == nil ? "  [matched to no campaign]" : ""
-                print("#\(item.id)  \(time.string(from: item.receivedAt)) UTC  \(item.bounceClass)  \(item.source)\(scope)")
+                var lines = ["#\(item.id)  \(time.string(from: item.receivedAt)) UTC  \(item.bounceClass)  \(item.source)\(scope)"]
                 if item.campaign == nil || item.reports.isEmpty {
-                    print("    from \(item.sender ?? "(no From)"), subject \(item.subject.map { "\"\($0)\"" } ?? "(none)")")
+                    lines.append("    from \(item.sender ?? "(no From)"), subject \(item.subject.map { "\"\($0)\"" } ?? "(none)")")
                 }
                 for report in item.reports {
                     let code = [report.status, report.diagnostic].compactMap { $0 }.joined(separator: " ")
-                    print("    \(report.recipient)  \(report.bounceClass)  \(code.prefix(160))")
-                    print("      → \(report.effect)")
+                    lines.append("    \(report.recipient)  \(report.bounceClass)  \(code.prefix(160))")
+                    lines.append("      → \(report.effect)")
                 }
-                if item.reports.isEmpty { print("    → \(item.outcome)") }
-                if let problem = item.problem, !item.outcome.contains(problem) { print("    problem: \(problem)") }
-                if item.kept { print("    kept: `appeal-cli bounces show \(item.id)` prints it") }
+                if item.reports.isEmpty { lines.append("    → \(item.outcome)") }
+                if let problem = item.problem, !item.outcome.contains(problem) { lines.append("    problem: \(problem)") }
+                if item.kept { lines.append("    kept: `appeal-cli bounces show \(item.id)` prints it") }
+                // What a bounce says is a stranger's text: no escape sequence of it reaches the terminal.
+                for line in lines { print(terminalSafe(line)) }
             }
         }
     }

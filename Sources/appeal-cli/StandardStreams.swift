@@ -44,6 +44,12 @@ enum StandardOutput {
         return failure == 0 ? nil : String(cString: strerror(failure))
     }
 
+    /// Forgets a failed write, once it has been told: after the message is stored, `bounces ingest -` must
+    /// not fail because its output did.
+    static func forgetFailure() {
+        state.withLock { $0.failure = 0 }
+    }
+
     /// Writes every byte to `descriptor`, retrying interrupted and partial writes.
     static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
         var written = 0
@@ -68,4 +74,16 @@ func print(_ items: Any..., separator: String = " ", terminator: String = "\n") 
 func writeStandardError(_ text: String) {
     StandardOutput.flush()
     _ = StandardOutput.writeAll(STDERR_FILENO, Array(text.utf8))
+}
+
+/// `text` with control characters (escape sequences, carriage returns, C1 controls) shown as `�`: for text
+/// from outside, such as a received message's subject, printed on a terminal.
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+    return String(String.UnicodeScalarView(text.unicodeScalars.map { isUnsafe($0) ? "\u{FFFD}" : $0 }))
+
+    func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .control && scalar != "\t"
+            || scalar.properties.isBidiControl
+    }
 }

@@ -238,6 +238,44 @@ import TestSupport
         #expect(try sent.targetState("president@example.org").disabled == false)
     }
 
+    @Test("erasing a supporter removes their address from every bounce: reports matched to nothing, texts, and kept messages that carry it encoded")
+    func erasureReachesBounces() async throws {
+        let sent = try await Sent(verp: false)
+        let letter = try sent.letter(to: "president@example.org")
+        let supporter: String = try #require(try sent.value("SELECT s.email FROM supporter s JOIN letter l ON l.supporter_id = s.id WHERE l.id = ?", [letter.id]))
+        let other: String = try #require(try sent.value("SELECT email FROM supporter WHERE lower(email) <> lower(?) LIMIT 1", [supporter]))
+        // A DSN about the supporter's address for no letter: its report, its diagnostic and its outcome name them.
+        _ = try sent.ingest("dsn.eml", verp: "appeals@example.org", recipient: supporter, diagnostic: "550 5.1.1 <\(supporter)>: unknown",
+                            messageId: "<unknown@example.org>")
+        // Their address only in base64 and quoted-printable, in a message kept unmatched; another supporter's too.
+        for (index, address) in [supporter, other].enumerated() {
+            let encoded = Data("Your message to \(address) could not be delivered.\n".utf8).base64EncodedString()
+            let qp = address.replacingOccurrences(of: "@", with: "=40")
+            let text = "From: postmaster@example.net\nSubject: =?utf-8?B?\(Data("Undeliverable: \(address)".utf8).base64EncodedString())?=\n"
+                + "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: base64\n\n\(encoded)\n"
+                + "--b\nContent-Transfer-Encoding: quoted-printable\n\nOriginal recipient: \(qp)\n--b--\n"
+            _ = try sent.database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: "encoded \(index)"), policy: sent.policy)
+        }
+        let kept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
+        #expect(kept == 3)
+        _ = try sent.database.eraseSupporter(email: supporter, campaign: TestDatabase.slug)
+        // No text about bounces names them any more, in any form the messages carried.
+        let pattern = "%\(supporter.lowercased())%"
+        #expect(try sent.value("""
+            SELECT COUNT(*) FROM bounce WHERE lower(recipient) LIKE ?1 OR lower(diagnostic) LIKE ?1 OR lower(effect) LIKE ?1
+            """, [pattern]) == 0 as Int)
+        #expect(try sent.value("""
+            SELECT COUNT(*) FROM bounce_message WHERE lower(sender) LIKE ?1 OR lower(subject) LIKE ?1 OR lower(outcome) LIKE ?1
+                OR lower(problem) LIKE ?1
+            """, [pattern]) == 0 as Int)
+        let stillKept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
+        #expect(stillKept == 1, "only the message about the other supporter stays")
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL AND instr(CAST(raw AS TEXT), ?) > 0",
+                               [Data("Undeliverable: \(other)".utf8).base64EncodedString()]) == 1 as Int)
+        // Every message is still counted.
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 3 as Int)
+    }
+
     @Test("random bytes, malformed MIME and a huge message are recorded with their problem, listed and kept; nothing else changes")
     func unreadable() async throws {
         let sent = try await Sent()

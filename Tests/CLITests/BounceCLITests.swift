@@ -133,21 +133,25 @@ struct BounceCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").filter { $0.hasSuffix(":2,S") }.count == 300)
     }
 
-    @Test("a Maildir's links and folders are left and named, never read; an empty file is recorded")
+    @Test("a Maildir's links, folders and pipes are left and named, never read; an empty file is recorded")
     func oddMaildirEntries() throws {
         let cli = try CLIRunner()
         try cli.prepareExample()
         let folder = try Self.maildir(cli, count: 1)
         try "root:secret:1:0\n".write(toFile: cli.path("secret.txt"), atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: folder + "/new/link", withDestinationPath: cli.path("secret.txt"))
+        try FileManager.default.createSymbolicLink(atPath: folder + "/new/dangling", withDestinationPath: cli.path("nowhere"))
         try FileManager.default.createDirectory(atPath: folder + "/new/folder", withIntermediateDirectories: false)
+        #expect(mkfifo(folder + "/new/pipe", 0o600) == 0)
         _ = FileManager.default.createFile(atPath: folder + "/new/empty", contents: Data())
         // A flag a delivery agent set stays; a byte that is not UTF-8 comes back as it was.
         let latin1 = Data("From: x@example.org\nSubject: caf".utf8) + Data([0xE9]) + Data("\n\nbody\n".utf8)
         _ = FileManager.default.createFile(atPath: folder + "/new/flagged:2,F", contents: latin1)
         let result = try cli.run("bounces", "ingest", "--maildir", folder)
         #expect(result.code == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("link is not a regular file") && result.stderr.contains("folder is not a regular file"), "\(result.stderr)")
+        for (name, kind) in [("link", "a symbolic link"), ("dangling", "a symbolic link"), ("folder", "a folder"), ("pipe", "a named pipe")] {
+            #expect(result.stderr.contains("\(name) not read, left where it is: not a regular file but \(kind)"), "\(result.stderr)")
+        }
         #expect(result.stdout.contains("empty: unrecognized (empty message)") && result.stdout.contains("read 3 messages"), "\(result.stdout)")
         #expect(FileManager.default.fileExists(atPath: folder + "/cur/flagged:2,FS"))
         let listing = try #require(try JSONSerialization.jsonObject(with: Data(try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout.utf8)) as? [[String: Any]])
@@ -184,6 +188,28 @@ struct BounceCLITests {
         #expect(list.stdout.components(separatedBy: "[matched to no campaign]").count == 4, "\(list.stdout)")
         let show = try cli.run("bounces", "show", "2")
         #expect(show.code == 0 && show.stdout.contains(String(noise.prefix(100))))
+        // One message alone is not an mbox: refused before anything is stored.
+        try qmail.replacingOccurrences(of: "gone@", with: "other@").write(toFile: cli.path("one.eml"), atomically: true, encoding: .utf8)
+        let single = try cli.run("bounces", "ingest", "--mbox", cli.path("one.eml"))
+        #expect(single.code == 2 && single.stderr.contains("one.eml:1") && single.stderr.contains("does not start with a \"From \" line"), "\(single.stderr)")
+        #expect(try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout.contains("other@") == false)
+    }
+
+    @Test("what a bounce says reaches the terminal without its escape sequences")
+    func terminalSafety() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        // An escape sequence that sets the terminal's title, raw in the From field and encoded in the Subject.
+        let encoded = "=?utf-8?B?\(Data("\u{1B}]0;owned\u{07}\u{9B}31m".utf8).base64EncodedString())?="
+        let message = "From: Mailer \u{1B}[2J<daemon@example.net>\nSubject: \(encoded)\n\nUndeliverable\n"
+        try message.write(toFile: cli.path("odd.eml"), atomically: true, encoding: .utf8)
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < odd.eml") == 0)
+        let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug)
+        #expect(list.code == 0 && list.stdout.contains("Mailer"), "\(list.stdout)")
+        #expect(!list.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" }, "\(list.stdout)")
+        // The JSON keeps the text, escaped.
+        let json = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout
+        #expect(json.contains("\\u001b[2J"), "\(json)")
     }
 
     @Test("a mail system's pipe: 0 once stored, 75 when the database cannot be written, 2 never")
@@ -193,6 +219,11 @@ struct BounceCLITests {
         let qmail = Fixtures.bounce("qmail.eml", ["VERP": "x@example.org", "RCPT": "gone@example.com", "MESSAGE_ID": "<q@example.org>"])
         try qmail.write(toFile: cli.path("bounce.eml"), atomically: true, encoding: .utf8)
         #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < bounce.eml") == 0)
+        // Once stored, output that cannot be written does not ask the mail system to deliver it again.
+        let other = qmail.replacingOccurrences(of: "gone@", with: "left@")
+        try other.write(toFile: cli.path("other.eml"), atomically: true, encoding: .utf8)
+        #expect(try cli.pipeline("\"$APPEAL\" bounces ingest - < other.eml > /dev/full") == 0)
+        #expect(try cli.run("bounces", "list", "--campaign", CLIRunner.slug).stdout.contains("left@example.com"))
         // A database that is not one, and no database at all: the mail system keeps the message and retries.
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: cli.path("broken.sqlite")))
         #expect(try cli.pipeline("\"$APPEAL\" bounces ingest --db broken.sqlite - < bounce.eml 2> err.txt") == 75)

@@ -5,15 +5,16 @@ import Foundation
 /// written stops the run, leaving what was not stored for the next one.
 public struct BounceIngester: Sendable {
     /// What one run did.
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable {
         public var read = 0
         public var alreadyIngested = 0
         public var problems = 0
         public var byClass: [BounceClass: Int] = [:]
         /// Messages with a trusted failure report: they bounced letters or counted against targets.
         public var actedOn = 0
-        /// Entries of a Maildir that are not regular files, left where they are.
-        public var skipped: [String] = []
+        /// Entries of a Maildir that were not read (folders, links, files that cannot be opened), left where
+        /// they are, each with the reason.
+        public var skipped: [(name: String, reason: String)] = []
 
         public init() {}
     }
@@ -39,11 +40,14 @@ public struct BounceIngester: Sendable {
     public func ingest(maildir: Maildir, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
         var summary = Summary()
         for waiting in maildir.waiting() {
-            if waiting.isOdd {
-                summary.skipped.append(waiting.name)
+            let claim: Maildir.Claim
+            switch maildir.claim(waiting) {
+            case .claimed(let claimed): claim = claimed
+            case .taken: continue
+            case .unreadable(let reason):
+                summary.skipped.append((waiting.name, reason))
                 continue
             }
-            guard let claim = maildir.claim(waiting) else { continue }
             let (bytes, size) = try maildir.read(claim, limit: InboundMessage.maxBytes)
             let result = try ingest(InboundMessage(bytes: bytes, size: size, source: "\(maildir.path)/cur/\(claim.name)"))
             maildir.done(claim)
@@ -56,8 +60,9 @@ public struct BounceIngester: Sendable {
     /// Every message of the mbox file at `path`; a rerun finds them all already ingested.
     public func ingest(mbox path: String, each: (String, BounceIngestResult) -> Void) throws(AppealsError) -> Summary {
         var summary = Summary()
-        for (index, message) in try Mbox.messages(in: path).enumerated() {
-            let source = "\(path) #\(index + 1)"
+        let mbox = try Mbox(path: path)
+        while let message = try mbox.next() {
+            let source = "\(path) #\(mbox.count)"
             let result = try ingest(InboundMessage(bytes: message.bytes, size: message.size, source: source))
             summary.add(result)
             each(source, result)

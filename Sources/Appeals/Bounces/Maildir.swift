@@ -3,7 +3,8 @@ import Foundation
 /// A Maildir that bounces are delivered to. `bounces ingest --maildir` takes each message from `new/` to
 /// `cur/` and flags it seen (`:2,S`) once it is stored, so that a rerun, or a run beside it, reads each once.
 ///
-/// A message is claimed by renaming it into `cur/` without the flag, and held with a `flock` while it is read:
+/// A message is claimed by moving it into `cur/` without the flag (linked to a free name there, then
+/// unlinked from `new/`: only one run's link succeeds), and held with a `flock` while it is read:
 /// a run that finds it there unflagged and unlocked (its run died) takes it over; one that finds it locked
 /// leaves it. Storing is idempotent besides (by the message's SHA-256), so the worst a race can do is store
 /// nothing twice.
@@ -40,32 +41,74 @@ public struct Maildir: Sendable {
     public struct Waiting: Sendable {
         public var name: String
         var inNew: Bool
-        /// Not a regular file (a folder, a symbolic link…): never read, and said so.
-        public var isOdd: Bool
+        /// What it is when it is not a regular file (a folder, a symbolic link…): then never opened, and said so.
+        public var oddity: String?
     }
 
     /// The messages waiting, oldest name first: new ones, and claimed ones whose run died.
     public func waiting() -> [Waiting] {
         func waiting(_ name: String, inNew: Bool) -> Waiting {
             var info = stat()
-            let regular = lstat("\(path)/\(inNew ? "new" : "cur")/\(name)", &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-            return Waiting(name: name, inNew: inNew, isOdd: !regular)
+            guard lstat("\(path)/\(inNew ? "new" : "cur")/\(name)", &info) == 0 else {
+                return Waiting(name: name, inNew: inNew, oddity: nil)  // Gone meanwhile: claiming it finds out.
+            }
+            let oddity: String? = switch info.st_mode & S_IFMT {
+            case S_IFREG: nil
+            case S_IFDIR: "a folder"
+            case S_IFLNK: "a symbolic link: not followed"
+            case S_IFIFO: "a named pipe"
+            case S_IFSOCK: "a socket"
+            default: "a device"
+            }
+            return Waiting(name: name, inNew: inNew, oddity: oddity)
         }
         return Self.entries(in: "\(path)/new").map { waiting($0, inNew: true) }
             + Self.entries(in: "\(path)/cur").filter(Self.isUnfinished).map { waiting($0, inNew: false) }
     }
 
-    /// Takes a waiting message for this run, locked; nil when another run took it first.
-    public func claim(_ message: Waiting) -> Claim? {
-        guard message.inNew else {
-            return lock("\(path)/cur/\(message.name)", name: String(message.name.prefix { $0 != ":" }))
-        }
+    /// What claiming a waiting message gave.
+    public enum Claimed {
+        case claimed(Claim)
+        /// Another run took it first (or it is gone): nothing to do.
+        case taken
+        /// It cannot be opened (its permissions, a link put in its place…): left where it is, and said so.
+        case unreadable(String)
+    }
+
+    /// Takes a waiting message for this run, locked.
+    public func claim(_ message: Waiting) -> Claimed {
         let base = String(message.name.prefix { $0 != ":" })
+        if let oddity = message.oddity { return .unreadable("not a regular file but \(oddity)") }
+        guard message.inNew else { return lock("\(path)/cur/\(message.name)", name: base) }
         // Flags a delivery agent set already are kept; the seen flag comes once the message is stored.
-        let claimed = "\(path)/cur/\(base):2,\(Self.flags(of: message.name).replacingOccurrences(of: "S", with: ""))"
-        // Only one run's rename succeeds; the others find the file gone.
-        guard rename("\(path)/new/\(message.name)", claimed) == 0 else { return nil }
-        return lock(claimed, name: base)
+        let source = "\(path)/new/\(message.name)"
+        guard let claimed = move(source, base: base, flags: Self.flags(of: message.name).replacingOccurrences(of: "S", with: "")) else {
+            return .taken
+        }
+        return lock(claimed, name: String(claimed.split(separator: "/").last!.prefix { $0 != ":" }))
+    }
+
+    /// Moves `file` into `cur/` under `base` and `flags`, never over another message: linked to a free name,
+    /// then unlinked (a rename would silently replace a message already at that name). Nil when another run
+    /// moved it first.
+    private func move(_ file: String, base: String, flags: String) -> String? {
+        var source = stat()
+        guard lstat(file, &source) == 0 else { return nil }
+        for attempt in 0..<1000 {
+            let target = "\(path)/cur/\(base)\(attempt == 0 ? "" : ",\(attempt)"):2,\(flags)"
+            if link(file, target) == 0 {
+                unlink(file)
+                return target
+            }
+            guard errno == EEXIST else { return nil }
+            var existing = stat()
+            if lstat(target, &existing) == 0, existing.st_ino == source.st_ino, existing.st_dev == source.st_dev {
+                // The same message: another run linked it there (or a run died between link and unlink).
+                unlink(file)
+                return nil
+            }
+        }
+        return nil
     }
 
     /// Reads a claimed message, at most `limit` bytes of it.
@@ -88,8 +131,7 @@ public struct Maildir: Sendable {
         let name = String(claim.path.split(separator: "/").last ?? "")
         guard let info = name.range(of: ":2,") else { return }
         // Maildir flags are kept in ASCII order.
-        let flags = String((Self.flags(of: name) + "S").sorted())
-        rename(claim.path, "\(path)/cur/\(name[..<info.lowerBound]):2,\(flags)")
+        _ = move(claim.path, base: String(name[..<info.lowerBound]), flags: String((Self.flags(of: name) + "S").sorted()))
     }
 
     /// The flags after `:2,` in a Maildir name.
@@ -98,19 +140,33 @@ public struct Maildir: Sendable {
         return String(name[info.upperBound...])
     }
 
-    /// Locks `file` for this run; nil when another run holds it or it moved meanwhile, or when it is not a
-    /// regular file (a symbolic link is not followed: it could point anywhere, and the message would be kept).
-    private func lock(_ file: String, name: String) -> Claim? {
+    /// Locks `file` for this run: taken when another run holds it or it moved meanwhile; unreadable when it
+    /// cannot be opened or is not a regular file (a symbolic link is not followed: it could point anywhere, and
+    /// the message would be kept).
+    private func lock(_ file: String, name: String) -> Claimed {
         let descriptor = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard descriptor >= 0 else { return nil }
-        var opened = stat(), current = stat()
-        // Locked by this run, and still the file at that name: not one that a finished run renamed away.
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG,
-              lstat(file, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
-            close(descriptor)
-            return nil
+        guard descriptor >= 0 else {
+            switch errno {
+            case ENOENT: return .taken
+            case ELOOP: return .unreadable("a symbolic link: not followed")
+            default: return .unreadable("cannot open it: \(String(cString: strerror(errno)))")
+            }
         }
-        return Claim(name: name, path: file, descriptor: descriptor)
+        var opened = stat(), current = stat()
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return .taken
+        }
+        guard fstat(descriptor, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            return .unreadable("not a regular file")
+        }
+        // Still the file at that name: not one that a finished run moved away.
+        guard lstat(file, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
+            close(descriptor)
+            return .taken
+        }
+        return .claimed(Claim(name: name, path: file, descriptor: descriptor))
     }
 
     /// Claimed by a run that did not finish: `:2,` info without the seen flag.

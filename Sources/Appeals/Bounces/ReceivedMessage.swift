@@ -92,6 +92,21 @@ public struct ReceivedMessage: Sendable {
         [self] + parts.flatMap(\.allParts)
     }
 
+    /// Whether `needle` appears in the message, case-insensitively: in its fields (encoded words decoded),
+    /// its parts' text (transfer encodings and charsets decoded), and the messages it encloses.
+    public func mentions(_ needle: String) -> Bool {
+        func found(_ text: String) -> Bool { text.range(of: needle, options: .caseInsensitive) != nil }
+        for part in allParts {
+            if part.headers.contains(where: { found($0.value) || found(MailText.decodeEncodedWords($0.value)) }) { return true }
+            if let enclosed = part.enclosed {
+                if enclosed.mentions(needle) { return true }
+            } else if part.parts.isEmpty, found(part.text) {
+                return true
+            }
+        }
+        return false
+    }
+
     // MARK: Parsing
 
     /// Splits at the first empty line (CRLF CRLF or LF LF). A message without one is all headers.

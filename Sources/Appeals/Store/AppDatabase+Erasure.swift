@@ -33,13 +33,7 @@ extension AppDatabase {
             report.messageIds = try String.fetchAll(db, sql: "SELECT message_id FROM letter WHERE supporter_id = ? ORDER BY id", arguments: [supporter.id])
             let scrub = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
             report.repliesScrubbed = try scrub.apply(db, supporterId: supporter.id!, campaignId: campaign.id!)
-            // Bounces of the supporter's own copies name them; messages kept unmatched may quote their address.
-            try db.execute(sql: "DELETE FROM bounce WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = ?) AND lower(recipient) = ?",
-                           arguments: [supporter.id, supporter.emailKey])
-            try db.execute(sql: """
-                UPDATE bounce_message SET raw = NULL, outcome = outcome || ' (the message was removed when a supporter it named was erased)'
-                WHERE raw IS NOT NULL AND instr(lower(CAST(raw AS TEXT)), ?) > 0
-                """, arguments: [supporter.emailKey])
+            report.repliesScrubbed += try Self.eraseFromBounces(db, supporter: supporter, campaignId: campaign.id!, scrubber: scrub)
             // The requests from the campaign page held the same data.
             try db.execute(sql: "DELETE FROM submission WHERE campaign_id = ? AND email_key = ?", arguments: [campaign.id, supporter.emailKey])
             supporter.name = ""
@@ -59,6 +53,45 @@ extension AppDatabase {
             throw .storage("erased \(email), but could not checkpoint the database \(path): \(Self.describe(error))")
         }
         return report
+    }
+}
+
+extension AppDatabase {
+    /// Bounces name a supporter when their copy bounced or an unmatched message quoted them: their reports go,
+    /// their address and name leave the texts stored about the others, and a kept message that mentions their
+    /// address anywhere (encoded or not) is removed.
+    /// - Returns: how many stored texts changed.
+    static func eraseFromBounces(_ db: Database, supporter: Supporter, campaignId: Int64, scrubber: ReplyScrubber) throws -> Int {
+        guard let key = supporter.emailKey else { return 0 }
+        let mine = "letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)"
+        try db.execute(sql: "DELETE FROM bounce WHERE lower(recipient) = ? AND (letter_id IS NULL OR \(mine))", arguments: [key, supporter.id])
+        var changed = db.changesCount
+        // The messages of this campaign, and those matched to none.
+        let messages = "SELECT id FROM bounce_message WHERE campaign_id = ? OR campaign_id IS NULL"
+        for row in try Row.fetchAll(db, sql: "SELECT id, recipient, diagnostic, effect FROM bounce WHERE message_id IN (\(messages))",
+                                    arguments: [campaignId]) {
+            let texts: [String?] = [row[1], row[2], row[3]]
+            let clean = texts.map { $0.map(scrubber.scrubbed) }
+            guard clean != texts else { continue }
+            try db.execute(sql: "UPDATE bounce SET recipient = ?, diagnostic = ?, effect = ? WHERE id = ?",
+                           arguments: [clean[0], clean[1], clean[2], row[0] as Int64])
+            changed += 1
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, sender, subject, outcome, problem, raw FROM bounce_message WHERE id IN (\(messages))",
+                                    arguments: [campaignId]) {
+            let texts: [String?] = [row[1], row[2], row[3], row[4]]
+            var clean = texts.map { $0.map(scrubber.scrubbed) }
+            var raw: Data? = row[5]
+            if let bytes = raw, ReceivedMessage(parsing: [UInt8](bytes)).mentions(key) || String(decoding: bytes, as: UTF8.self).lowercased().contains(key) {
+                raw = nil
+                clean[2] = (clean[2] ?? "") + " (the message was removed when a supporter it named was erased)"
+            }
+            guard clean != texts || raw != row[5] else { continue }
+            try db.execute(sql: "UPDATE bounce_message SET sender = ?, subject = ?, outcome = ?, problem = ?, raw = ? WHERE id = ?",
+                           arguments: [clean[0], clean[1], clean[2], clean[3], raw, row[0] as Int64])
+            changed += 1
+        }
+        return changed
     }
 }
 
