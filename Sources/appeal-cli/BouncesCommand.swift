@@ -40,7 +40,7 @@ struct BouncesCommand: ParsableCommand {
                 return try ingester.ingest(mbox: mbox!, each: printResult)
             }
             for (name, reason) in summary.skipped {
-                printWarning("\(maildir ?? ""): \(terminalSafe(name)) not read, left where it is: \(reason)")
+                printWarning("\(maildir ?? ""): \(terminalSafe(name)) not read, left in the Maildir: \(reason)")
             }
             printSummary(summary)
         }
@@ -50,6 +50,7 @@ struct BouncesCommand: ParsableCommand {
             print("read \(plural(summary.read, "message")): \(classes.isEmpty ? "none new" : classes.joined(separator: ", "))"
                   + "; \(summary.actedOn) acted on"
                   + "\(summary.alreadyIngested > 0 ? "; \(summary.alreadyIngested) already ingested" : "")"
+                  + "\(summary.skipped.isEmpty ? "" : "; \(summary.skipped.count) not read (named on standard error)")"
                   + "\(summary.problems > 0 ? "; \(plural(summary.problems, "message")) could not be read (kept: `appeal-cli bounces list`)" : "")")
         }
 

@@ -150,7 +150,7 @@ struct BounceCLITests {
         let result = try cli.run("bounces", "ingest", "--maildir", folder)
         #expect(result.code == 0, "\(result.stderr)")
         for (name, kind) in [("link", "a symbolic link"), ("dangling", "a symbolic link"), ("folder", "a folder"), ("pipe", "a named pipe")] {
-            #expect(result.stderr.contains("\(name) not read, left where it is: not a regular file but \(kind)"), "\(result.stderr)")
+            #expect(result.stderr.contains("\(name) not read, left in the Maildir: not a regular file but \(kind)"), "\(result.stderr)")
         }
         #expect(result.stdout.contains("empty: unrecognized (empty message)") && result.stdout.contains("read 3 messages"), "\(result.stdout)")
         #expect(FileManager.default.fileExists(atPath: folder + "/cur/flagged:2,FS"))
@@ -162,6 +162,35 @@ struct BounceCLITests {
         let list = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json")
         let shown = try cli.run("bounces", "show", "1").stdout
         #expect(!list.stdout.contains("secret") && !shown.contains("root:secret"))
+    }
+
+    @Test("a message that cannot be opened is named with the reason on every run, and read once its permissions are mended")
+    func unopenableMessage() throws {
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let folder = try Self.maildir(cli, count: 2)
+        let name = "1700000000.M0P1.test"
+        // Root reads whatever the permissions say: as root, the run is made as nobody, who owns nothing here.
+        var command = "\"$APPEAL\""
+        if geteuid() == 0 {
+            try FileManager.default.copyItem(atPath: CLIRunner.executable.path, toPath: cli.path("appeal"))
+            #expect(try cli.pipeline("chmod -R a+rwX . && chmod a+rwx \"$PWD\"") == 0)
+            command = "runuser -u nobody -- ./appeal"
+        }
+        #expect(chmod("\(folder)/new/\(name)", 0) == 0)
+        for run in 1...2 {
+            #expect(try cli.pipeline("\(command) bounces ingest --maildir Maildir > out.txt 2> err.txt") == 0)
+            let out = try String(contentsOfFile: cli.path("out.txt"), encoding: .utf8)
+            let err = try String(contentsOfFile: cli.path("err.txt"), encoding: .utf8)
+            #expect(err.contains("\(name)") && err.contains("not read, left in the Maildir: cannot open it: Permission denied"), "run \(run): \(err)")
+            #expect(out.contains(run == 1 ? "read 1 message" : "read 0 messages") && out.contains("1 not read"), "run \(run): \(out)")
+        }
+        let moved = try #require(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").first { $0.hasPrefix(name) })
+        #expect(chmod("\(folder)/cur/\(moved)", 0o666) == 0)
+        #expect(try cli.pipeline("\(command) bounces ingest --maildir Maildir > out.txt 2> err.txt") == 0)
+        #expect(try String(contentsOfFile: cli.path("out.txt"), encoding: .utf8).contains("read 1 message: 1 mailbox"))
+        #expect(try String(contentsOfFile: cli.path("err.txt"), encoding: .utf8).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").filter { $0.hasSuffix(":2,S") }.count == 2)
     }
 
     @Test("an mbox with random bytes, malformed MIME and bounces: each message gets its line, the run goes on, a rerun changes nothing")

@@ -81,34 +81,52 @@ public struct Maildir: Sendable {
         if let oddity = message.oddity { return .unreadable("not a regular file but \(oddity)") }
         guard message.inNew else { return lock("\(path)/cur/\(message.name)", name: base) }
         // Flags a delivery agent set already are kept; the seen flag comes once the message is stored.
-        let source = "\(path)/new/\(message.name)"
-        guard let claimed = move(source, base: base, flags: Self.flags(of: message.name).replacingOccurrences(of: "S", with: "")) else {
-            return .taken
+        switch move("\(path)/new/\(message.name)", base: base, flags: Self.flags(of: message.name).replacingOccurrences(of: "S", with: "")) {
+        case .moved(let claimed): return lock(claimed, name: String(claimed.split(separator: "/").last!.prefix { $0 != ":" }))
+        case .gone: return .taken
+        case .failed(let reason): return .unreadable(reason)
         }
-        return lock(claimed, name: String(claimed.split(separator: "/").last!.prefix { $0 != ":" }))
+    }
+
+    private enum Move {
+        case moved(String)
+        /// Another run moved it first.
+        case gone
+        case failed(String)
     }
 
     /// Moves `file` into `cur/` under `base` and `flags`, never over another message: linked to a free name,
-    /// then unlinked (a rename would silently replace a message already at that name). Nil when another run
-    /// moved it first.
-    private func move(_ file: String, base: String, flags: String) -> String? {
+    /// then unlinked (a rename would silently replace a message already at that name). Where a link cannot be
+    /// made (a file of another user under `fs.protected_hardlinks`, a file system without links), it is
+    /// renamed to a name that was free a moment before.
+    private func move(_ file: String, base: String, flags: String) -> Move {
         var source = stat()
-        guard lstat(file, &source) == 0 else { return nil }
+        guard lstat(file, &source) == 0 else { return .gone }
         for attempt in 0..<1000 {
             let target = "\(path)/cur/\(base)\(attempt == 0 ? "" : ",\(attempt)"):2,\(flags)"
             if link(file, target) == 0 {
                 unlink(file)
-                return target
+                return .moved(target)
             }
-            guard errno == EEXIST else { return nil }
             var existing = stat()
-            if lstat(target, &existing) == 0, existing.st_ino == source.st_ino, existing.st_dev == source.st_dev {
-                // The same message: another run linked it there (or a run died between link and unlink).
-                unlink(file)
-                return nil
+            switch errno {
+            case EEXIST:
+                if lstat(target, &existing) == 0, existing.st_ino == source.st_ino, existing.st_dev == source.st_dev {
+                    // The same message: another run linked it there (or a run died between link and unlink).
+                    unlink(file)
+                    return .gone
+                }
+            case ENOENT:
+                return .gone
+            case EPERM, EXDEV, EMLINK, EOPNOTSUPP:
+                guard lstat(target, &existing) != 0 else { continue }
+                if rename(file, target) == 0 { return .moved(target) }
+                return errno == ENOENT ? .gone : .failed("cannot move it to cur/: \(String(cString: strerror(errno)))")
+            default:
+                return .failed("cannot move it to cur/: \(String(cString: strerror(errno)))")
             }
         }
-        return nil
+        return .failed("no free name for it in cur/")
     }
 
     /// Reads a claimed message, at most `limit` bytes of it.
