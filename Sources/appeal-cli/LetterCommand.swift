@@ -22,7 +22,7 @@ struct LetterCommand: ParsableCommand {
             if letters.isEmpty { print("no letters\(status.map { " \($0.rawValue)" } ?? "") in \(campaign)") }
             for letter in letters {
                 let supporter = letter.supporterEmail.map { "\(letter.supporterName) <\($0)>" } ?? "(erased)"
-                let reply = letter.lastReply.map { "\t\($0)" } ?? ""
+                let reply = letter.lastReply.map { "\t\(terminalSafe($0))" } ?? ""
                 print("\(letter.status.rawValue)\t\(letter.attempts) attempt\(letter.attempts == 1 ? "" : "s")\t\(letter.targetName) <\(letter.targetEmail)>\t\(supporter)\(reply)")
             }
         }

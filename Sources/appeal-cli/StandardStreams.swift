@@ -1,3 +1,4 @@
+import Appeals
 import Foundation
 import Synchronization
 
@@ -76,14 +77,8 @@ func writeStandardError(_ text: String) {
     _ = StandardOutput.writeAll(STDERR_FILENO, Array(text.utf8))
 }
 
-/// `text` with control characters (escape sequences, carriage returns, C1 controls) shown as `�`: for text
-/// from outside, such as a received message's subject, printed on a terminal.
+/// `text` as a terminal may show it: text from outside (a received message's subject, a server's reply) with its
+/// control characters, line ends included, shown as `�`.
 func terminalSafe(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
-    return String(String.UnicodeScalarView(text.unicodeScalars.map { isUnsafe($0) ? "\u{FFFD}" : $0 }))
-
-    func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.generalCategory == .control && scalar != "\t"
-            || scalar.properties.isBidiControl
-    }
+    MailText.printable(text, keepingLineEnds: false)
 }

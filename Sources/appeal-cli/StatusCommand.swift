@@ -25,7 +25,7 @@ struct StatusCommand: ParsableCommand {
             if target.removed {
                 line += "\tREMOVED"
             } else if target.disabled {
-                line += "\tDISABLED (\(target.disabledReason ?? "no reason given")), \(target.held) held"
+                line += "\tDISABLED (\(terminalSafe(target.disabledReason ?? "no reason given"))), \(target.held) held"
             }
             let b = target.bounces
             if b.mailbox + b.policy + b.rejected + b.transient > 0 {

@@ -34,7 +34,7 @@ struct TargetCommand: ParsableCommand {
             let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign) }
             for target in targets {
                 let place = target.country.map { " (\($0))" } ?? ""
-                let state = target.removedAt != nil ? "\tremoved" : target.disabled ? "\tdisabled: \(target.disabledReason ?? "")" : ""
+                let state = target.removedAt != nil ? "\tremoved" : target.disabled ? "\tdisabled: \(terminalSafe(target.disabledReason ?? ""))" : ""
                 print("\(target.kind.rawValue)\(place)\t\(target.name)\t\(target.title)\t\(target.email)\(state)")
             }
         }

@@ -87,13 +87,39 @@ import TestSupport
         #expect(BounceClass.classify(action: "failed", status: status, diagnostic: diagnostic) == .policy)
     }
 
-    @Test("long bodies, blank lines, a 40,000-character field and a thousand addresses on a line are read whole (once quadratic: minutes)")
+    @Test("long bodies, blank lines, a 40,000-character field, unclosed HTML tags and thousands of addresses or DSN groups are read in one pass, at most 100 reports (once quadratic: minutes)")
     func hostileShapes() {
-        let bodies: [(String, Int)] = [(String(repeating: "line user unknown\n", count: 20_000), 0), (String(repeating: "\n", count: 40_000), 0),
-                                        ((0..<1000).map { "u\($0)@example.com" }.joined(separator: " "), 1000)]
-        for (body, addresses) in bodies {
-            let message = "From: MAILER-DAEMON@x.org\nTo: \(String(repeating: "a", count: 40_000))\nSubject: Undelivered\n\n" + body
-            #expect(BounceParser.analyze(ReceivedMessage(parsing: Array(message.utf8))).reports.count == addresses)
+        let html = "Content-Type: text/html\n"
+        let groups = (0..<5000).map { "Final-Recipient: rfc822; u\($0)@example.com\nAction: failed\nStatus: 5.1.1\n" }.joined(separator: "\n")
+        let dsn = "Content-Type: multipart/report; report-type=delivery-status; boundary=b\n"
+        let cases: [(fields: String, body: String, reports: Int)] = [
+            ("", String(repeating: "line user unknown\n", count: 20_000), 0), ("", String(repeating: "\n", count: 40_000), 0),
+            ("", (0..<1000).map { "u\($0)@example.com" }.joined(separator: " "), BounceAnalysis.maxReports),
+            // A `<` that nothing closes: the rest is text, read once.
+            (html, String(repeating: "<a", count: 20_000) + " gone@example.com: user unknown", 1),
+            (html, String(repeating: "<script>", count: 20_000) + "<p>gone@example.com: user unknown</p>", 0),
+            (html, "<style>p { x: y }</style><p>gone@example.com:<br>550 user unknown</p>", 1),
+            (dsn, "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x.org\n\n\(groups)\n--b--\n", BounceAnalysis.maxReports),
+        ]
+        for item in cases {
+            let message = "From: MAILER-DAEMON@x.org\nTo: \(String(repeating: "a", count: 40_000))\nSubject: Undelivered\n\(item.fields)\n" + item.body
+            let reports = BounceParser.analyze(ReceivedMessage(parsing: Array(message.utf8))).reports
+            #expect(reports.count == item.reports, "\(item.body.prefix(60))")
+            if item.reports == 1 { #expect(reports.first?.recipient == "gone@example.com" && reports.first?.bounceClass == .mailbox, "\(reports)") }
+        }
+    }
+
+    @Test("what a server says is stored without its control characters: no escape sequence reaches a terminal through status or letter list")
+    func controlCharacters() async throws {
+        let sent = try await Sent()
+        let letter = try sent.letter(to: "president@example.org")
+        _ = try sent.ingest("dsn.eml", verp: sent.returnPath.address(forLetter: letter.id), recipient: "president@example.org",
+                            diagnostic: "550 5.1.1 user unknown \u{1B}]0;owned\u{07}\u{1B}[2J\rOVERWRITE \u{202E}evil", messageId: letter.messageId)
+        let reason = try #require(try sent.targetState("president@example.org").reason)
+        let reply: String = try #require(try sent.value("SELECT last_reply FROM letter WHERE id = ?", [letter.id]))
+        for text in [reason, reply] {
+            #expect(text.contains("user unknown") && text.contains("OVERWRITE"), "\(text)")
+            #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\r" || $0 == "\u{202E}" }, "\(text)")
         }
     }
 
@@ -256,8 +282,22 @@ import TestSupport
                 + "--b\nContent-Transfer-Encoding: quoted-printable\n\nOriginal recipient: \(qp)\n--b--\n"
             _ = try sent.database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: "encoded \(index)"), policy: sent.policy)
         }
+        // Harder places: UTF-16, an RFC 2231 parameter, past 500 parts, and a chain of enclosed messages deeper than
+        // anything is read (15,000 levels: once a crash).
+        let utf16 = Data("Failed: \(supporter)".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).base64EncodedString()
+        let harder = [
+            "Content-Type: text/plain; charset=utf-16le\nContent-Transfer-Encoding: base64\n\n\(utf16)\n",
+            "Content-Type: text/plain; name*=utf-8''\(supporter.replacingOccurrences(of: "@", with: "%40"))\n\nsee attachment\n",
+            "Content-Type: multipart/mixed; boundary=m\n\n" + String(repeating: "--m\n\nfiller\n", count: 501)
+                + "--m\nContent-Transfer-Encoding: base64\n\n\(Data(supporter.utf8).base64EncodedString())\n--m--\n",
+            "Content-Type: message/rfc822\n\n" + String(repeating: "Content-Type: message/rfc822\n\n", count: 15_000) + "From: x@y.org\n\nhello\n",
+        ]
+        for (index, fields) in harder.enumerated() {
+            let text = "From: postmaster@example.net\nSubject: returned \(index)\n" + fields
+            _ = try sent.database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: "harder \(index)"), policy: sent.policy)
+        }
         let kept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
-        #expect(kept == 3)
+        #expect(kept == 7)
         _ = try sent.database.eraseSupporter(email: supporter, campaign: TestDatabase.slug)
         // No text about bounces names them any more, in any form the messages carried.
         let pattern = "%\(supporter.lowercased())%"
@@ -273,7 +313,7 @@ import TestSupport
         #expect(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL AND instr(CAST(raw AS TEXT), ?) > 0",
                                [Data("Undeliverable: \(other)".utf8).base64EncodedString()]) == 1 as Int)
         // Every message is still counted.
-        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 3 as Int)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 7 as Int)
     }
 
     @Test("random bytes, malformed MIME and a huge message are recorded with their problem, listed and kept; nothing else changes")

@@ -134,6 +134,20 @@ import TestSupport
         #expect(messages[2].size == "Subject: three\n\n".utf8.count + huge.utf8.count)
     }
 
+    @Test("the last message keeps its last line end when no empty line follows it: the same message as fed alone, also once the file grows")
+    func lastMessage() throws {
+        let folder = try Folder()
+        let message = "From: a@b.org\nSubject: hi\n\nline1\n"
+        folder.write("box", "From M Tue Dec  1 00:00:00 2026\n" + message)
+        var mbox = try Mbox(path: folder.path + "/box")
+        #expect(try mbox.next()?.bytes == Array(message.utf8))
+        folder.write("box", "From M Tue Dec  1 00:00:00 2026\n" + message + "\nFrom N Tue Dec  1 00:00:01 2026\n" + message + "\n")
+        mbox = try Mbox(path: folder.path + "/box")
+        #expect(try mbox.next()?.bytes == Array(message.utf8))
+        #expect(try mbox.next()?.bytes == Array(message.utf8))
+        #expect(try mbox.next() == nil)
+    }
+
     @Test("a file that is not an mbox is refused before anything is read; an empty one holds no message")
     func notAnMbox() throws {
         let folder = try Folder()
@@ -145,6 +159,9 @@ import TestSupport
         }
         #expect(throws: AppealsError.self) { _ = try Mbox(path: folder.path) }
         #expect(throws: AppealsError.self) { _ = try Mbox(path: folder.path + "/missing") }
+        // A named pipe would block a reader until something writes: refused at once.
+        #expect(mkfifo(folder.path + "/pipe", 0o600) == 0)
+        #expect(throws: AppealsError.self) { _ = try Mbox(path: folder.path + "/pipe") }
         folder.write("empty", "")
         #expect(try Mbox(path: folder.path + "/empty").next() == nil)
     }

@@ -17,6 +17,10 @@ public struct RecipientReport: Sendable, Equatable {
 /// What a received message turned out to be: its kind, its per-recipient reports, and what it says about the
 /// message it returns.
 public struct BounceAnalysis: Sendable {
+    /// Reports read of one message: a real bounce names a handful of recipients, and each is matched inside the
+    /// write that stores it.
+    public static let maxReports = 100
+
     /// How the message was read.
     public enum Format: String, Sendable {
         /// An RFC 3464 delivery status notification.

@@ -6,7 +6,7 @@ enum DeliveryStatus {
     static func reports(in parts: [ReceivedMessage]) -> [RecipientReport]? {
         let statusParts = parts.filter { ["message/delivery-status", "message/global-delivery-status"].contains($0.contentType.type) }
         guard !statusParts.isEmpty else { return nil }
-        return statusParts.flatMap { reports(in: $0.decodedBody) }
+        return Array(statusParts.flatMap { reports(in: $0.decodedBody) }.prefix(BounceAnalysis.maxReports))
     }
 
     /// The per-recipient groups follow the per-message group, each a block of fields ended by an empty line.
@@ -14,6 +14,8 @@ enum DeliveryStatus {
         var groups: [[ArraySlice<UInt8>]] = [[]]
         for line in MailText.lines(of: body[...]) {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                // The per-message group, then the recipients a report may name.
+                if groups.count > BounceAnalysis.maxReports { break }
                 if !groups[groups.count - 1].isEmpty { groups.append([]) }
             } else {
                 groups[groups.count - 1].append(line)
@@ -48,6 +50,6 @@ enum DeliveryStatus {
     static func diagnosticText(_ value: String) -> String {
         let typed = value.split(separator: ";", maxSplits: 1)
         let text = (typed.count == 2 && !typed[0].contains(" ") ? String(typed[1]) : value).trimmingCharacters(in: .whitespaces)
-        return String(text.prefix(maxDiagnostic))
+        return MailText.printable(String(text.prefix(maxDiagnostic)))
     }
 }

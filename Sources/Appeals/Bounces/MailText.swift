@@ -1,7 +1,7 @@
 import Foundation
 
 /// Decoding what received messages carry: lines, transfer encodings, charsets and RFC 2047 encoded words.
-enum MailText {
+public enum MailText {
     /// The lines of `bytes`, split at LF; without their ends (LF and a CR before it) unless `keepingEnds`.
     static func lines(of bytes: ArraySlice<UInt8>, keepingEnds: Bool = false) -> [ArraySlice<UInt8>] {
         var lines: [ArraySlice<UInt8>] = []
@@ -21,6 +21,17 @@ enum MailText {
         }
         if start < bytes.endIndex { lines.append(bytes[start...]) }
         return lines
+    }
+
+    /// `text` with control characters (a terminal's escape sequences, carriage returns) and bidirectional
+    /// controls replaced by `�`: what a stranger's message says is stored and shown only so.
+    public static func printable(_ text: String, keepingLineEnds: Bool = true) -> String {
+        func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.generalCategory == .control && scalar != "\t" && !(keepingLineEnds && scalar == "\n")
+                || scalar.properties.isBidiControl
+        }
+        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isUnsafe($0) ? "\u{FFFD}" : $0 }))
     }
 
     /// Text from bytes in `charset`; UTF-8 is tried first, as many messages lie about their charset.

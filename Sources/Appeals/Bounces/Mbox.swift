@@ -20,13 +20,21 @@ public final class Mbox {
     ///   start with a `From ` line (then it is not an mbox file, and nothing is read).
     public init(path: String) throws(AppealsError) {
         let location = InputLocation(file: path, field: "--mbox")
-        guard let file = fopen(path, "rb") else { throw .invalid(location, "cannot read the file: \(String(cString: strerror(errno)))") }
+        // Opened without waiting (a named pipe would block here), then refused unless it is a plain file.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .invalid(location, "cannot read the file: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw .invalid(location, (info.st_mode & S_IFMT) == S_IFDIR ? "a folder, not an mbox file (for a Maildir use --maildir)" : "not a regular file")
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        guard let file = fdopen(descriptor, "rb") else {
+            close(descriptor)
+            throw .invalid(location, "cannot read the file: \(String(cString: strerror(errno)))")
+        }
         self.path = path
         self.file = file
-        var info = stat()
-        guard fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else {
-            throw .invalid(location, "a folder, not an mbox file (for a Maildir use --maildir)")
-        }
         if let first = try piece(), !first.bytes.starts(with: Self.from) {
             throw .invalid(InputLocation(file: path, line: 1, field: "--mbox"),
                            "not an mbox file: it does not start with a \"From \" line (one message alone: give it on standard input with -)")
@@ -65,8 +73,9 @@ public final class Mbox {
         }
         guard started else { return nil }
         count += 1
-        // The empty line before the next `From ` belongs to the mbox, not the message.
-        if bytes.count == size, bytes.last == 0x0A {
+        // The empty line before the next `From ` (or after the last message) belongs to the mbox, not the
+        // message; a last message without one keeps its every byte.
+        if previousBlank, bytes.count == size, bytes.last == 0x0A {
             bytes.removeLast()
             size -= 1
             if bytes.last == 0x0D {

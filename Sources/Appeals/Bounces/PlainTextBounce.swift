@@ -28,13 +28,13 @@ enum PlainTextBounce {
         let delayed = report.firstMatch(of: warning) != nil || (subject ?? "").firstMatch(of: /(?i)delay/) != nil
         var seen: Set<String> = []
         var reports: [RecipientReport] = []
-        for (index, line) in lines.enumerated() {
+        for (index, line) in lines.enumerated() where reports.count < BounceAnalysis.maxReports {
             // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
             if line.firstMatch(of: fieldLine) != nil { continue }
             // "not accepting mail from <sender>": the sender is not a failed recipient.
             guard line.contains("@") else { continue }
             let senders = Set(line.matches(of: mailFrom).map { $0.output.1.lowercased() })
-            for address in MailAddressScanner.addresses(in: line) where !senders.contains(address.lowercased()) {
+            for address in MailAddressScanner.addresses(in: line) where !senders.contains(address.lowercased()) && reports.count < BounceAnalysis.maxReports {
                 let key = address.lowercased()
                 let local = String(key.split(separator: "@").first ?? "")
                 guard !systemLocalParts.contains(local), !headerAddresses.contains(key), seen.insert(key).inserted else { continue }
@@ -60,12 +60,9 @@ enum PlainTextBounce {
         for part in parts where part.parts.isEmpty {
             let type = part.contentType.type
             guard type == "text/plain" || type == "text/html" || type.hasPrefix("multipart/") else { continue }
-            var text = part.text
-            if type == "text/html" {
-                text = text.replacing(/(?is)<(script|style)[^>]*>.*?<\/\1>/, with: "").replacing(/<br\s*\/?>|<\/p>|<\/div>|<\/tr>/.ignoresCase(), with: "\n")
-                    .replacing(/<[^>]*>/, with: " ").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-                    .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&nbsp;", with: " ")
-            }
+            // Bounded before anything else reads it: a report is a few lines.
+            var text = String(part.text.prefix(maxReportCharacters * 2))
+            if type == "text/html" { text = htmlText(text) }
             var kept: [Substring] = []
             let returnedStart = returnedMessageStart
             for line in String(text.prefix(maxReportCharacters)).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -75,6 +72,39 @@ enum PlainTextBounce {
             texts.append(kept.joined(separator: "\n"))
         }
         return texts.joined(separator: "\n")
+    }
+
+    /// The text of HTML, in one pass: tags become spaces (line ends for those that end a line), scripts and
+    /// styles go, entities for `<`, `>`, `&` and spaces are decoded. A `<` that no `>` closes is text.
+    static func htmlText(_ html: String) -> String {
+        var out = ""
+        out.reserveCapacity(html.utf8.count)
+        var index = html.startIndex
+        while index < html.endIndex {
+            guard html[index] == "<" else {
+                out.append(html[index])
+                index = html.index(after: index)
+                continue
+            }
+            // No `>` after this `<`: the rest is text (and searching again from each later `<` would be quadratic).
+            guard let close = html[index...].firstIndex(of: ">") else {
+                out += html[index...]
+                break
+            }
+            let inner = html[html.index(after: index)..<close]
+            let name = inner.drop { $0 == "/" }.prefix { $0.isLetter || $0.isNumber }.lowercased()
+            index = html.index(after: close)
+            if (name == "script" || name == "style") && inner.first != "/" {
+                // Up to the end of the element; an element never closed takes the rest.
+                guard let end = html.range(of: "</\(name)", options: .caseInsensitive, range: index..<html.endIndex),
+                      let endClose = html[end.upperBound...].firstIndex(of: ">") else { break }
+                index = html.index(after: endClose)
+                continue
+            }
+            out += name == "br" || (inner.first == "/" && ["p", "div", "tr"].contains(name)) ? "\n" : " "
+        }
+        return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&nbsp;", with: " ")
     }
 
     /// The line naming an address and those after it, up to a blank line once some text is found: where a
@@ -91,6 +121,6 @@ enum PlainTextBounce {
             }
             context.append(trimmed)
         }
-        return String(context.joined(separator: " ").prefix(600))
+        return MailText.printable(String(context.joined(separator: " ").prefix(600)))
     }
 }

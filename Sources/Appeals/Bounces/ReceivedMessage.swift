@@ -21,6 +21,8 @@ public struct ReceivedMessage: Sendable {
     /// The parts of a `multipart/*` body; empty otherwise.
     public let parts: [ReceivedMessage]
     let depth: Int
+    /// Parts were left unread: nesting deeper than ``maxDepth``, or more than ``maxParts`` parts.
+    public let isTruncated: Bool
 
     public init(parsing bytes: [UInt8]) {
         var budget = Self.maxParts
@@ -33,15 +35,24 @@ public struct ReceivedMessage: Sendable {
         self.body = body
         self.depth = depth
         var parts: [ReceivedMessage] = []
-        if depth < Self.maxDepth, budget > 0, let boundary = Self.contentType(of: headers).parameters["boundary"],
-           Self.contentType(of: headers).type.hasPrefix("multipart/"), !boundary.isEmpty {
-            for part in Self.parts(of: body, boundary: Array(boundary.utf8)) {
-                guard budget > 0 else { break }
-                budget -= 1
-                parts.append(ReceivedMessage(part, depth: depth + 1, budget: &budget))
+        var truncated = false
+        if let boundary = Self.contentType(of: headers).parameters["boundary"], Self.contentType(of: headers).type.hasPrefix("multipart/"),
+           !boundary.isEmpty {
+            if depth < Self.maxDepth && budget > 0 {
+                for part in Self.parts(of: body, boundary: Array(boundary.utf8)) {
+                    guard budget > 0 else {
+                        truncated = true
+                        break
+                    }
+                    budget -= 1
+                    parts.append(ReceivedMessage(part, depth: depth + 1, budget: &budget))
+                }
+            } else {
+                truncated = true
             }
         }
         self.parts = parts
+        isTruncated = truncated || parts.contains(where: \.isTruncated)
     }
 
     // MARK: Headers
@@ -79,11 +90,13 @@ public struct ReceivedMessage: Sendable {
         }
     }
 
+    static let enclosingTypes: Set<String> = ["message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers"]
+
     /// A `message/rfc822` (or `message/global`, `text/rfc822-headers`) part read as the message it carries.
     public var enclosed: ReceivedMessage? {
         let type = contentType.type
-        guard ["message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers"].contains(type) else { return nil }
-        var budget = depth < Self.maxDepth ? Self.maxParts : 0
+        guard Self.enclosingTypes.contains(type), depth < Self.maxDepth else { return nil }
+        var budget = Self.maxParts
         return ReceivedMessage(decodedBody[...], depth: depth + 1, budget: &budget)
     }
 
@@ -92,16 +105,29 @@ public struct ReceivedMessage: Sendable {
         [self] + parts.flatMap(\.allParts)
     }
 
-    /// Whether `needle` appears in the message, case-insensitively: in its fields (encoded words decoded),
-    /// its parts' text (transfer encodings and charsets decoded), and the messages it encloses.
+    /// Whether `needle` may appear in the message, case-insensitively: in its fields (encoded words and
+    /// RFC 2231 `%XX` decoded), its parts' text (transfer encodings and charsets decoded, UTF-16 included), and
+    /// the messages it encloses. A message too deep or with too many parts to be searched whole may: true.
     public func mentions(_ needle: String) -> Bool {
-        func found(_ text: String) -> Bool { text.range(of: needle, options: .caseInsensitive) != nil }
+        func found(_ text: String) -> Bool {
+            text.range(of: needle, options: .caseInsensitive) != nil
+                || text.contains("%") && (text.removingPercentEncoding ?? "").range(of: needle, options: .caseInsensitive) != nil
+        }
+        if isTruncated { return true }
         for part in allParts {
             if part.headers.contains(where: { found($0.value) || found(MailText.decodeEncodedWords($0.value)) }) { return true }
-            if let enclosed = part.enclosed {
+            if Self.enclosingTypes.contains(part.contentType.type) {
+                // An enclosed message below the depth searched is not searched: it may.
+                guard let enclosed = part.enclosed else { return true }
                 if enclosed.mentions(needle) { return true }
-            } else if part.parts.isEmpty, found(part.text) {
-                return true
+            } else if part.parts.isEmpty {
+                if found(part.text) { return true }
+                let charset = part.contentType.parameters["charset"]?.lowercased() ?? ""
+                if charset.hasPrefix("utf-16") || charset.hasPrefix("utf16"),
+                   let text = String(bytes: part.decodedBody, encoding: charset.hasSuffix("be") ? .utf16BigEndian : charset.hasSuffix("le") ? .utf16LittleEndian : .utf16),
+                   found(text) {
+                    return true
+                }
             }
         }
         return false
