@@ -13,7 +13,7 @@ struct AppealCLI: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, CampaignCommand.self, TargetCommand.self, SupporterCommand.self,
             LetterCommand.self, QueueCommand.self, SendCommand.self, RetryCommand.self, StatusCommand.self, ExportCommand.self, ServeCommand.self,
-            BouncesCommand.self,
+            BouncesCommand.self, DatabaseCommand.self,
         ])
 
     /// The release this binary was built from.

@@ -10,6 +10,7 @@ extension AppConfig {
         var json = try JSONObjectReader(file: path, data: data)
         var config = AppConfig()
         if let database = json.string("database") { config.database = database }
+        if let env = json.string("databasePasswordEnv") { config.databasePasswordEnv = env }
         json.object("smtp") { smtp in
             if smtp.object["password"] != nil {
                 smtp.fail("password", "the SMTP password is never stored in a file: put it in the environment variable named by smtp.passwordEnv")

@@ -70,6 +70,8 @@ public struct AppConfig: Sendable, Equatable {
 
     /// The SQLite file; relative paths are taken from the config file's folder.
     public var database = "appeals.sqlite"
+    /// The environment variable holding the PostgreSQL password (never stored in a file).
+    public var databasePasswordEnv = "APPEAL_DATABASE_PASSWORD"
     public var smtp = SMTP()
     public var sender = Sender()
     public var limits = Limits()

@@ -1,0 +1,147 @@
+import Appeals
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The campaign store on PostgreSQL: a pool of connections to one database, migrated on opening.
+public struct PostgresStore: Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Connects, runs `body` with the migrated store, and closes every connection, however `body` ends.
+    /// - Parameter password: the value of the variable `databasePasswordEnv` names, if set.
+    /// - Throws: ``AppealsError/storage(_:)`` when the server cannot be reached or the schema migrated;
+    ///   whatever `body` throws.
+    public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, logger: Logger = quietLogger,
+                                              _ body: @Sendable (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
+        let client = PostgresClient(configuration: configuration(location, password: password), backgroundLogger: logger)
+        do {
+            try await probe(location, password: password, logger: logger)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let store = PostgresStore(location: location, client: client, logger: logger)
+                try await store.migrate()
+                return try await body(store)
+            }
+        } catch {
+            throw appealsError(error, location)
+        }
+    }
+
+    /// Failures are reported by the commands, once, in their own words: the driver's log is for `--verbose`.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "appeal.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// The TLS settings of `location`'s `sslmode`: nil for `disable`.
+    static func tlsConfiguration(_ location: PostgresLocation) -> TLSConfiguration? {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch location.tls {
+        case .disable: return nil
+        case .prefer, .require: tls.certificateVerification = .none
+        case .verifyFull: if let file = location.rootCertificate { tls.trustRoots = .file(file) }
+        }
+        return tls
+    }
+
+    static func configuration(_ location: PostgresLocation, password: String?) -> PostgresClient.Configuration {
+        let mode: PostgresClient.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
+        case (.prefer, let tls?): .prefer(tls)
+        case (_, let tls?): .require(tls)
+        case (_, nil): .disable
+        }
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: password, database: location.database, tls: mode)
+        configuration.options.connectTimeout = .seconds(10)
+        // Times are read and written in UTC, whatever the server's own zone.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal")]
+        return configuration
+    }
+
+    /// Connects once, alone: a server that is down, a wrong password or a missing database is told at once and
+    /// in the server's words (the pool would keep trying for a minute).
+    static func probe(_ location: PostgresLocation, password: String?, logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
+        case (.prefer, let tls?): .prefer(try NIOSSLContext(configuration: tls))
+        case (_, let tls?): .require(try NIOSSLContext(configuration: tls))
+        case (_, nil): .disable
+        }
+        var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        try await connection.close()
+    }
+
+    /// Runs `body` in one transaction; a failure rolls everything back.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(AppealsError) -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            throw Self.appealsError(error, location)
+        }
+    }
+
+    /// An error of the server or the connection as this module reports it; ours pass through, also from
+    /// inside a transaction.
+    static func appealsError(_ error: any Error, _ location: PostgresLocation) -> AppealsError {
+        if let error = error as? AppealsError { return error }
+        if let error = error as? PostgresTransactionError, let inner = error.closureError as? AppealsError { return inner }
+        return .storage("PostgreSQL \(location): \(describe(error))")
+    }
+
+    /// What went wrong, in the server's words when it said something.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            return describe(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
+        }
+        if let error = error as? AppealsError { return error.description }
+        if "\(type(of: error))" == "ConnectionPoolError" {
+            return "cannot connect (is the server running, on that host and port, and does it accept this user from here?)"
+        }
+        if let error = error as? PSQLError, error.code == .sslUnsupported {
+            return "the server does not offer TLS, which this sslmode asks for"
+        }
+        if let error = error as? PSQLError, error.code == .connectionError || error.serverInfo == nil, let underlying = error.underlying {
+            return "cannot connect: \(underlying)"
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
+                return message + detail
+            }
+            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        }
+        return "\(error)"
+    }
+
+    /// Applies the migrations this database has not had, each in its own transaction; concurrent openers wait
+    /// for each other on an advisory lock.
+    func migrate() async throws(AppealsError) {
+        for migration in PostgresSchema.migrations {
+            try await transaction { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS appeal_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: logger)
+                let applied = try await connection.query("SELECT 1 FROM appeal_migration WHERE name = \(migration.name)", logger: logger)
+                for try await _ in applied { return }
+                for statement in Self.statements(migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO appeal_migration (name) VALUES (\(migration.name))", logger: logger)
+            }
+        }
+    }
+
+    /// The statements of a migration: one query may hold only one.
+    static func statements(_ sql: String) -> [String] {
+        sql.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") } }
+    }
+}

@@ -1,0 +1,76 @@
+import Appeals
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+
+/// `db copy`: a running campaign moved from the SQLite file into a real PostgreSQL server.
+@Suite("db copy to a real PostgreSQL server") struct PostgresCopyTests {
+    @Test("everything is copied and checked; the copy keeps every constraint; a second copy, a sender on the file and bad URLs are refused")
+    func copy() throws {
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("send", "--limit", "7").code == 0)
+        // A bounce for no letter, kept whole, and an erased supporter: both go across as they are.
+        let bounce = Fixtures.bounce("qmail.eml", ["VERP": "x@example.org", "RCPT": "gone@example.com", "MESSAGE_ID": "<q@example.org>"])
+        try bounce.write(toFile: cli.path("bounce.eml"), atomically: true, encoding: .utf8)
+        try #require(try cli.pipeline("\"$APPEAL\" bounces ingest - < bounce.eml > /dev/null") == 0)
+        let erased = try #require(try String(contentsOfFile: CLIRunner.exampleCampaign + "/supporters.sample.csv", encoding: .utf8)
+            .split(separator: "\n").last?.split(separator: ",")[1])
+        try #require(try cli.run("supporter", "erase", "--campaign", CLIRunner.slug, "--email", String(erased)).code == 0)
+
+        let copied = try cli.run("db", "copy", "--to", postgres.url())
+        #expect(copied.code == 0, "\(copied.stderr)")
+        #expect(copied.stdout.contains("letter: 95 rows") && copied.stdout.contains("counts checked"), "\(copied.stdout)")
+
+        // The same data on both sides, by content, not only by count.
+        let sqlite = try AppDatabase(path: cli.path("appeals.sqlite"))
+        let letters = try sqlite.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, message_id, status, attempts, coalesce(last_reply, '') FROM letter ORDER BY id")
+                .map { "\($0[0] as Int64)|\($0[1] as String)|\($0[2] as String)|\($0[3] as Int)|\($0[4] as String)" }
+        }
+        #expect(try postgres.query("SELECT id, message_id, status, attempts, coalesce(last_reply, '') FROM letter ORDER BY id") == letters)
+        #expect(Set(letters.map { $0.split(separator: "|")[2] }) == ["queued", "sent", "cancelled"], "\(letters)")
+        let bodies = try sqlite.writer.read { db in try String.fetchAll(db, sql: "SELECT subject || body FROM letter_text ORDER BY letter_id") }
+        #expect(try postgres.query("SELECT '=' || translate(encode(convert_to(subject || body, 'UTF8'), 'base64'), E'\\n', '') FROM letter_text ORDER BY letter_id")
+                == bodies.map { "=" + Data($0.utf8).base64EncodedString() })
+        #expect(try postgres.query("SELECT count(*) FROM supporter WHERE erased_at IS NOT NULL AND email IS NULL") == ["1"])
+        #expect(try postgres.query("SELECT count(*) FROM bounce_message WHERE raw IS NOT NULL") == ["1"])
+        let keys = try sqlite.writer.read { db in try Row.fetchAll(db, sql: "SELECT name, hex(value) FROM secret_key ORDER BY name").map { "\($0[0] as String)|\($0[1] as String)" } }
+        #expect(try postgres.query("SELECT name, upper(encode(value, 'hex')) FROM secret_key ORDER BY name") == keys)
+        #expect(keys.count == 2)
+        // The database keeps the rules: no second letter for a supporter and target; new ids follow the copied ones.
+        #expect(throws: PostgresInstance.Failure.self) {
+            try postgres.query("INSERT INTO letter (campaign_id, supporter_id, target_id, language, message_id, queued_at, due_at, updated_at) SELECT campaign_id, supporter_id, target_id, language, '<again@x>', now(), now(), now() FROM letter LIMIT 1")
+        }
+        #expect(try postgres.query("SELECT nextval(pg_get_serial_sequence('letter', 'id')) > max(id) FROM letter") == ["t"])
+
+        // Into a database that holds campaigns already: refused, nothing changes.
+        let again = try cli.run("db", "copy", "--to", postgres.url())
+        #expect(again.code == 2 && again.stderr.contains("already holds 1 campaign"), "\(again.stderr)")
+        #expect(try postgres.query("SELECT count(*) FROM letter") == ["95"])
+
+        // While a sender holds the file: refused, and the new database gets no campaign.
+        try postgres.createDatabase("second")
+        let watching = try cli.start(["send", "--watch", "--poll-seconds", "1"])
+        // Its lease is a locked file beside the database.
+        #expect(cli.waitUntil {
+            ((try? FileManager.default.contentsOfDirectory(atPath: cli.path("appeals.sqlite.runs"))) ?? []).contains { $0.hasSuffix(".lock") && $0 != "queue.lock" }
+        })
+        let busy = try cli.run("db", "copy", "--to", postgres.url("second"))
+        kill(watching.process.processIdentifier, SIGTERM)
+        _ = try watching.finish()
+        #expect(busy.code == 2 && busy.stderr.contains("a sender is running"), "\(busy.stderr)")
+        #expect(try postgres.query("SELECT count(*) FROM campaign", database: "second") == ["0"])
+
+        // Bad URLs name the option; a password in the URL is refused; a server that is not there is told at once.
+        let bad = try cli.run("db", "copy", "--to", "mysql://x@127.0.0.1/y")
+        #expect(bad.code == 2 && bad.stderr.contains("--to"), "\(bad.stderr)")
+        let password = try cli.run("db", "copy", "--to", "postgres://appeal:secret@127.0.0.1:\(postgres.port)/appeal")
+        #expect(password.code == 2 && password.stderr.contains("databasePasswordEnv") && !password.stderr.contains("secret"), "\(password.stderr)")
+        let down = try cli.run("db", "copy", "--to", "postgres://appeal@127.0.0.1:\(try freePort())/appeal?sslmode=disable")
+        #expect(down.code == 1 && down.stderr.contains("Connection refused"), "\(down.stderr)")
+    }
+}
