@@ -209,5 +209,29 @@ enum PostgresSchema {
                 lease_until timestamptz NOT NULL
             );
             """),
+        ("v2: send journals, the due letters' index, the shared send rate", """
+            -- What each send run notes before it hands a letter over ('started') and of each reply, so that the
+            -- run that settles it after it died, on any host, knows which letters went out. Deleted with the run.
+            CREATE TABLE send_journal (
+                run_id text NOT NULL,
+                letter_id bigint NOT NULL,
+                event text NOT NULL CHECK (event IN ('started', 'untried', 'replied')),
+                result text CHECK (result IN ('sent', 'transient', 'permanent', 'unknown')),
+                code integer,
+                disables boolean NOT NULL DEFAULT false,
+                at timestamptz,
+                reply text
+            );
+            CREATE INDEX send_journal_run ON send_journal(run_id, letter_id);
+
+            -- Claims walk the due letters in order and stop at their limit, whatever the size of the rest.
+            CREATE INDEX letter_queue ON letter(due_at, id) WHERE status IN ('queued', 'deferred');
+
+            -- messagesPerSecond for every sender together: the next free slot.
+            CREATE TABLE send_rate (
+                id integer PRIMARY KEY CHECK (id = 1),
+                next_slot timestamptz NOT NULL
+            );
+            """),
     ]
 }

@@ -8,6 +8,10 @@ import PostgresNIO
 public struct PostgresStore: Sendable {
     public let location: PostgresLocation
     let client: PostgresClient
+    /// For the send runs' notes and the shared send rate, committed without waiting for the disk
+    /// (`synchronous_commit = off`): a note is made before each message and after each reply, and it only has
+    /// to outlive the sender's process, not the database server's.
+    let notesClient: PostgresClient
     let logger: Logger
 
     /// Connects, runs `body` with the migrated store, and closes every connection, however `body` ends.
@@ -17,12 +21,14 @@ public struct PostgresStore: Sendable {
     public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, logger: Logger = quietLogger,
                                               _ body: @Sendable (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
         let client = PostgresClient(configuration: configuration(location, password: password), backgroundLogger: logger)
+        let notesClient = PostgresClient(configuration: configuration(location, password: password, synchronousCommit: false), backgroundLogger: logger)
         do {
             try await probe(location, password: password, logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
+                group.addTask { await notesClient.run() }
                 defer { group.cancelAll() }
-                let store = PostgresStore(location: location, client: client, logger: logger)
+                let store = PostgresStore(location: location, client: client, notesClient: notesClient, logger: logger)
                 try await store.migrate()
                 return try await body(store)
             }
@@ -49,7 +55,7 @@ public struct PostgresStore: Sendable {
         return tls
     }
 
-    static func configuration(_ location: PostgresLocation, password: String?) -> PostgresClient.Configuration {
+    static func configuration(_ location: PostgresLocation, password: String?, synchronousCommit: Bool = true) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
         case (.prefer, let tls?): .prefer(tls)
         case (_, let tls?): .require(tls)
@@ -60,6 +66,7 @@ public struct PostgresStore: Sendable {
         configuration.options.connectTimeout = .seconds(10)
         // Times are read and written in UTC, whatever the server's own zone.
         configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal")]
+        if !synchronousCommit { configuration.options.additionalStartupParameters.append(("synchronous_commit", "off")) }
         return configuration
     }
 

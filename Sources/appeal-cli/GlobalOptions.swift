@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
@@ -24,11 +25,29 @@ struct GlobalOptions: ParsableArguments {
     func openDatabase(create: Bool = false, storageExit: Int32 = 1) throws -> AppDatabase {
         let config = try loadConfig()
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
+            if config.usesPostgres {
+                throw .conflict("this command works on a SQLite file only in this version; on PostgreSQL (database \(config.database)), only send and send --watch run: keep the campaign's other work on the SQLite file until then (docs/postgresql.md)")
+            }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
                 throw .notFound("no database at \(path): create it with `appeal-cli init` (with the same --config or --db), or name the right one")
             }
             return try AppDatabase(path: config.database)
+        }
+    }
+}
+
+extension GlobalOptions {
+    /// Connects to the PostgreSQL database the config names, runs `body` with it, and disconnects; the
+    /// password comes from the variable `databasePasswordEnv` names.
+    func withPostgres<T: Sendable>(_ config: AppConfig, storageExit: Int32 = 1,
+                                   _ body: @Sendable (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
+        let location = try reporting { () throws(AppealsError) in
+            try PostgresLocation(url: config.database, field: db != nil ? InputLocation(file: "--db") : InputLocation(file: self.config ?? "appeal.json", field: "database"))
+        }
+        let password = ProcessInfo.processInfo.environment[config.databasePasswordEnv]
+        return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
+            try await PostgresStore.withStore(location, password: password, body)
         }
     }
 }

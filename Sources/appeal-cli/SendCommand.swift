@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 import Logging
@@ -39,14 +40,34 @@ struct SendCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        let database = try options.openDatabase()
+        guard config.usesPostgres else {
+            let database = try options.openDatabase()
+            try await send(store: database, config: config, transport: try reporting { () throws(AppealsError) in try config.makeTransport() })
+            return
+        }
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
+        let command = self
+        let failure = try await options.withPostgres(config) { store throws(AppealsError) -> (any Error)? in
+            do {
+                try await command.send(store: PostgresDeliveryStore(store), config: config, transport: transport)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The command itself, on either store.
+    private func send(store: any DeliveryStore, config: AppConfig, transport: any MailTransport) async throws {
         let progress = ProgressBar()
-        let dispatcher = Dispatcher(store: database, config: config, transport: transport, progress: { done, total in
+        let dispatcher = Dispatcher(store: store, config: config, transport: transport, progress: { done, total in
             progress.show(done: done, total: total)
         })
         if let campaign {
-            let named = try reporting { () throws(AppealsError) in try database.campaignToSend(campaign) }
+            let named = try await reporting { () async throws(AppealsError) in
+                try await ThreadExecutor.run(name: "appeal-db") { () throws(AppealsError) in try store.campaignToSend(campaign) }
+            }
             // A service waits for the campaign to open; a one-off run has nothing to do.
             if named.status == .paused && testTo == nil && !dryRun && !watch {
                 print("campaign \(campaign) is paused: nothing sent (appeal-cli campaign open \(campaign) to resume)")
@@ -58,10 +79,13 @@ struct SendCommand: AsyncParsableCommand {
             return
         }
         if watch {
-            try await runService(database: database, config: config, transport: transport)
+            try await runService(store: store, config: config, transport: transport)
             return
         }
-        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
+        let campaign = campaign
+        for late in try await reporting({ () async throws(AppealsError) in
+            try await ThreadExecutor.run(name: "appeal-db") { () throws(AppealsError) in try store.activeCampaignsPastDeadline(slug: campaign, now: Date()) }
+        }) {
             printWarning("warning: campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
         }
         let started = Date()
@@ -148,9 +172,9 @@ struct SendCommand: AsyncParsableCommand {
 
     /// `--watch`: the sender as a service, stopped by SIGTERM or SIGINT (exit 0 once the letters on the wire
     /// are recorded); a second signal ends it at once.
-    private func runService(database: AppDatabase, config: AppConfig, transport: any MailTransport) async throws {
+    private func runService(store: any DeliveryStore, config: AppConfig, transport: any MailTransport) async throws {
         let logger = ServiceRunner.logger("appeal.send", verbose: options.verbose)
-        let service = try ServiceRunner.sender(database: database, config: config, transport: transport, campaign: campaign,
+        let service = try await ServiceRunner.sender(store: store, config: config, transport: transport, campaign: campaign,
                                                pollSeconds: pollSeconds ?? 10, logger: logger)
         try await ServiceRunner.run([service], logger: logger)
     }

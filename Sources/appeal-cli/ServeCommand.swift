@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
         let logger = ServiceRunner.logger("appeal.serve", verbose: options.verbose)
-        let sender = try ServiceRunner.sender(database: database, config: config, transport: transport, campaign: nil,
+        let sender = try await ServiceRunner.sender(store: database, config: config, transport: transport, campaign: nil,
                                               pollSeconds: pollSeconds, logger: logger)
         let mailer = ConfirmationMailer(database: database, transport: transport, logger: logger)
         let secret = ProcessInfo.processInfo.environment[config.web.adminSecretEnv].flatMap { $0.isEmpty ? nil : $0 }

@@ -15,10 +15,10 @@ enum ServiceRunner {
     }
 
     /// The sender of `send --watch`, logging a line every 1,000 letters within a long run.
-    static func sender(database: AppDatabase, config: AppConfig, transport: any MailTransport, campaign: String?, pollSeconds: Int,
-                       logger: Logger) throws -> SendService {
+    static func sender(store: any DeliveryStore, config: AppConfig, transport: any MailTransport, campaign: String?, pollSeconds: Int,
+                       logger: Logger) async throws -> SendService {
         let previous = Mutex(0)
-        let dispatcher = Dispatcher(store: database, config: config, transport: transport, logger: logger, progress: { done, total in
+        let dispatcher = Dispatcher(store: store, config: config, transport: transport, logger: logger, progress: { done, total in
             let crossed = previous.withLock { previous in
                 // A count lower than the last one is a new run's.
                 defer { previous = done }
@@ -26,7 +26,9 @@ enum ServiceRunner {
             }
             if crossed { logger.notice("run in progress", metadata: ["done": "\(done)", "due": "\(total)"]) }
         })
-        for late in try reporting({ () throws(AppealsError) in try database.activeCampaignsPastDeadline(slug: campaign, now: Date()) }) {
+        for late in try await reporting({ () async throws(AppealsError) in
+            try await ThreadExecutor.run(name: "appeal-db") { () throws(AppealsError) in try store.activeCampaignsPastDeadline(slug: campaign, now: Date()) }
+        }) {
             logger.warning("campaign \(late.slug)'s deadline \(late.deadline!) has passed; its letters already queued are still sent (pause or close it to stop them)")
         }
         return SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)

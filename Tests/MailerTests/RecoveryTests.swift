@@ -216,7 +216,7 @@ struct RecoveryTests {
     }
 
     @Test("the rate limiter spaces messages across workers")
-    func rateLimiter() {
+    func rateLimiter() throws {
         final class FakeClock: @unchecked Sendable {
             let lock = NSLock()
             var now: TimeInterval = 100
@@ -225,7 +225,7 @@ struct RecoveryTests {
         let clock = FakeClock()
         let limiter = RateLimiter(perSecond: 4, clock: { clock.lock.withLock { clock.now } },
                                   sleep: { seconds in clock.lock.withLock { clock.slept.append(seconds) } })
-        for _ in 0..<4 { limiter.acquire() }
+        for _ in 0..<4 { try limiter.acquire() }
         #expect(clock.slept == [0.25, 0.5, 0.75])
     }
 }

@@ -113,7 +113,7 @@ extension AppConfig {
         if !json.issues.isEmpty { throw .invalidInput(json.issues) }
         // Relative paths mean "beside the config file", so a cron job works from any folder.
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
-        if !config.database.hasPrefix("/") {
+        if !config.database.hasPrefix("/") && !config.usesPostgres {
             config.database = folder.appendingPathComponent(config.database).path
         }
         if let caFile = config.smtp.caFile, !caFile.hasPrefix("/") {

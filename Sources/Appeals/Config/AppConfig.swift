@@ -78,6 +78,9 @@ public struct AppConfig: Sendable, Equatable {
     public var web = Web()
 
     public init() {}
+
+    /// Whether `database` is a PostgreSQL URL rather than a SQLite file.
+    public var usesPostgres: Bool { database.lowercased().hasPrefix("postgres://") || database.lowercased().hasPrefix("postgresql://") }
 }
 
 extension AppConfig.Web {

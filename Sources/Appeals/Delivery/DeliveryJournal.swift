@@ -14,7 +14,7 @@ import Foundation
 /// Lines: `s <letter>` (handed to the server), `r <letter> <result> <code> <disables> <unix time> <reply>`,
 /// tab-separated. A torn last line (the process died mid-write) is ignored. A start line that cannot be
 /// written (a full disk) stops the run before that letter is handed over.
-public final class DeliveryJournal: Sendable {
+public final class DeliveryJournal: SendJournal {
     public let path: String
     /// Immutable after `init`; writes are single `write(2)` calls, which the kernel orders on its own.
     private let descriptor: Int32
@@ -77,14 +77,22 @@ public final class DeliveryJournal: Sendable {
     }
 }
 
-/// What a dead run's journal says about the letters it still held.
-struct JournalReplay {
+/// What a dead run's journal says about the letters it still held, and what becomes of them: its replies are
+/// recorded, letters handed over without a reply are possible duplicates, and the rest were never handed over.
+public struct JournalReplay: Sendable {
     /// Letters handed to the server.
-    var started: Set<Int64> = []
+    public var started: Set<Int64> = []
     /// Replies, by letter.
-    var outcomes: [Int64: DeliveryOutcome] = [:]
+    public var outcomes: [Int64: DeliveryOutcome] = [:]
     /// Letters taken back before they were handed over.
-    var untried: Set<Int64> = []
+    public var untried: Set<Int64> = []
+
+    /// The replies to record, in letter order.
+    public var replies: [DeliveryOutcome] { outcomes.values.sorted { $0.letterId < $1.letterId } }
+
+    /// Letters handed over with no reply noted: they may have gone out, and are sent again marked as possible
+    /// duplicates.
+    public var unanswered: [Int64] { started.subtracting(untried).subtracting(outcomes.keys).sorted() }
 
     /// Reads the journal at `path` a block at a time, keeping only the lines about `letters` (a run that
     /// sent half a million letters leaves a long journal; only the few it had not committed matter). A last
@@ -109,7 +117,7 @@ struct JournalReplay {
         }
     }
 
-    init() {}
+    public init() {}
 
     private mutating func take(_ line: ArraySlice<UInt8>, letters: Set<Int64>) {
         let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 6, omittingEmptySubsequences: false)
@@ -133,7 +141,8 @@ struct JournalReplay {
 }
 
 extension DeliveryResult {
-    var journalName: String {
+    /// The result's name in a send run's journal.
+    public var journalName: String {
         switch self {
         case .sent: "sent"
         case .transient: "transient"
@@ -142,7 +151,7 @@ extension DeliveryResult {
         }
     }
 
-    init?(journalName: String) {
+    public init?(journalName: String) {
         switch journalName {
         case "sent": self = .sent
         case "transient": self = .transient

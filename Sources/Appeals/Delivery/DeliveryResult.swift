@@ -6,6 +6,13 @@ public struct DeliveryJob: Sendable {
     public var text: LetterText
     public var supporter: Supporter
     public var target: Target
+
+    public init(letter: Letter, text: LetterText, supporter: Supporter, target: Target) {
+        self.letter = letter
+        self.text = text
+        self.supporter = supporter
+        self.target = target
+    }
 }
 
 /// What one attempt to hand a letter to the server came to, classified by SMTP reply code.

@@ -40,27 +40,49 @@ public protocol DeliveryStore: Sendable {
 
     /// One letter per enabled target of a campaign, as `[TEST]` samples.
     func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target])
+
+    /// Every campaign, by slug.
+    func campaigns() throws(AppealsError) -> [Campaign]
+
+    /// - Throws: ``AppealsError/notFound(_:)`` naming the slug.
+    func campaign(_ slug: String) throws(AppealsError) -> Campaign
+
+    /// Reserves the next slot of a send rate that every run on this store shares, `interval` seconds apart.
+    /// - Returns: how long to wait for it; `nil` when the store does not share one (each run paces itself).
+    func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval?
 }
 
 /// A send run as its store knows it: its id (written on the letters it claims), its journal, and its end.
 public protocol SendRunRecord: Sendable {
     var id: String { get }
     /// Where the run notes each letter before handing it over, and each reply as it comes.
-    var journal: DeliveryJournal { get }
+    var journal: any SendJournal { get }
     /// Ends the run. `settled`: everything it did is in the store, so its journal can go; otherwise the
     /// journal stays for the next run's recovery.
     func end(settled: Bool)
 }
 
+/// What a send run notes as it goes, so that whoever settles its letters after it died knows which went out.
+/// ``DeliveryJournal`` on a SQLite file's host; a table on PostgreSQL, where another host may settle them.
+public protocol SendJournal: Sendable {
+    /// Notes that the letter is about to be handed to the server.
+    /// - Throws: ``AppealsError`` when the note cannot be made: the letter must then not be handed over.
+    func started(_ letterId: Int64) throws(AppealsError)
+    /// Notes the server's reply to a letter (or that it was not handed over after all: `outcome == nil`);
+    /// a note that cannot be made only leaves the letter a possible duplicate if the run dies.
+    func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?)
+}
+
 /// A send run on a SQLite file: a `flock` lease and a journal file beside the database.
 struct FileSendRun: SendRunRecord {
     let lease: SendRunLease
-    let journal: DeliveryJournal
+    let file: DeliveryJournal
     var id: String { lease.id }
+    var journal: any SendJournal { file }
 
     func end(settled: Bool) {
         // The journal goes first: a run found dead with its journal still there is settled from it.
-        if settled { journal.remove() }
+        if settled { file.remove() }
         lease.end()
     }
 }
@@ -69,7 +91,7 @@ extension AppDatabase: DeliveryStore {
     public func beginSendRun() throws(AppealsError) -> any SendRunRecord {
         let lease = try SendRunLease(databasePath: path)
         do throws(AppealsError) {
-            return FileSendRun(lease: lease, journal: try DeliveryJournal(databasePath: path, runId: lease.id))
+            return FileSendRun(lease: lease, file: try DeliveryJournal(databasePath: path, runId: lease.id))
         } catch {
             lease.end()
             throw error
@@ -83,6 +105,25 @@ extension AppDatabase: DeliveryStore {
 }
 
 extension DeliveryStore {
+    /// The campaign `send --campaign` names, if its letters can be sent now or later: not a draft, not closed.
+    /// - Throws: ``AppealsError/notFound(_:)``, or ``AppealsError/conflict(_:)`` saying why nothing will be sent.
+    public func campaignToSend(_ slug: String) throws(AppealsError) -> Campaign {
+        let campaign = try campaign(slug)
+        switch campaign.status {
+        case .active, .paused: return campaign
+        case .draft: throw .conflict("campaign \(slug) is a draft: its letters are not sent until it is opened (appeal-cli campaign open \(slug))")
+        case .closed: throw .conflict("campaign \(slug) is closed: its letters are never sent (appeal-cli campaign open \(slug) to reopen it)")
+        }
+    }
+
+    /// Active campaigns (only `slug`, if given) whose deadline has passed at `now`: sending warns of them.
+    public func activeCampaignsPastDeadline(slug: String?, now: Date) throws(AppealsError) -> [Campaign] {
+        try campaigns().filter { ($0.slug == slug || slug == nil) && $0.status == .active && $0.deadlinePassed(at: now) }
+    }
+
+    /// Runs on a SQLite file pace themselves.
+    public func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval? { nil }
+
     /// Records attempts with a random back-off jitter.
     @discardableResult
     public func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy) throws(AppealsError) -> [Int64: LetterStatus] {

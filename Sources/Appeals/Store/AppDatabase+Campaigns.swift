@@ -27,22 +27,6 @@ extension AppDatabase {
         }
     }
 
-    /// The campaign `send --campaign` names, if its letters can be sent now or later: not a draft, not closed.
-    /// - Throws: ``AppealsError/notFound(_:)``, or ``AppealsError/conflict(_:)`` saying why nothing will be sent.
-    public func campaignToSend(_ slug: String) throws(AppealsError) -> Campaign {
-        let campaign = try campaign(slug)
-        switch campaign.status {
-        case .active, .paused: return campaign
-        case .draft: throw .conflict("campaign \(slug) is a draft: its letters are not sent until it is opened (appeal-cli campaign open \(slug))")
-        case .closed: throw .conflict("campaign \(slug) is closed: its letters are never sent (appeal-cli campaign open \(slug) to reopen it)")
-        }
-    }
-
-    /// Active campaigns (only `slug`, if given) whose deadline has passed at `now`: sending warns of them.
-    public func activeCampaignsPastDeadline(slug: String?, now: Date) throws(AppealsError) -> [Campaign] {
-        try campaigns().filter { ($0.slug == slug || slug == nil) && $0.status == .active && $0.deadlinePassed(at: now) }
-    }
-
     public func campaigns() throws(AppealsError) -> [Campaign] {
         try read { db in try Campaign.order(Column("slug")).fetchAll(db) }
     }

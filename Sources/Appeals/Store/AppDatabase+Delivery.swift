@@ -6,6 +6,12 @@ public struct DueKey: Sendable, Comparable {
     public var dueAt: String
     public var id: Int64
 
+    /// - Parameter dueAt: as GRDB stores dates, `YYYY-MM-DD HH:MM:SS.SSS` in UTC.
+    public init(dueAt: String, id: Int64) {
+        self.dueAt = dueAt
+        self.id = id
+    }
+
     init(_ letter: LetterRef) {
         dueAt = letter.dueAt
         id = letter.id

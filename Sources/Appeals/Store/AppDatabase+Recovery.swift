@@ -40,7 +40,7 @@ extension AppDatabase {
             for owner in dead {
                 let journal = journals[owner]
                 if let journal {
-                    let outcomes = journal.outcomes.values.sorted { $0.letterId < $1.letterId }
+                    let outcomes = journal.replies
                     let statuses = try Self.record(outcomes, owner: owner, policy: policy, jitter: { Double.random(in: 0..<1) }, in: db)
                     duplicates += outcomes.filter { $0.result == .unknown && statuses[$0.letterId] != nil }.count
                 }
@@ -56,7 +56,7 @@ extension AppDatabase {
                     WHERE id = ? AND status = 'sending' AND claimed_by = ?
                     """)
                 if let journal {
-                    for id in journal.started.subtracting(journal.untried).subtracting(journal.outcomes.keys).sorted() {
+                    for id in journal.unanswered {
                         try requeue.execute(arguments: [now, now, id, owner])
                         duplicates += db.changesCount
                     }

@@ -1,6 +1,6 @@
 extension Sequence {
     /// The elements by `key`; where keys repeat, the first element is kept.
-    func keyed<Key: Hashable>(by key: (Element) -> Key) -> [Key: Element] {
+    public func keyed<Key: Hashable>(by key: (Element) -> Key) -> [Key: Element] {
         Dictionary(map { (key($0), $0) }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -111,7 +111,10 @@ public final class Dispatcher: Sendable {
         // Two claims' worth of built messages wait for the sessions, which take them without waiting.
         let handOut = AsyncBuffer<Prepared>(capacity: 2 * batch)
         let replies = ReplyCollector(batchSize: Self.commitEvery)
-        let limiter = RateLimiter(perSecond: config.limits.messagesPerSecond)
+        let store = store
+        let limiter = RateLimiter(perSecond: config.limits.messagesPerSecond, shared: { interval throws(AppealsError) in
+            try store.reserveSendSlot(interval: interval)
+        })
         let sessionThreads = (0..<connections).map { ThreadExecutor(name: "appeal-smtp-\($0)") }
         defer { sessionThreads.forEach { $0.shutdown() } }
 
@@ -203,7 +206,7 @@ public final class Dispatcher: Sendable {
 
     /// One session's work, on its own thread: takes the next letter, hands it to the server and passes the
     /// reply on; the journal hears of each letter before the server does, and of its reply at once.
-    private func work(taking handOut: AsyncBuffer<Prepared>, state: SendRunState, limiter: RateLimiter, journal: DeliveryJournal,
+    private func work(taking handOut: AsyncBuffer<Prepared>, state: SendRunState, limiter: RateLimiter, journal: any SendJournal,
                       replies: ReplyCollector) async {
         let session = transport.makeSession()
         defer { session.close() }
@@ -217,13 +220,13 @@ public final class Dispatcher: Sendable {
             }
             switch item.message {
             case .success(let message):
-                limiter.acquire()
-                // The wait for a slot may be long: the run may have halted, the letter been withdrawn meanwhile.
-                guard state.mayHandOver(item.job) else {
-                    replies.giveBack(item.job)
-                    continue
-                }
                 do throws(AppealsError) {
+                    try limiter.acquire()
+                    // The wait for a slot may be long: the run may have halted, the letter been withdrawn meanwhile.
+                    guard state.mayHandOver(item.job) else {
+                        replies.giveBack(item.job)
+                        continue
+                    }
                     try journal.started(id)
                 } catch {
                     // Unrecorded, a letter handed over could go out twice after a crash: the run stops instead.

@@ -1,0 +1,634 @@
+import Appeals
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Sending on PostgreSQL, by any number of send runs on any number of hosts at once.
+///
+/// - Claims lock the due letters they look at with `FOR UPDATE SKIP LOCKED`: two runs never wait for each
+///   other, and never take the same letter. Under `perTargetPerHour`, claims take turns (a transaction
+///   lock), so that the hourly count holds for every run together.
+/// - Every later change of a claimed letter is fenced by its claimer: `WHERE claimed_by = run AND status =
+///   'sending'`. A run that lost its letters (found dead by another) changes nothing.
+/// - A run is alive while its lease row (`send_run`) is renewed; its journal is a table, so that whichever
+///   run finds its lease expired settles its letters exactly as a SQLite run settles a dead run's from its
+///   journal file: replies recorded, letters never handed over queued again silently, letters on the wire
+///   queued again as possible duplicates.
+///
+/// The ``DeliveryStore`` calls block: the delivery engine makes them from threads of its own, and each one
+/// waits for its query on the concurrency pool.
+public final class PostgresDeliveryStore: DeliveryStore {
+    let store: PostgresStore
+    /// How long a run's lease lasts unless renewed; it is renewed every third of that.
+    public static let leaseSeconds = 30
+
+    public init(_ store: PostgresStore) {
+        self.store = store
+    }
+
+    var logger: Logger { store.logger }
+    var location: PostgresLocation { store.location }
+
+    // MARK: Runs
+
+    public func beginSendRun() throws(AppealsError) -> any SendRunRecord {
+        let id = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        let host = ProcessInfo.processInfo.hostName
+        let pid = Int(getpid())
+        try blocking { () async throws(AppealsError) in
+            try await self.run("""
+                INSERT INTO send_run (id, host, pid, started_at, lease_until)
+                VALUES (\(id), \(host), \(pid), clock_timestamp(), clock_timestamp() + make_interval(secs => \(Double(Self.leaseSeconds))))
+                """)
+        }
+        return PostgresSendRun(id: id, store: self)
+    }
+
+    public func recoverDeadRuns(now: Date, policy: RetryPolicy) throws(AppealsError) -> Int {
+        try blocking { () async throws(AppealsError) in
+            // Runs whose lease ran out, and letters held by a run without a lease at all.
+            let dead = try await self.strings("""
+                SELECT id FROM send_run WHERE lease_until < clock_timestamp()
+                UNION SELECT DISTINCT claimed_by FROM letter
+                WHERE status = 'sending' AND claimed_by IS NOT NULL AND claimed_by NOT IN (SELECT id FROM send_run)
+                """)
+            var duplicates = 0
+            for owner in dead.sorted() {
+                duplicates += try await self.settle(deadRun: owner, now: now, policy: policy)
+            }
+            return duplicates
+        }
+    }
+
+    /// Settles the letters of the dead run `owner` from its journal, in one transaction; another run settling
+    /// it at the same time waits, then finds nothing left to do.
+    private func settle(deadRun owner: String, now: Date, policy: RetryPolicy) async throws(AppealsError) -> Int {
+        try await store.transaction { connection in
+            // The lease row, locked: a run that renewed it in time, or that another run is settling, is left alone.
+            let lease = try await connection.query("""
+                SELECT lease_until < clock_timestamp() FROM send_run WHERE id = \(owner) FOR UPDATE
+                """, logger: self.logger).collect()
+            if let expired = try lease.first?.decode(Bool.self), !expired { return 0 }
+            try await connection.query("DELETE FROM send_run WHERE id = \(owner)", logger: self.logger)
+            let held = try await connection.query("""
+                SELECT id FROM letter WHERE status = 'sending' AND claimed_by = \(owner) FOR UPDATE
+                """, logger: self.logger).collect().map { try $0.decode(Int64.self) }
+            var replay = JournalReplay()
+            let notes = try await connection.query("""
+                SELECT letter_id, event, result, code, disables, at, reply FROM send_journal
+                WHERE run_id = \(owner) AND letter_id = ANY(\(held))
+                """, logger: self.logger)
+            for try await (letter, event, result, code, disables, at, reply) in notes.decode((Int64, String, String?, Int?, Bool, Date?, String?).self) {
+                switch event {
+                case "started": replay.started.insert(letter)
+                case "untried": replay.untried.insert(letter)
+                default:
+                    guard let result = result.flatMap(DeliveryResult.init(journalName:)), let at else { continue }
+                    replay.outcomes[letter] = DeliveryOutcome(letterId: letter, result: result, code: code, reply: reply ?? "", at: at,
+                                                              disablesTarget: disables)
+                }
+            }
+            let replies = replay.replies
+            let statuses = try await Self.record(replies, owner: owner, policy: policy, jitters: replies.map { _ in Double.random(in: 0..<1) },
+                                                 on: connection, logger: self.logger)
+            var duplicates = replies.filter { $0.result == .unknown && statuses[$0.letterId] != nil }.count
+            // An erased supporter's letters are never sent again in their name.
+            try await connection.query("""
+                UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
+                WHERE status = 'sending' AND claimed_by = \(owner)
+                  AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                """, logger: self.logger)
+            let unanswered = replay.unanswered
+            duplicates += try await connection.query("""
+                UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = \(now), updated_at = \(now),
+                    possible_duplicate = true
+                WHERE id = ANY(\(unanswered)) AND status = 'sending' AND claimed_by = \(owner) RETURNING id
+                """, logger: self.logger).collect().count
+            // Never handed over: back in the queue as if never claimed.
+            try await connection.query("""
+                UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
+                WHERE status = 'sending' AND claimed_by = \(owner)
+                """, logger: self.logger)
+            try await connection.query("DELETE FROM send_journal WHERE run_id = \(owner)", logger: self.logger)
+            return duplicates
+        }
+    }
+
+    // MARK: Claims
+
+    public func dueCount(campaign slug: String?, now: Date) throws(AppealsError) -> Int {
+        try blocking { () async throws(AppealsError) in
+            try await self.int("""
+                SELECT count(*) FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                WHERE l.status IN ('queued', 'deferred') AND l.due_at <= \(now) AND NOT t.disabled AND c.status = 'active'
+                  AND (\(slug)::text IS NULL OR c.slug = \(slug))
+                """)
+        }
+    }
+
+    public func claimDueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
+        try blocking { () async throws(AppealsError) in
+            try await self.store.transaction { connection in
+                // Runs count the letters each target had in the last hour one after the other, or two could both
+                // take its last free place.
+                if rules.perTargetPerHour > 0 {
+                    try await connection.query("SELECT pg_advisory_xact_lock(4242002)", logger: self.logger)
+                }
+                var chosen: [Int64] = []
+                // Sending hours and hourly limits may pass over candidates: look further when the first look
+                // leaves the claim short. The letters looked at stay locked until the commit.
+                for wanted in [rules.limit, rules.limit * 4 + 100] {
+                    let candidates = try await Self.candidates(rules, wanted: wanted, after: nil, lock: true, on: connection, logger: self.logger)
+                    chosen = try await Self.choose(candidates.map(\.candidate), rules: rules, on: connection, logger: self.logger)
+                    if chosen.count >= rules.limit || candidates.count < wanted { break }
+                }
+                if chosen.isEmpty { return [] }
+                try await connection.query("""
+                    UPDATE letter SET status = 'sending', claimed_by = \(rules.owner), claimed_at = \(rules.now), updated_at = \(rules.now)
+                    WHERE id = ANY(\(chosen))
+                    """, logger: self.logger)
+                return try await Self.jobs(chosen, on: connection, logger: self.logger)
+            }
+        }
+    }
+
+    public func dueLetters(_ rules: ClaimRules, after: DueKey?) throws(AppealsError) -> (jobs: [DeliveryJob], next: DueKey?) {
+        try blocking { () async throws(AppealsError) in
+            try await self.store.transaction { connection in
+                let candidates = try await Self.candidates(rules, wanted: rules.limit, after: after, lock: false, on: connection, logger: self.logger)
+                let chosen = try await Self.choose(candidates.map(\.candidate), rules: rules, on: connection, logger: self.logger)
+                let next = candidates.count < rules.limit ? nil : candidates.last.map(\.key)
+                return (try await Self.jobs(chosen, on: connection, logger: self.logger), next)
+            }
+        }
+    }
+
+    /// Letters due by status and time, in due order, after `after`, at most `wanted`; with `lock`, locked for
+    /// this transaction, passing over those another run's claim has locked.
+    private static func candidates(_ rules: ClaimRules, wanted: Int, after: DueKey?, lock: Bool, on connection: PostgresConnection,
+                                   logger: Logger) async throws -> [(candidate: ClaimPolicy.Candidate, key: DueKey)] {
+        var query: PostgresQuery = """
+            SELECT l.id, l.campaign_id, l.target_id, to_char(l.due_at, 'YYYY-MM-DD HH24:MI:SS.US')
+            FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+            WHERE l.status IN ('queued', 'deferred') AND l.due_at <= \(rules.now) AND NOT t.disabled AND c.status = 'active'
+              AND (\(rules.campaign)::text IS NULL OR c.slug = \(rules.campaign))
+              AND (\(after?.dueAt)::text IS NULL OR (l.due_at, l.id) > (\(after?.dueAt)::timestamptz, \(after?.id ?? 0)))
+            ORDER BY l.due_at, l.id LIMIT \(wanted)
+            """
+        if lock { query.sql += " FOR UPDATE OF l SKIP LOCKED" }
+        var candidates: [(ClaimPolicy.Candidate, DueKey)] = []
+        for try await (id, campaign, target, due) in try await connection.query(query, logger: logger).decode((Int64, Int64, Int64, String).self) {
+            candidates.append((ClaimPolicy.Candidate(letterId: id, campaignId: campaign, targetId: target), DueKey(dueAt: due, id: id)))
+        }
+        return candidates
+    }
+
+    /// The candidates a claim may take under sending hours and hourly limits (``ClaimPolicy``), in order.
+    private static func choose(_ candidates: [ClaimPolicy.Candidate], rules: ClaimRules, on connection: PostgresConnection,
+                               logger: Logger) async throws -> [Int64] {
+        if candidates.isEmpty { return [] }
+        var hours: [Int64: SendingHours] = [:]
+        for try await (id, text) in try await connection.query("""
+            SELECT id, sending_hours FROM campaign WHERE id = ANY(\(Array(Set(candidates.map(\.campaignId))))) AND sending_hours IS NOT NULL
+            """, logger: logger).decode((Int64, String).self) {
+            hours[id] = SendingHours(text)
+        }
+        let utc = TimeZone(identifier: "UTC")!
+        var zones: [Int64: TimeZone] = [:]
+        for try await (id, zone) in try await connection.query("""
+            SELECT id, timezone FROM target WHERE id = ANY(\(Array(Set(candidates.map(\.targetId)))))
+            """, logger: logger).decode((Int64, String?).self) {
+            zones[id] = zone.flatMap(TimeZone.init(identifier:)) ?? utc
+        }
+        var sentLastHour: [Int64: Int] = [:]
+        if rules.perTargetPerHour > 0 {
+            for try await (target, count) in try await connection.query("""
+                SELECT target_id, count(*) FROM letter
+                WHERE status = 'sending' OR (status = 'sent' AND sent_at > \(rules.now.addingTimeInterval(-3600))) GROUP BY target_id
+                """, logger: logger).decode((Int64, Int).self) {
+                sentLastHour[target] = count
+            }
+        }
+        let policy = ClaimPolicy(sendingHours: hours, timeZones: zones, perTargetPerHour: rules.perTargetPerHour)
+        return policy.choose(candidates, limit: rules.limit, at: rules.now, sentLastHour: sentLastHour).chosen
+    }
+
+    /// The letters `ids`, in that order, with their texts, supporters and targets.
+    static func jobs(_ ids: [Int64], on connection: PostgresConnection, logger: Logger) async throws -> [DeliveryJob] {
+        if ids.isEmpty { return [] }
+        let letters = try await records(Letter.self, "SELECT \(unescaped: columns("letter")) FROM letter WHERE id = ANY(\(ids))",
+                                        on: connection, logger: logger)
+        let texts = try await records(LetterText.self, "SELECT letter_id, subject, body FROM letter_text WHERE letter_id = ANY(\(ids))",
+                                      on: connection, logger: logger).keyed(by: \.letterId)
+        let supporters = try await records(Supporter.self, """
+            SELECT \(unescaped: columns("supporter")) FROM supporter WHERE id IN (SELECT supporter_id FROM letter WHERE id = ANY(\(ids)))
+            """, on: connection, logger: logger).keyed { $0.id! }
+        let targets = try await records(Target.self, """
+            SELECT \(unescaped: columns("target")) FROM target WHERE id IN (SELECT target_id FROM letter WHERE id = ANY(\(ids)))
+            """, on: connection, logger: logger).keyed { $0.id! }
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        return letters.sorted { position[$0.id!]! < position[$1.id!]! }.compactMap { letter in
+            guard let text = texts[letter.id!], let supporter = supporters[letter.supporterId], let target = targets[letter.targetId] else { return nil }
+            return DeliveryJob(letter: letter, text: text, supporter: supporter, target: target)
+        }
+    }
+
+    public func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target]) {
+        try blocking { () async throws(AppealsError) in
+            try await self.store.transaction { connection in
+                let campaign = try await Self.campaignId(slug, on: connection, logger: self.logger)
+                let targets = try await Self.records(Target.self, """
+                    SELECT \(unescaped: Self.columns("target")) FROM target WHERE campaign_id = \(campaign) AND NOT disabled ORDER BY id
+                    """, on: connection, logger: self.logger)
+                // A cancelled letter may be an erased supporter's, emptied: never a sample.
+                var first: [Int64: Int64] = [:]
+                for try await (target, letter) in try await connection.query("""
+                    SELECT target_id, min(id) FROM letter WHERE campaign_id = \(campaign) AND status <> 'cancelled' GROUP BY target_id
+                    """, logger: self.logger).decode((Int64, Int64).self) {
+                    first[target] = letter
+                }
+                let samples = try await Self.jobs(targets.compactMap { first[$0.id!] }, on: connection, logger: self.logger)
+                return (samples, targets.filter { first[$0.id!] == nil })
+            }
+        }
+    }
+
+    // MARK: Outcomes
+
+    public func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy, jitter: () -> Double) throws(AppealsError) -> [Int64: LetterStatus] {
+        guard !outcomes.isEmpty else { return [:] }
+        let jitters = outcomes.map { _ in jitter() }
+        return try blocking { () async throws(AppealsError) in
+            try await self.store.transaction { connection in
+                try await Self.record(outcomes, owner: owner, policy: policy, jitters: jitters, on: connection, logger: self.logger)
+            }
+        }
+    }
+
+    /// Records attempts and moves each letter on (``DeliveryStep``), in a few statements for the whole batch.
+    static func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy, jitters: [Double], on connection: PostgresConnection,
+                       logger: Logger) async throws -> [Int64: LetterStatus] {
+        if outcomes.isEmpty { return [:] }
+        var held: [Int64: (attempts: Int, target: Int64)] = [:]
+        for try await (id, attempts, target) in try await connection.query("""
+            SELECT id, attempts, target_id FROM letter WHERE id = ANY(\(outcomes.map(\.letterId))) AND status = 'sending' AND claimed_by = \(owner)
+            FOR UPDATE
+            """, logger: logger).decode((Int64, Int, Int64).self) {
+            held[id] = (attempts, target)
+        }
+        // No date is NULL in an array bound here: the start of 1970 stands for none.
+        let none = Date(timeIntervalSince1970: 0)
+        var statuses: [Int64: LetterStatus] = [:]
+        var rows = (ids: [Int64](), statuses: [String](), attempts: [Int](), codes: [Int](), replies: [String](), ats: [Date](), sentAts: [Date](),
+                    dueAts: [Date](), duplicates: [Bool](), outcomes: [String]())
+        var disabled: [(target: Int64, reason: String)] = []
+        var erased: [DeliveryOutcome] = []
+        for (outcome, jitter) in zip(outcomes, jitters) {
+            guard let letter = held[outcome.letterId] else {
+                // Erased while it was being handed over: it went out all the same, and the counts say so.
+                if outcome.result == .sent { erased.append(outcome) }
+                continue
+            }
+            let step = DeliveryStep(after: outcome, previousAttempts: letter.attempts, policy: policy, jitter: jitter)
+            statuses[outcome.letterId] = step.status
+            rows.ids.append(outcome.letterId)
+            rows.statuses.append(step.status.rawValue)
+            rows.attempts.append(step.attempts)
+            rows.codes.append(outcome.code ?? -1)
+            rows.replies.append(outcome.reply)
+            rows.ats.append(outcome.at)
+            rows.sentAts.append(step.sentAt ?? none)
+            rows.dueAts.append(step.dueAt ?? none)
+            rows.duplicates.append(step.possibleDuplicate)
+            rows.outcomes.append(step.attemptOutcome)
+            if outcome.disablesTarget { disabled.append((letter.target, outcome.reply)) }
+        }
+        if !rows.ids.isEmpty {
+            try await connection.query("""
+                UPDATE letter SET status = v.status, attempts = v.attempts, last_code = NULLIF(v.code, -1), last_reply = v.reply,
+                    updated_at = v.at, claimed_by = NULL, claimed_at = NULL,
+                    sent_at = COALESCE(NULLIF(v.sent_at, 'epoch'), letter.sent_at), due_at = COALESCE(NULLIF(v.due_at, 'epoch'), letter.due_at),
+                    possible_duplicate = letter.possible_duplicate OR v.duplicate
+                FROM unnest(\(rows.ids)::bigint[], \(rows.statuses)::text[], \(rows.attempts)::integer[], \(rows.codes)::integer[],
+                            \(rows.replies)::text[], \(rows.ats)::timestamptz[], \(rows.sentAts)::timestamptz[], \(rows.dueAts)::timestamptz[],
+                            \(rows.duplicates)::boolean[]) AS v(id, status, attempts, code, reply, at, sent_at, due_at, duplicate)
+                WHERE letter.id = v.id
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome)
+                SELECT id, at, NULLIF(code, -1), reply, outcome
+                FROM unnest(\(rows.ids)::bigint[], \(rows.ats)::timestamptz[], \(rows.codes)::integer[], \(rows.replies)::text[],
+                            \(rows.outcomes)::text[]) AS v(id, at, code, reply, outcome)
+                """, logger: logger)
+        }
+        for (target, reason) in disabled {
+            try await connection.query("UPDATE target SET disabled = true, disabled_reason = \(reason) WHERE id = \(target)", logger: logger)
+        }
+        for outcome in erased {
+            let changed = try await connection.query("""
+                UPDATE letter SET status = 'sent', attempts = attempts + 1, last_code = \(outcome.code), last_reply = \(outcome.reply),
+                    sent_at = \(outcome.at), updated_at = \(outcome.at)
+                WHERE id = \(outcome.letterId) AND status = 'cancelled' AND claimed_by IS NULL
+                  AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
+                RETURNING id
+                """, logger: logger).collect()
+            if !changed.isEmpty {
+                statuses[outcome.letterId] = .sent
+                try await connection.query("""
+                    INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome)
+                    VALUES (\(outcome.letterId), \(outcome.at), \(outcome.code), \(outcome.reply), 'sent')
+                    """, logger: logger)
+            }
+        }
+        return statuses
+    }
+
+    public func release(_ letterIds: [Int64], owner: String, now: Date) throws(AppealsError) {
+        guard !letterIds.isEmpty else { return }
+        try blocking { () async throws(AppealsError) in
+            try await self.run("""
+                UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
+                WHERE status = 'sending' AND claimed_by = \(owner) AND id = ANY(\(letterIds))
+                """)
+        }
+    }
+
+    public func sendableClaims(owner: String) throws(AppealsError) -> Set<Int64> {
+        try blocking { () async throws(AppealsError) in
+            do {
+                var ids: Set<Int64> = []
+                for try await id in try await self.store.client.query("""
+                    SELECT l.id FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                    WHERE l.claimed_by = \(owner) AND l.status = 'sending' AND c.status = 'active' AND NOT t.disabled
+                    """, logger: self.logger).decode(Int64.self) {
+                    ids.insert(id)
+                }
+                return ids
+            } catch {
+                throw PostgresStore.appealsError(error, self.location)
+            }
+        }
+    }
+
+    public func waitingLetters(campaign slug: String?, now: Date) throws(AppealsError) -> WaitingLetters {
+        try blocking { () async throws(AppealsError) in
+            do {
+                let rows = try await self.store.client.query("""
+                    SELECT
+                        count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.due_at <= \(now)),
+                        count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
+                        min(l.due_at) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
+                        count(*) FILTER (WHERE t.disabled),
+                        count(*) FILTER (WHERE c.status = 'paused' AND NOT t.disabled)
+                    FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                    WHERE l.status IN ('queued', 'deferred') AND c.status IN ('active', 'paused') AND (\(slug)::text IS NULL OR c.slug = \(slug))
+                    """, logger: self.logger).collect()
+                var waiting = WaitingLetters()
+                if let row = rows.first {
+                    (waiting.outsideHoursOrLimit, waiting.backingOff, waiting.nextRetry, waiting.heldByDisabledTargets, waiting.inPausedCampaigns)
+                        = try row.decode((Int, Int, Date?, Int, Int).self)
+                }
+                return waiting
+            } catch {
+                throw PostgresStore.appealsError(error, self.location)
+            }
+        }
+    }
+
+    public func secretKey(named name: String) throws(AppealsError) -> Data {
+        try blocking { () async throws(AppealsError) in
+            let keys: [Data]
+            do {
+                keys = try await self.store.client.query("SELECT value FROM secret_key WHERE name = \(name)", logger: self.logger)
+                    .collect().map { try $0.decode(Data.self) }
+            } catch {
+                throw PostgresStore.appealsError(error, self.location)
+            }
+            guard let key = keys.first else { throw .storage("\(self.location) has no \(name) key: copy a database made by appeal-cli init into it") }
+            return key
+        }
+    }
+
+    public func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval? {
+        try blocking { () async throws(AppealsError) in
+            do {
+                let rows = try await self.store.notesClient.query("""
+                    INSERT INTO send_rate AS r (id, next_slot) VALUES (1, clock_timestamp() + make_interval(secs => \(interval)))
+                    ON CONFLICT (id) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => \(interval))
+                    RETURNING extract(epoch FROM r.next_slot - clock_timestamp())::float8
+                    """, logger: self.logger).collect()
+                return max(0, try (rows.first?.decode(Double.self) ?? interval) - interval)
+            } catch {
+                throw PostgresStore.appealsError(error, self.location)
+            }
+        }
+    }
+
+    // MARK: Campaigns
+
+    public func campaigns() throws(AppealsError) -> [Campaign] {
+        try blocking { () async throws(AppealsError) in
+            do {
+                return try await self.store.client.withConnection { connection in
+                    try await Self.records(Campaign.self, "SELECT \(unescaped: Self.columns("campaign")) FROM campaign ORDER BY slug",
+                                           on: connection, logger: self.logger)
+                }
+            } catch {
+                throw PostgresStore.appealsError(error, self.location)
+            }
+        }
+    }
+
+    public func campaign(_ slug: String) throws(AppealsError) -> Campaign {
+        guard let campaign = try campaigns().first(where: { $0.slug == slug }) else {
+            throw .notFound("no campaign \(slug) in \(location)")
+        }
+        return campaign
+    }
+
+    // MARK: Plumbing
+
+    static func campaignId(_ slug: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        let rows = try await connection.query("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger).collect()
+        guard let id = try rows.first?.decode(Int64.self) else { throw AppealsError.notFound("no campaign \(slug)") }
+        return id
+    }
+
+    /// The columns of `table` as the SQLite store holds them: lists and maps as JSON text, dates as text.
+    static func columns(_ table: String) -> String {
+        DatabaseCopy.tables.first { $0.name == table }!.columns.map { name, kind in
+            switch kind {
+            case .json, .date: "\(table).\(name)::text AS \(name)"
+            default: "\(table).\(name)"
+            }
+        }.joined(separator: ", ")
+    }
+
+    /// Decodes rows as the SQLite store's records, by their GRDB decoding: the domain's types have one.
+    static func records<Record: FetchableRecord>(_ type: Record.Type, _ query: PostgresQuery, on connection: PostgresConnection,
+                                                 logger: Logger) async throws -> [Record] {
+        var records: [Record] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            records.append(try Record(row: try row.grdbRow()))
+        }
+        return records
+    }
+
+    /// Runs one statement on its own.
+    func run(_ query: PostgresQuery) async throws(AppealsError) {
+        do {
+            try await store.client.query(query, logger: logger)
+        } catch {
+            throw PostgresStore.appealsError(error, location)
+        }
+    }
+
+    func strings(_ query: PostgresQuery) async throws(AppealsError) -> [String] {
+        do {
+            return try await store.client.query(query, logger: logger).collect().map { try $0.decode(String.self) }
+        } catch {
+            throw PostgresStore.appealsError(error, location)
+        }
+    }
+
+    func int(_ query: PostgresQuery) async throws(AppealsError) -> Int {
+        do {
+            return try await store.client.query(query, logger: logger).collect().first?.decode(Int.self) ?? 0
+        } catch {
+            throw PostgresStore.appealsError(error, location)
+        }
+    }
+
+    /// Runs `body` on the concurrency pool and waits for it on this thread, which must be one of the delivery
+    /// engine's own (never the pool's).
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AppealsError) -> T) throws(AppealsError) -> T {
+        let result = Mutex<Result<T, AppealsError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task(executorPreference: globalConcurrentExecutor) {
+            let outcome: Result<T, AppealsError>
+            do throws(AppealsError) {
+                outcome = .success(try await body())
+            } catch {
+                outcome = .failure(error)
+            }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+}
+
+/// A send run on PostgreSQL: its lease row, renewed while it runs, and its journal in `send_journal`.
+final class PostgresSendRun: SendRunRecord {
+    let id: String
+    let store: PostgresDeliveryStore
+    private let heartbeat: Task<Void, Never>
+
+    init(id: String, store: PostgresDeliveryStore) {
+        self.id = id
+        self.store = store
+        let interval = Duration.seconds(PostgresDeliveryStore.leaseSeconds / 3)
+        heartbeat = Task(executorPreference: globalConcurrentExecutor) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                // A renewal that fails is tried again; a lease lost meanwhile shows in the fenced journal notes.
+                try? await store.run("""
+                    UPDATE send_run SET lease_until = clock_timestamp() + make_interval(secs => \(Double(PostgresDeliveryStore.leaseSeconds)))
+                    WHERE id = \(id)
+                    """)
+            }
+        }
+    }
+
+    var journal: any SendJournal { PostgresJournal(runId: id, store: store) }
+
+    func end(settled: Bool) {
+        heartbeat.cancel()
+        let id = id
+        let store = store
+        // Settled: the run and its notes go. Otherwise its lease ends now, so that the next run settles its letters
+        // at once from the notes it made.
+        try? store.blocking { () async throws(AppealsError) in
+            if settled {
+                try await store.run("DELETE FROM send_journal WHERE run_id = \(id)")
+                try await store.run("DELETE FROM send_run WHERE id = \(id)")
+            } else {
+                try await store.run("UPDATE send_run SET lease_until = clock_timestamp() - interval '1 second' WHERE id = \(id)")
+            }
+        }
+    }
+}
+
+/// A send run's notes, in the database, so that any host can settle its letters if it dies.
+struct PostgresJournal: SendJournal {
+    let runId: String
+    let store: PostgresDeliveryStore
+
+    /// The note is made only while the run still holds the letter, under a lock on it: once another run has
+    /// settled this run's letters (its lease ran out), nothing more is handed over.
+    func started(_ letterId: Int64) throws(AppealsError) {
+        let runId = runId
+        let store = store
+        let noted = try store.blocking { () async throws(AppealsError) -> Bool in
+            do {
+                let rows = try await store.store.notesClient.query("""
+                    WITH held AS (SELECT id FROM letter WHERE id = \(letterId) AND claimed_by = \(runId) AND status = 'sending' FOR SHARE)
+                    INSERT INTO send_journal (run_id, letter_id, event) SELECT \(runId), id, 'started' FROM held RETURNING letter_id
+                    """, logger: store.logger).collect()
+                return !rows.isEmpty
+            } catch {
+                throw PostgresStore.appealsError(error, store.location)
+            }
+        }
+        guard noted else {
+            throw .storage("send run \(runId) no longer holds letter \(letterId) (its lease ran out and another run settled its letters); the run stops")
+        }
+    }
+
+    func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
+        let runId = runId
+        let store = store
+        try? store.blocking { () async throws(AppealsError) in
+            do {
+                if let outcome {
+                    try await store.store.notesClient.query("""
+                        INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
+                        VALUES (\(runId), \(letterId), 'replied', \(outcome.result.journalName), \(outcome.code), \(outcome.disablesTarget),
+                                \(outcome.at), \(outcome.reply))
+                        """, logger: store.logger)
+                } else {
+                    try await store.store.notesClient.query("""
+                        INSERT INTO send_journal (run_id, letter_id, event) VALUES (\(runId), \(letterId), 'untried')
+                        """, logger: store.logger)
+                }
+            } catch {
+                throw PostgresStore.appealsError(error, store.location)
+            }
+        }
+    }
+}
+
+extension PostgresRow {
+    /// The row as GRDB's, so that the domain's records decode it as they decode the SQLite store's.
+    func grdbRow() throws -> GRDB.Row {
+        var values: [String: (any DatabaseValueConvertible)?] = [:]
+        for cell in self {
+            guard cell.bytes != nil else {
+                values[cell.columnName] = DatabaseValue.null
+                continue
+            }
+            switch cell.dataType {
+            case .int2, .int4, .int8: values[cell.columnName] = try cell.decode(Int64.self)
+            case .bool: values[cell.columnName] = try cell.decode(Bool.self)
+            case .timestamptz, .timestamp: values[cell.columnName] = try cell.decode(Date.self)
+            case .bytea: values[cell.columnName] = try cell.decode(Data.self)
+            default: values[cell.columnName] = try cell.decode(String.self)
+            }
+        }
+        return GRDB.Row(values)
+    }
+}

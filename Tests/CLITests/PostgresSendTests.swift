@@ -1,0 +1,159 @@
+import Appeals
+import Foundation
+import Testing
+import TestSupport
+
+/// Several `send` processes sharing one PostgreSQL database, as senders on several hosts would.
+@Suite("Senders sharing a PostgreSQL database", .serialized) struct PostgresSendTests {
+    /// A campaign of `supporters` generated supporters (five letters each) and the 20 samples (95 letters),
+    /// queued in the SQLite file and copied to `postgres`; the config then points at PostgreSQL.
+    static func campaignOnPostgres(_ cli: CLIRunner, _ postgres: PostgresInstance, server: SMTPTestServer, supporters: Int,
+                                   perSecond: Int = 0) throws {
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url)
+        if supporters > 0 {
+            try #require(try cli.run("supporter", "import", try cli.writeSupporters(supporters), "--campaign", CLIRunner.slug).code == 0)
+        }
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let copied = try cli.run("db", "copy", "--to", postgres.url())
+        try #require(copied.code == 0, "\(copied.stderr)")
+        try cli.writeConfig(url: server.url, database: postgres.url(), perSecond: perSecond)
+    }
+
+    /// Each letter's Message-ID and whether it is marked as a possible duplicate, by status.
+    static func letters(_ postgres: PostgresInstance) throws -> [(messageId: String, status: String, duplicate: Bool)] {
+        try postgres.query("SELECT message_id, status, possible_duplicate FROM letter ORDER BY id").map { line in
+            let fields = line.split(separator: "|").map(String.init)
+            return (fields[0], fields[1], fields[2] == "t")
+        }
+    }
+
+    @Test("three senders at once deliver 20,095 letters exactly once, each taking its share; other commands say they need the SQLite file")
+    func threeSenders() throws {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 4000)
+
+        let senders = try (0..<3).map { _ in try cli.start(["send", "--json"]) }
+        let results = try senders.map { try $0.finish() }
+        var sent: [Int] = []
+        for result in results {
+            #expect(result.code == 0, "\(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+            sent.append(summary["sent"] as? Int ?? -1)
+            #expect(summary["possibleDuplicates"] as? Int == 0)
+        }
+        #expect(sent.reduce(0, +) == 20095, "\(sent)")
+        #expect(sent.allSatisfy { $0 > 0 }, "the work was not shared: \(sent)")
+
+        let letters = try Self.letters(postgres)
+        #expect(letters.count == 20095)
+        #expect(letters.allSatisfy { $0.status == "sent" && !$0.duplicate })
+        let received = try CrashTests.receivedMessageIDs(server)
+        #expect(received.count == 20095 && received.values.allSatisfy { $0 == 1 }, "\(received.filter { $0.value != 1 })")
+        #expect(Set(letters.map(\.messageId)) == Set(received.keys))
+        #expect(try postgres.query("SELECT count(*) FROM delivery_attempt WHERE outcome = 'sent'") == ["20095"])
+        // The runs ended cleanly: no lease left, no note kept.
+        #expect(try postgres.query("SELECT (SELECT count(*) FROM send_run) + (SELECT count(*) FROM send_journal)") == ["0"])
+
+        let again = try cli.run("send")
+        #expect(again.code == 0 && again.stdout.hasPrefix("sent 0,"), "\(again.stdout)\(again.stderr)")
+        let status = try cli.run("status", "--campaign", CLIRunner.slug)
+        #expect(status.code == 2 && status.stderr.contains("SQLite file only") && status.stderr.contains("send"), "\(status.stderr)")
+    }
+
+    @Test("one of three senders killed by SIGKILL 8 times: the others settle its letters once its lease ends; none lost, duplicates only what was on the wire, all reported")
+    func killedSenders() throws {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        // 4,095 letters: time for the kills.
+        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 800)
+
+        let watchers = try (0..<2).map { _ in try cli.start(["send", "--watch", "--poll-seconds", "1"]) }
+        var random = SeededRandom(seed: 14)
+        var kills = 0
+        var runs = 0
+        // Letters the killed runs held, to be settled by the others.
+        var held = 0
+        while kills < 8 && runs < 100 {
+            // Killed while sending: once it holds letters (its run's id carries its pid), at a random moment up to 50 ms later.
+            let worker = try cli.start(["send"])
+            let pid = worker.process.processIdentifier
+            _ = try cli.waitUntil(seconds: 10) {
+                try !worker.process.isRunning || postgres.query("SELECT count(*) FROM letter WHERE claimed_by LIKE '%-\(pid)-%'") != ["0"]
+            }
+            usleep(UInt32.random(in: 0...50_000, using: &random))
+            if worker.process.isRunning {
+                kill(pid, SIGKILL)
+                kills += 1
+                held += try Int(#require(try postgres.query("SELECT count(*) FROM letter WHERE claimed_by LIKE '%-\(pid)-%'").first)) ?? 0
+            }
+            _ = try worker.finish()
+            runs += 1
+        }
+        #expect(kills == 8)
+        #expect(held > 0)
+        // The watchers settle each dead run's letters once its lease has run out, and send them.
+        #expect(try cli.waitUntil(seconds: 120) { try postgres.query("SELECT count(*) FROM letter WHERE status <> 'sent'") == ["0"] })
+
+        let letters = try Self.letters(postgres)
+        #expect(letters.count == 4095)
+        let received = try CrashTests.receivedMessageIDs(server)
+        let lost = letters.filter { received[$0.messageId] == nil }
+        let duplicated = Set(received.filter { $0.value > 1 }.keys)
+        let marked = Set(letters.filter(\.duplicate).map(\.messageId))
+        #expect(lost.isEmpty, "lost: \(lost.count)")
+        #expect(duplicated.isSubset(of: marked), "unreported duplicates: \(duplicated.subtracting(marked))")
+        // On the wire when it died: one letter per connection (2); one more per connection for a reply it got as it died.
+        #expect(marked.count <= kills * 2 * 2, "\(marked.count) marked in \(kills) kills")
+        // A run killed between two claims held nothing; its lease row goes when a watcher finds it expired.
+        #expect(try cli.waitUntil(seconds: 60) {
+            try postgres.query("SELECT (SELECT count(*) FROM send_run) + (SELECT count(*) FROM send_journal)") == ["0"]
+        })
+        for watcher in watchers {
+            kill(watcher.process.processIdentifier, SIGTERM)
+            let result = try watcher.finish()
+            #expect(result.code == 0, "\(result.stderr)")
+        }
+    }
+
+    @Test("messagesPerSecond holds for all senders together, not for each")
+    func sharedRate() throws {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0, perSecond: 20)
+
+        let senders = try (0..<3).map { _ in try cli.start(["send"]) }
+        for sender in senders { #expect(try sender.finish().code == 0) }
+        let arrivals = try server.received().map { try $0.file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate! }.sorted()
+        #expect(arrivals.count == 95)
+        // 95 messages at 20 a second take at least 94/20 = 4.7 s whatever else the machine does; three senders
+        // pacing themselves alone would take a third of that.
+        let span = arrivals.last!.timeIntervalSince(arrivals.first!)
+        #expect(span >= 4.2, "95 messages in \(span) s")
+    }
+
+    @Test("perTargetPerHour holds for all senders together")
+    func sharedHourlyLimit() throws {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0)
+        try """
+            { "database": "\(postgres.url())", "smtp": { "url": "\(server.url)", "security": "none", "connections": 2 },
+              "limits": { "perTargetPerHour": 3 } }
+            """.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        let perTarget = try postgres.query("SELECT count(*) FROM letter GROUP BY target_id ORDER BY target_id").compactMap { Int($0) }
+        #expect(perTarget.filter { $0 > 3 }.count >= 4, "\(perTarget)")
+
+        let senders = try (0..<3).map { _ in try cli.start(["send"]) }
+        for sender in senders { _ = try sender.finish() }
+        #expect(try postgres.query("""
+            SELECT count(*) FILTER (WHERE status = 'sent') FROM letter GROUP BY target_id ORDER BY target_id
+            """) == perTarget.map { "\(min(3, $0))" })
+        #expect(try server.received().count == perTarget.map { min(3, $0) }.reduce(0, +))
+    }
+}
