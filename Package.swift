@@ -102,7 +102,8 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "AppealsTests", dependencies: ["Appeals", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "MailerTests", dependencies: ["Mailer", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "MailerTests", dependencies: ["Mailer", "AppealsPostgres", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "Appeals", "Mailer", "TestSupport",
                                                       .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                       .product(name: "HTTPTypes", package: "swift-http-types"),

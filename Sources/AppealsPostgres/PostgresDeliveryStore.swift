@@ -34,8 +34,8 @@ public final class PostgresDeliveryStore: DeliveryStore {
     // MARK: Runs
 
     public func beginSendRun() throws(AppealsError) -> any SendRunRecord {
-        let id = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
-        let host = ProcessInfo.processInfo.hostName
+        let host = Self.hostName
+        let id = "\(host)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         let pid = Int(getpid())
         try blocking { () async throws(AppealsError) in
             try await self.run("""
@@ -73,7 +73,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             if let expired = try lease.first?.decode(Bool.self), !expired { return 0 }
             try await connection.query("DELETE FROM send_run WHERE id = \(owner)", logger: self.logger)
             let held = try await connection.query("""
-                SELECT id FROM letter WHERE status = 'sending' AND claimed_by = \(owner) FOR UPDATE
+                SELECT id FROM letter WHERE status = 'sending' AND claimed_by = \(owner) ORDER BY id FOR UPDATE
                 """, logger: self.logger).collect().map { try $0.decode(Int64.self) }
             var replay = JournalReplay()
             let notes = try await connection.query("""
@@ -274,7 +274,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
         var held: [Int64: (attempts: Int, target: Int64)] = [:]
         for try await (id, attempts, target) in try await connection.query("""
             SELECT id, attempts, target_id FROM letter WHERE id = ANY(\(outcomes.map(\.letterId))) AND status = 'sending' AND claimed_by = \(owner)
-            FOR UPDATE
+            ORDER BY id FOR UPDATE
             """, logger: logger).decode((Int64, Int, Int64).self) {
             held[id] = (attempts, target)
         }
@@ -449,6 +449,13 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     // MARK: Plumbing
+
+    /// This machine's name, as the kernel has it (never a DNS lookup), for the runs' ids and leases.
+    static let hostName: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 
     static func campaignId(_ slug: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         let rows = try await connection.query("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger).collect()

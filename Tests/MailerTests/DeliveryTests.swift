@@ -1,19 +1,34 @@
 import Appeals
+@testable import AppealsPostgres
 import Foundation
 import GRDB
 import Testing
 import TestSupport
 @testable import Mailer
 
+/// The store a delivery test runs on: the tests are the same for both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
 /// A campaign with two supporters (in Germany and Belgium): ten letters, one per official and embassy.
+///
+/// On `.postgres`, each send runs on a new database of a private PostgreSQL server holding a copy of the file
+/// (`db copy`), and what sending changed (letters, attempts, targets) is brought back into the file: every
+/// assertion reads the file, whichever store sent.
 struct DeliveryFixture {
     let store: TestDatabase
     var config = AppConfig()
+    let kind: StoreKind
+    let postgres: PostgresInstance?
     /// 12:06 UTC: inside 08:00-20:00 for every target of the fixture (Baku, Berlin, Brussels).
     static let sendTime = TestDatabase.fixedNow.addingTimeInterval(3600)
 
-    init(server: SMTPTestServer?, url: String? = nil) async throws {
+    init(server: SMTPTestServer?, url: String? = nil, kind: StoreKind = .sqlite) async throws {
         store = try TestDatabase()
+        self.kind = kind
+        postgres = kind == .postgres ? try PostgresInstance.shared() : nil
         try store.createExampleCampaign()
         _ = try store.importSupporters("supporters-crlf.csv")
         _ = try await store.queue()
@@ -26,7 +41,59 @@ struct DeliveryFixture {
 
     func send(password: String? = nil, at time: Date = Self.sendTime, options: SendOptions = SendOptions()) async throws -> SendSummary {
         let transport = try config.makeTransport(environment: password.map { ["APPEAL_SMTP_PASSWORD": $0] } ?? [:])
-        return try await Dispatcher(store: store.database, config: config, transport: transport, now: { time }).run(options)
+        let config = config
+        return try await withDeliveryStore { store in
+            try await Dispatcher(store: store, config: config, transport: transport, now: { time }).run(options)
+        }
+    }
+
+    /// Runs `body` with the store under test.
+    func withDeliveryStore<T: Sendable>(_ body: @escaping @Sendable (any DeliveryStore) async throws -> T) async throws -> T {
+        guard let postgres else { return try await body(store.database) }
+        let name = "run_\(UUID().uuidString.prefix(8).lowercased())"
+        try postgres.createDatabase(name)
+        let location = try PostgresLocation(url: postgres.url(name), field: InputLocation(file: "test"))
+        let database = store.database
+        let result = try await PostgresStore.withStore(location, password: nil) { pg throws(AppealsError) -> Result<T, any Error> in
+            _ = try await DatabaseCopy.copy(from: database, to: pg, policy: RetryPolicy(AppConfig().limits))
+            let result: Result<T, any Error>
+            do { result = .success(try await body(PostgresDeliveryStore(pg))) } catch { result = .failure(error) }
+            do {
+                try await Self.mirror(pg, into: database)
+            } catch {
+                throw .storage("cannot bring PostgreSQL's state back: \(error)")
+            }
+            return result
+        }
+        return try result.get()
+    }
+
+    /// Writes what sending changes on PostgreSQL (letters, attempts, targets) into the file.
+    static func mirror(_ pg: PostgresStore, into database: AppDatabase) async throws {
+        let letters = try await pg.client.withConnection { connection in
+            try await PostgresDeliveryStore.records(Letter.self, "SELECT \(unescaped: PostgresDeliveryStore.columns("letter")) FROM letter",
+                                                    on: connection, logger: pg.logger)
+        }
+        let targets = try await pg.client.withConnection { connection in
+            try await PostgresDeliveryStore.records(Target.self, "SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target",
+                                                    on: connection, logger: pg.logger)
+        }
+        var rows: [[any DatabaseValueConvertible & Sendable]] = []
+        for try await (letter, at, code, reply, outcome) in try await pg.client.query(
+            "SELECT letter_id, attempted_at, code, reply, outcome FROM delivery_attempt ORDER BY id", logger: pg.logger
+        ).decode((Int64, Date, Int?, String, String).self) {
+            rows.append([letter, at, code.map { Int64($0) } ?? DatabaseValue.null, reply, outcome])
+        }
+        let attempts = rows
+        try await database.writer.write { db in
+            for letter in letters { try letter.update(db) }
+            for target in targets { try target.update(db) }
+            try db.execute(sql: "DELETE FROM delivery_attempt")
+            for attempt in attempts {
+                try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (?, ?, ?, ?, ?)",
+                               arguments: StatementArguments(attempt))
+            }
+        }
     }
 
     func letters() throws -> [Letter] {
@@ -71,10 +138,10 @@ struct DeliveryTests {
         #expect(Set(received.map { try! PythonEmail.parse(file: $0.file).messageId }).count == letters.count)
     }
 
-    @Test("plain SMTP: every letter delivered once, exactly as rendered")
-    func plain() async throws {
+    @Test("plain SMTP: every letter delivered once, exactly as rendered", arguments: StoreKind.allCases)
+    func plain(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.deferred == 0 && summary.failed == 0 && summary.stopped == nil)
         try expectDelivered(server, fixture)
@@ -83,27 +150,27 @@ struct DeliveryTests {
     }
 
     /// A server requiring STARTTLS and AUTH as alice / s3cret, and a fixture configured to trust it.
-    static func starttlsServer() async throws -> (SMTPTestServer, DeliveryFixture) {
+    static func starttlsServer(_ kind: StoreKind) async throws -> (SMTPTestServer, DeliveryFixture) {
         let server = try SMTPTestServer(["--starttls", "--auth", "alice:s3cret"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.security = .starttls
         fixture.config.smtp.username = "alice"
         fixture.config.smtp.caFile = server.certificate
         return (server, fixture)
     }
 
-    @Test("STARTTLS with a private CA and AUTH")
-    func starttlsAuth() async throws {
-        let (server, fixture) = try await Self.starttlsServer()
+    @Test("STARTTLS with a private CA and AUTH", arguments: StoreKind.allCases)
+    func starttlsAuth(_ kind: StoreKind) async throws {
+        let (server, fixture) = try await Self.starttlsServer(kind)
         #expect(try await fixture.send(password: "s3cret").sent == 10)
         try expectDelivered(server, fixture)
         #expect(try server.received().allSatisfy { $0.tls && $0.authUser == "alice" })
     }
 
-    @Test("smtps: TLS from the first byte")
-    func smtps() async throws {
+    @Test("smtps: TLS from the first byte", arguments: StoreKind.allCases)
+    func smtps(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--smtps"])
-        var fixture = try await DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)")
+        var fixture = try await DeliveryFixture(server: server, url: "smtps://127.0.0.1:\(server.port)", kind: kind)
         fixture.config.smtp.caFile = server.certificate
         #expect(try await fixture.send().sent == 10)
         try expectDelivered(server, fixture)
@@ -116,9 +183,9 @@ struct DeliveryTests {
         #expect(try fixture.attempts().isEmpty)
     }
 
-    @Test("a wrong password stops the run; the letters stay queued")
-    func wrongPassword() async throws {
-        let (server, fixture) = try await Self.starttlsServer()
+    @Test("a wrong password stops the run; the letters stay queued", arguments: StoreKind.allCases)
+    func wrongPassword(_ kind: StoreKind) async throws {
+        let (server, fixture) = try await Self.starttlsServer(kind)
         let summary = try await fixture.send(password: "wrong")
         #expect(summary.stoppedForConfiguration)
         #expect(summary.stopped?.contains("535") == true)
@@ -127,10 +194,10 @@ struct DeliveryTests {
         #expect(try server.received().isEmpty)
     }
 
-    @Test("a user name is set but the server offers no AUTH: nothing is sent unauthenticated")
-    func noAuthOffered() async throws {
+    @Test("a user name is set but the server offers no AUTH: nothing is sent unauthenticated", arguments: StoreKind.allCases)
+    func noAuthOffered(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.username = "alice"
         let summary = try await fixture.send(password: "s3cret")
         #expect(summary.stoppedForConfiguration && summary.stopped?.contains("offered no authentication") == true, "\(summary.stopped ?? "")")
@@ -138,18 +205,18 @@ struct DeliveryTests {
         #expect(try server.received().isEmpty)
     }
 
-    @Test("no password in the environment is a configuration error naming the variable")
-    func missingPassword() async throws {
-        var fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1")
+    @Test("no password in the environment is a configuration error naming the variable", arguments: StoreKind.allCases)
+    func missingPassword(_ kind: StoreKind) async throws {
+        var fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:1", kind: kind)
         fixture.config.smtp.username = "alice"
         await #expect(throws: AppealsError.self) { try await fixture.send() }
         try expectUntouched(fixture)
     }
 
-    @Test("STARTTLS required but not offered: the run stops rather than send in clear")
-    func starttlsNotOffered() async throws {
+    @Test("STARTTLS required but not offered: the run stops rather than send in clear", arguments: StoreKind.allCases)
+    func starttlsNotOffered(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.security = .starttls
         let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
@@ -158,19 +225,19 @@ struct DeliveryTests {
         #expect(try server.received().isEmpty)
     }
 
-    @Test("a certificate that does not verify stops the run")
-    func untrustedCertificate() async throws {
+    @Test("a certificate that does not verify stops the run", arguments: StoreKind.allCases)
+    func untrustedCertificate(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--starttls"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.security = .starttls
         let summary = try await fixture.send()
         #expect(summary.stoppedForConfiguration)
         try expectUntouched(fixture)
     }
 
-    @Test("server down: the run stops; the letters stay queued")
-    func serverDown() async throws {
-        let fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())")
+    @Test("server down: the run stops; the letters stay queued", arguments: StoreKind.allCases)
+    func serverDown(_ kind: StoreKind) async throws {
+        let fixture = try await DeliveryFixture(server: nil, url: "smtp://127.0.0.1:\(SMTPTestServer.closedPort())", kind: kind)
         let summary = try await fixture.send()
         #expect(summary.stopped != nil && !summary.stoppedForConfiguration)
         try expectUntouched(fixture)
@@ -185,10 +252,11 @@ struct DeliveryTests {
         ("drop-data", .deferred, nil),
     ]
 
-    @Test("each failure class ends in its documented state, with the attempt's code and text recorded", arguments: faults)
-    func faultClasses(_ fault: String, _ status: LetterStatus, _ code: Int?) async throws {
+    @Test("each failure class ends in its documented state, with the attempt's code and text recorded", arguments: StoreKind.allCases, faults)
+    func faultClasses(_ kind: StoreKind, _ expected: (fault: String, status: LetterStatus, code: Int?)) async throws {
+        let (fault, status, code) = expected
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         _ = try await fixture.send()
         let letters = try fixture.letters()
@@ -215,10 +283,11 @@ struct DeliveryTests {
     ]
 
     @Test("a refusal about our sender, our right to relay or our message stops the run: no target disabled, letters stay queued",
-          arguments: refusalsAboutUs)
-    func refusalAboutUs(_ fault: String, _ words: String) async throws {
+          arguments: StoreKind.allCases, refusalsAboutUs)
+    func refusalAboutUs(_ kind: StoreKind, _ refusal: (fault: String, words: String)) async throws {
+        let (fault, words) = refusal
         let server = try SMTPTestServer(["--fault", fault])
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         let summary = try await fixture.send()
         #expect(summary.stopped?.contains(words) == true, "\(summary.stopped ?? "not stopped")")
         #expect(summary.disabledTargets.isEmpty && summary.failed == 0)
@@ -231,10 +300,10 @@ struct DeliveryTests {
         #expect(try await later.send().sent == 10)
     }
 
-    @Test("one message refused after the final dot fails that letter only, and the run goes on")
-    func oneMessageRefused() async throws {
+    @Test("one message refused after the final dot fails that letter only, and the run goes on", arguments: StoreKind.allCases)
+    func oneMessageRefused(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--fault", "554-data", "--fault-count", "1"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         #expect(summary.failed == 1 && summary.sent == 9 && summary.stopped == nil, "\(summary)")
@@ -242,10 +311,10 @@ struct DeliveryTests {
         #expect(try disabledTargets(fixture).isEmpty)
     }
 
-    @Test("the same refusal for letters in a row stops the run after a few, not after all of them", arguments: ["554-data-plain", "554-data"])
-    func sameRefusalEveryTime(_ fault: String) async throws {
+    @Test("the same refusal for letters in a row stops the run after a few, not after all of them", arguments: StoreKind.allCases, ["554-data-plain", "554-data"])
+    func sameRefusalEveryTime(_ kind: StoreKind, _ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         #expect(summary.stopped?.contains("in a row") == true, "\(summary.stopped ?? "not stopped")")
@@ -255,10 +324,10 @@ struct DeliveryTests {
         #expect(try disabledTargets(fixture).isEmpty)
     }
 
-    @Test("a refused copy to the supporter: the official's copy goes out, and the refusal is recorded")
-    func refusedCopy() async throws {
+    @Test("a refused copy to the supporter: the official's copy goes out, and the refusal is recorded", arguments: StoreKind.allCases)
+    func refusedCopy(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "juergen@"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.sender.copyToSupporter = true
         let summary = try await fixture.send()
         #expect(summary.sent == 10 && summary.failed == 0 && summary.refusedCopies == 5)
@@ -278,10 +347,10 @@ struct DeliveryTests {
         #expect(try disabledTargets(fixture).isEmpty)
     }
 
-    @Test("a refused target with a good copy: nothing goes to the copy alone; the target is disabled")
-    func refusedTargetGoodCopy() async throws {
+    @Test("a refused target with a good copy: nothing goes to the copy alone; the target is disabled", arguments: StoreKind.allCases)
+    func refusedTargetGoodCopy(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--reject-rcpt", "president@"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.sender.copyToSupporter = true
         let summary = try await fixture.send()
         #expect(summary.sent == 8 && summary.failed == 1 && summary.disabledTargets == ["president@example.org"])
@@ -291,10 +360,10 @@ struct DeliveryTests {
     }
 
     @Test("a server that stalls, is busy (421) or drops the connection: the run stops after a few, and no attempt is spent",
-          arguments: ["stall-ehlo", "stall-mail", "421-connect"])
-    func stalledServer(_ fault: String) async throws {
+          arguments: StoreKind.allCases, ["stall-ehlo", "stall-mail", "421-connect"])
+    func stalledServer(_ kind: StoreKind, _ fault: String) async throws {
         let server = try SMTPTestServer(["--fault", fault])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.timeoutSeconds = 1
         let summary = try await fixture.send()
         // Three timeouts over two connections, not one per letter.
@@ -303,10 +372,10 @@ struct DeliveryTests {
         try expectUntouched(fixture)
     }
 
-    @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried; three such targets in a row stop the run")
-    func mailboxUnavailable() async throws {
+    @Test("550 mailbox unavailable: the letter fails, its target is disabled, its other letters are not tried; three such targets in a row stop the run", arguments: StoreKind.allCases)
+    func mailboxUnavailable(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--fault", "550-rcpt"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         let summary = try await fixture.send()
         // A relay refusing every recipient as nonexistent would disable every target: the run stops after three.
@@ -323,10 +392,10 @@ struct DeliveryTests {
         #expect(letters.filter { failedTargets.contains($0.targetId) && $0.status != .failed }.allSatisfy { $0.attempts == 0 })
     }
 
-    @Test("a server slower than the timeout: possibly delivered, deferred and counted as a possible duplicate")
-    func slowServer() async throws {
+    @Test("a server slower than the timeout: possibly delivered, deferred and counted as a possible duplicate", arguments: StoreKind.allCases)
+    func slowServer(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--fault", "slow", "--delay", "3", "--fault-count", "1"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         fixture.config.smtp.timeoutSeconds = 1
         let summary = try await fixture.send(options: SendOptions(limit: 1))
@@ -336,10 +405,10 @@ struct DeliveryTests {
         #expect(try fixture.store.database.report(campaign: TestDatabase.slug).possibleDuplicates == 1)
     }
 
-    @Test("when the server comes back, deferred letters go out on the next run once due")
-    func recovery() async throws {
+    @Test("when the server comes back, deferred letters go out on the next run once due", arguments: StoreKind.allCases)
+    func recovery(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--fault", "451-data", "--fault-count", "10"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         #expect(try await fixture.send().deferred == 10)
         #expect(try await fixture.send(at: DeliveryFixture.sendTime.addingTimeInterval(30)).attempted == 0)
@@ -349,10 +418,10 @@ struct DeliveryTests {
         #expect(try server.received().count == 10)
     }
 
-    @Test("maxAttempts: a letter that keeps failing transiently ends failed")
-    func attemptsExhausted() async throws {
+    @Test("maxAttempts: a letter that keeps failing transiently ends failed", arguments: StoreKind.allCases)
+    func attemptsExhausted(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer(["--fault", "451-data"])
-        var fixture = try await DeliveryFixture(server: server)
+        var fixture = try await DeliveryFixture(server: server, kind: kind)
         fixture.config.smtp.connections = 1
         fixture.config.limits.maxAttempts = 2
         #expect(try await fixture.send().deferred == 10)
@@ -360,10 +429,10 @@ struct DeliveryTests {
         #expect(try fixture.letters().allSatisfy { $0.attempts == 2 && $0.status == .failed })
     }
 
-    @Test("CR and LF in a stored name add no recipient and no header")
-    func injection() async throws {
+    @Test("CR and LF in a stored name add no recipient and no header", arguments: StoreKind.allCases)
+    func injection(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         try await fixture.store.database.writer.write { db in
             try db.execute(sql: "UPDATE supporter SET name = 'Eve' || char(13, 10) || 'Bcc: x@example.net'")
             try db.execute(sql: "UPDATE target SET name = 'Target' || char(10) || 'Cc: y@example.net'")
@@ -378,20 +447,20 @@ struct DeliveryTests {
         }
     }
 
-    @Test("--dry-run builds and checks every due message and changes nothing")
-    func dryRun() async throws {
+    @Test("--dry-run builds and checks every due message and changes nothing", arguments: StoreKind.allCases)
+    func dryRun(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         let summary = try await fixture.send(options: SendOptions(dryRun: true))
         #expect(summary.checked == 10 && summary.attempted == 0)
         try expectUntouched(fixture)
         #expect(try server.received().isEmpty)
     }
 
-    @Test("sending hours hold letters for targets where it is night; --limit caps a run")
-    func hoursAndLimit() async throws {
+    @Test("sending hours hold letters for targets where it is night; --limit caps a run", arguments: StoreKind.allCases)
+    func hoursAndLimit(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         try await fixture.store.database.writer.write { db in try db.execute(sql: "UPDATE campaign SET sending_hours = '08:00-20:00'") }
         // 03:00 in Baku, 00:00 in Berlin and Brussels.
         let night = Date(timeIntervalSince1970: 1_795_053_600)
@@ -400,13 +469,15 @@ struct DeliveryTests {
         #expect(try server.received().count == 3)
     }
 
-    @Test("--test-to sends one [TEST] sample per target to the organizer only and changes no letter")
-    func testTo() async throws {
+    @Test("--test-to sends one [TEST] sample per target to the organizer only and changes no letter", arguments: StoreKind.allCases)
+    func testTo(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         let transport = try fixture.config.makeTransport()
-        let dispatcher = Dispatcher(store: fixture.store.database, config: fixture.config, transport: transport)
-        let (results, missing) = try await dispatcher.sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
+        let config = fixture.config
+        let (results, missing) = try await fixture.withDeliveryStore { store in
+            try await Dispatcher(store: store, config: config, transport: transport).sendTests(campaign: TestDatabase.slug, to: "organizer@example.org")
+        }
         #expect(results.count == 6 && results.allSatisfy { $0.reply.kind == .accepted })
         #expect(missing.count == 8)  // embassies with no supporter in their country
         let received = try server.received()
@@ -426,10 +497,10 @@ struct DeliveryTests {
 
 @Suite("SQL metacharacters and emoji", .serialized)
 struct VerbatimTests {
-    @Test("SQL metacharacters and emoji in every field are stored and sent verbatim")
-    func verbatim() async throws {
+    @Test("SQL metacharacters and emoji in every field are stored and sent verbatim", arguments: StoreKind.allCases)
+    func verbatim(_ kind: StoreKind) async throws {
         let server = try SMTPTestServer()
-        let fixture = try await DeliveryFixture(server: server)
+        let fixture = try await DeliveryFixture(server: server, kind: kind)
         let name = "Robert'); DROP TABLE letter;-- \"O'Brien\" 🕊️"
         let note = "'; DELETE FROM supporter WHERE '1'='1 -- 100% _wild_ \\ 🙏\nSecond line with emoji 👩🏽‍⚖️ and a quote \""
         let values = ["name": name, "email": "o'brien+tag@example.net", "country": "FR", "city": "Zürich %_ \"quoted\"",

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A private PostgreSQL server (Tests/Servers/postgres_instance.sh): a new cluster in a temporary folder, on a
 /// free port of 127.0.0.1, run as an unprivileged user, stopped and removed when this is released. Its
@@ -23,6 +24,20 @@ public final class PostgresInstance: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    private static let sharedInstance = Mutex<PostgresInstance?>(nil)
+
+    /// One server for every test of this process that asks for it, started at the first ask and stopped when
+    /// the process exits. Its tests each make their own databases (``createDatabase(_:)``).
+    public static func shared() throws -> PostgresInstance {
+        try sharedInstance.withLock { shared in
+            if let shared { return shared }
+            let instance = try PostgresInstance()
+            shared = instance
+            atexit { PostgresInstance.sharedInstance.withLock { $0?.stop() } }
+            return instance
+        }
+    }
 
     /// The URL of database `name` (`appeal` is made at start; others with ``createDatabase(_:)``).
     public func url(_ name: String = "appeal") -> String { "postgres://appeal@127.0.0.1:\(port)/\(name)?sslmode=disable" }
