@@ -54,11 +54,29 @@ for c in (1, 2, 4):
 s1 = rate(send_letters, runs["send-c1"]["seconds"])
 py = rate(python_send["sent"], python_send["seconds"])
 row(f"send, {send_letters:,} letters, 1 connection", f"{s1:,.0f} msg/s", f"{py:,.0f} msg/s (Python smtplib, 1 connection)", f"{s1 / py:.2f}x", ">= 3x", s1 / py >= 3)
+sqlite2 = rate(send_letters, runs["send-c2"]["seconds"])
+for w in (1, 2, 4):
+    pg = rate(send_letters, runs[f"pg-send-w{w}"]["seconds"])
+    row(f"send from PostgreSQL, {send_letters:,} letters, {w} sender{'s' if w > 1 else ''} x 2 connections", f"{pg:,.0f} msg/s",
+        f"{sqlite2:,.0f} msg/s (SQLite, one sender, 2 connections)", f"{pg / sqlite2:.2f}x", ">= 0.7x" if w == 2 else "-",
+        pg / sqlite2 >= 0.7 if w == 2 else None)
+row("queue on PostgreSQL", "not yet: queue runs on the SQLite file only in this version", "-", "-", "-", None)
 for name, label, count in (("small-queue", "queue", small * 5), ("large-queue", "queue", letters),
                            ("small-send", "send", small * 5), ("large-send", "send", letters)):
     row(f"peak RSS, {label} at {count:,} letters", f"{mb(name):.0f} MB", "-", "-", "<= 150 MB", mb(name) <= 150)
 row(f"peak RSS, queue for {wide_targets:,} targets x 100 supporters", f"{mb('wide-queue'):.0f} MB", "-", "-", "<= 150 MB", mb("wide-queue") <= 150)
 row(f"peak RSS, supporter import of {import_rows:,} rows", f"{mb('huge-import'):.0f} MB", "-", "-", "<= 150 MB", mb("huge-import") <= 150)
+
+# CPU per letter of each component of the PostgreSQL runs, to project them onto a host with more cores.
+cpu_rows = []
+for w in (1, 2, 4):
+    c = runs[f"pg-cpu-w{w}"]
+    sent = max(1, c["sent"])
+    cpu_rows.append((f"{w} sender{'s' if w > 1 else ''}", f"{c['sent']:,}", f"{runs[f'pg-send-w{w}']['cpuSeconds'] * 1e3 / sent:.3f}",
+                     f"{c['postgresSeconds'] * 1e3 / sent:.3f}", f"{c['sinkSeconds'] * 1e3 / sent:.3f}"))
+cpu_rows.append(("SQLite, 1 sender", f"{send_letters:,}", f"{runs['send-c2']['cpuSeconds'] * 1e3 / send_letters:.3f}", "-", "-"))
+cpu_header = ("run", "letters sent", "senders, CPU ms/letter", "PostgreSQL, CPU ms/letter", "smtp-sink, CPU ms/letter")
+cpu_table = ["| " + " | ".join(cpu_header) + " |", "|" + "---|" * 5] + ["| " + " | ".join(r) + " |" for r in cpu_rows]
 
 header = ("measure", "appeal", "baseline, same run", "ratio", "target", "met")
 widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(6)]
@@ -88,6 +106,15 @@ from GNU `time -v`; each figure is one run.
 - libcurl alone (`bench/curl_ceiling.c`): the same count of messages of the same size, one reused easy
   handle per connection as `appeal-cli` uses them, one prebuilt message, no database: what `send` could
   reach through libcurl if everything else cost nothing.
+- send from PostgreSQL: the same letters copied into a new database of a private PostgreSQL server with its
+  durability settings on (fsync, synchronous commits), on the same two cores as the senders and smtp-sink;
+  N `send` processes of 2 connections each start at once and share the queue.
+
+CPU per letter of the PostgreSQL runs (user + system; the senders' from GNU `time`, PostgreSQL's and
+smtp-sink's from /proc, every backend included). On a host with more cores, the senders' and the server's
+shares run in parallel: the throughput of N senders is bounded by the cores divided by these figures.
+
+{chr(10).join(cpu_table)}
 """
 analysis = os.path.join(os.path.dirname(out), "analysis.md")
 if os.path.exists(analysis):

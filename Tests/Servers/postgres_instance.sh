@@ -4,6 +4,9 @@
 #   postgres_instance.sh start DIR PORT    # initdb into DIR/data, listen on 127.0.0.1:PORT, wait until ready
 #   postgres_instance.sh stop  DIR         # fast shutdown, waits
 #
+# POSTGRES_DURABLE=1 keeps PostgreSQL's own durability settings (fsync, synchronous commits), as a production
+# server has them: for benchmarks. Tests run without them.
+#
 # The server runs as an unprivileged user: the invoking user, or `postgres` when invoked as root (PostgreSQL
 # refuses to run as root). Its superuser is `appeal`, trusted on 127.0.0.1 and on its socket in DIR (no
 # password); a database `appeal` is created. Everything lives in DIR; remove DIR after `stop`.
@@ -32,8 +35,10 @@ start)
   as_owner "$bin/initdb" --pgdata="$dir/data" --username=appeal --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
     --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   # Tests need speed, not durability across a power cut: the server's own files are thrown away after.
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${POSTGRES_DURABLE:-}" = 1 ] && durability=""
   as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir $durability -c max_connections=200" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   as_owner "$bin/createdb" --host="$dir" --port="$port" --username=appeal appeal
   ;;
