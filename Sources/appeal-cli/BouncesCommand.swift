@@ -131,14 +131,19 @@ struct BouncesCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a kept bounce message (one that matched no letter).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print a kept bounce message (one that matched no letter).",
+            discussion: "Byte for byte into a file or a pipe; on a terminal, with its control characters shown as U+FFFD.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The message's number, as `bounces list` shows it.") var id: Int64
 
         func run() throws {
             let database = try options.openDatabase()
             let raw = try reporting { () throws(AppealsError) in try database.keptBounce(id: id) }
-            StandardOutput.write(bytes: Array(raw))
+            // A message from outside may carry escape sequences that a terminal would act on.
+            guard isatty(STDOUT_FILENO) == 1 else { return StandardOutput.write(bytes: Array(raw)) }
+            StandardOutput.write(MailText.printable(String(decoding: raw, as: UTF8.self)))
+            printWarning("(control characters shown as \u{FFFD}; redirect to a file for the exact bytes)")
         }
     }
 }

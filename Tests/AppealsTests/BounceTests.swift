@@ -87,7 +87,7 @@ import TestSupport
         #expect(BounceClass.classify(action: "failed", status: status, diagnostic: diagnostic) == .policy)
     }
 
-    @Test("long bodies, blank lines, a 40,000-character field, unclosed HTML tags and thousands of addresses or DSN groups are read in one pass, at most 100 reports (once quadratic: minutes)")
+    @Test("long bodies, blank lines, a 40,000-character field, long lines of dashes or spaces, unclosed HTML tags and thousands of addresses or DSN groups are read in one pass, at most 100 reports (once quadratic: minutes)")
     func hostileShapes() {
         let html = "Content-Type: text/html\n"
         let groups = (0..<5000).map { "Final-Recipient: rfc822; u\($0)@example.com\nAction: failed\nStatus: 5.1.1\n" }.joined(separator: "\n")
@@ -99,6 +99,10 @@ import TestSupport
             (html, String(repeating: "<a", count: 20_000) + " gone@example.com: user unknown", 1),
             (html, String(repeating: "<script>", count: 20_000) + "<p>gone@example.com: user unknown</p>", 0),
             (html, "<style>p { x: y }</style><p>gone@example.com:<br>550 user unknown</p>", 1),
+            // Lines of 20,000 dashes, 40,000 spaces or 20,000 paragraphs (each a space): once minutes each.
+            ("", "hi\n" + String(repeating: "-", count: 20_000) + "\ngone@example.com: user unknown\n", 1),
+            ("", "hi\n" + String(repeating: " ", count: 40_000) + "\ngone@example.com: user unknown\n", 1),
+            (html, String(repeating: "<p>", count: 20_000) + "gone@example.com: user unknown", 1),
             (dsn, "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x.org\n\n\(groups)\n--b--\n", BounceAnalysis.maxReports),
         ]
         for item in cases {
@@ -250,6 +254,19 @@ import TestSupport
         #expect(try sent.value("SELECT COUNT(*) FROM bounce WHERE counted = 1") == 0 as Int)
     }
 
+    @Test("the same message with more or fewer empty lines after its end (an mbox's, a pipe's) is stored once")
+    func trailingEmptyLines() async throws {
+        let sent = try await Sent()
+        let text = "From: postmaster@example.net\nSubject: hello\n\nnot a bounce\n"
+        for ending in ["", "\n", "\n\n\n", "\r\n", "\r\n\r\n"] {
+            _ = try sent.database.ingestBounce(InboundMessage(bytes: Array((text + ending).utf8), source: "ending"), policy: sent.policy)
+        }
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 1 as Int)
+        // Its text is another message.
+        _ = try sent.database.ingestBounce(InboundMessage(bytes: Array((text + "more\n").utf8), source: "other"), policy: sent.policy)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 2 as Int)
+    }
+
     @Test("a bounce of the supporter's copy changes nothing, and goes when the supporter is erased")
     func supporterCopy() async throws {
         let sent = try await Sent()
@@ -296,24 +313,54 @@ import TestSupport
             let text = "From: postmaster@example.net\nSubject: returned \(index)\n" + fields
             _ = try sent.database.ingestBounce(InboundMessage(bytes: Array(text.utf8), source: "harder \(index)"), policy: sent.policy)
         }
+        // And the forms a hostile review found kept: %40 beside a stray %, an epilogue, raw UTF-16 bytes in a part of
+        // no text type, UTF-16 without a byte order mark, UCS-2, UTF-32, a UTF-16 encoded word, an HTML reference.
+        let percent = supporter.replacingOccurrences(of: "@", with: "%40")
+        func wide(_ text: String, _ encode: (UInt32) -> [UInt8]) -> [UInt8] { text.unicodeScalars.flatMap { encode($0.value) } }
+        let le16: (UInt32) -> [UInt8] = { [UInt8($0 & 0xFF), UInt8($0 >> 8 & 0xFF)] }
+        let be32: (UInt32) -> [UInt8] = { value in (0..<4).reversed().map { UInt8(value >> (8 * $0) & 0xFF) } }
+        let reviewed: [[UInt8]] = [
+            Array("\n100% undeliverable: mailto:\(percent)\n".utf8),
+            Array("X-Note: 50% off; rcpt=\(percent)\n\nhello\n".utf8),
+            Array("Content-Type: multipart/mixed; boundary=e\n\n--e\n\nhello\n--e--\nepilogue \(supporter)\n".utf8),
+            Array("Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: application/octet-stream\n\n".utf8) + wide(supporter, le16)
+                + Array("\n--o--\n".utf8),
+            Array("Content-Type: text/plain; charset=utf-16\nContent-Transfer-Encoding: base64\n\n\(Data(wide(supporter, le16)).base64EncodedString())\n".utf8),
+            Array("Content-Type: text/plain; charset=ucs-2\nContent-Transfer-Encoding: base64\n\n\(Data([0xFF, 0xFE] + wide(supporter, le16)).base64EncodedString())\n".utf8),
+            Array("Content-Type: text/plain; charset=utf-32\nContent-Transfer-Encoding: base64\n\n\(Data(wide(supporter, be32)).base64EncodedString())\n".utf8),
+            Array("X-Failed: =?utf-16le?b?\(Data(wide(supporter, le16)).base64EncodedString())?=\n\nhello\n".utf8),
+            Array("Content-Type: text/html\n\n<p>\(supporter.replacingOccurrences(of: "@", with: "&#64;"))</p>\n".utf8),
+        ]
+        for (index, rest) in reviewed.enumerated() {
+            let bytes = Array("From: postmaster@example.net\nSubject: reviewed \(index)\n".utf8) + rest
+            _ = try sent.database.ingestBounce(InboundMessage(bytes: bytes, source: "reviewed \(index)"), policy: sent.policy)
+        }
+        // A report about another letter whose server quoted the supporter's address percent-encoded.
+        let otherLetter = try sent.letter(to: "prosecutor-general@example.org")
+        _ = try sent.ingest("dsn.eml", verp: "appeals@example.org", recipient: "prosecutor-general@example.org",
+                            diagnostic: "550 5.7.1 rejected: \(percent) is listed", messageId: otherLetter.messageId)
         let kept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
-        #expect(kept == 7)
+        #expect(kept == 7 + reviewed.count)
         _ = try sent.database.eraseSupporter(email: supporter, campaign: TestDatabase.slug)
         // No text about bounces names them any more, in any form the messages carried.
-        let pattern = "%\(supporter.lowercased())%"
-        #expect(try sent.value("""
-            SELECT COUNT(*) FROM bounce WHERE lower(recipient) LIKE ?1 OR lower(diagnostic) LIKE ?1 OR lower(effect) LIKE ?1
-            """, [pattern]) == 0 as Int)
-        #expect(try sent.value("""
-            SELECT COUNT(*) FROM bounce_message WHERE lower(sender) LIKE ?1 OR lower(subject) LIKE ?1 OR lower(outcome) LIKE ?1
-                OR lower(problem) LIKE ?1
-            """, [pattern]) == 0 as Int)
+        for form in [supporter, percent] {
+            let pattern = "%\(form.lowercased())%"
+            #expect(try sent.value("""
+                SELECT COUNT(*) FROM bounce WHERE lower(recipient) LIKE ?1 OR lower(diagnostic) LIKE ?1 OR lower(effect) LIKE ?1
+                """, [pattern]) == 0 as Int, "\(form)")
+            #expect(try sent.value("""
+                SELECT COUNT(*) FROM bounce_message WHERE lower(sender) LIKE ?1 OR lower(subject) LIKE ?1 OR lower(outcome) LIKE ?1
+                    OR lower(problem) LIKE ?1
+                """, [pattern]) == 0 as Int, "\(form)")
+            #expect(try sent.value("SELECT COUNT(*) FROM letter WHERE lower(last_reply) LIKE ?1", [pattern]) == 0 as Int, "\(form)")
+            #expect(try sent.value("SELECT COUNT(*) FROM target WHERE lower(disabled_reason) LIKE ?1", [pattern]) == 0 as Int, "\(form)")
+        }
         let stillKept: Int = try #require(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL"))
         #expect(stillKept == 1, "only the message about the other supporter stays")
         #expect(try sent.value("SELECT COUNT(*) FROM bounce_message WHERE raw IS NOT NULL AND instr(CAST(raw AS TEXT), ?) > 0",
                                [Data("Undeliverable: \(other)".utf8).base64EncodedString()]) == 1 as Int)
         // Every message is still counted.
-        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 7 as Int)
+        #expect(try sent.value("SELECT COUNT(*) FROM bounce_message") == 8 + reviewed.count as Int)
     }
 
     @Test("random bytes, malformed MIME and a huge message are recorded with their problem, listed and kept; nothing else changes")

@@ -240,7 +240,14 @@ struct BounceCLITests {
         #expect(!list.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" }, "\(list.stdout)")
         // The JSON keeps the text, escaped.
         let json = try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout
-        #expect(json.contains("\\u001b[2J"), "\(json)")
+        #expect(json.contains("\\u001b[2J") && json.contains("\\u009b31m"), "\(json)")
+        #expect(!json.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F...0x9F).contains($0.value) }, "\(json)")
+        // The message itself: byte for byte into a file, without its escapes on a terminal (script(1) gives it one).
+        #expect(try cli.pipeline("\"$APPEAL\" bounces show 1 > shown.eml") == 0)
+        #expect(FileManager.default.contents(atPath: cli.path("shown.eml")) == Data(message.utf8))
+        #expect(try cli.pipeline("script -qec '\"$APPEAL\" bounces show 1' /dev/null > terminal.txt") == 0)
+        let terminal = try #require(FileManager.default.contents(atPath: cli.path("terminal.txt")))
+        #expect(String(decoding: terminal, as: UTF8.self).contains("Undeliverable") && !terminal.contains(0x1B), "\(terminal)")
     }
 
     @Test("a mail system's pipe: 0 once stored, 75 when the database cannot be written, 2 never")

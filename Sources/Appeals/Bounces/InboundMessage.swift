@@ -24,12 +24,32 @@ public struct InboundMessage: Sendable {
         self.envelopeRecipient = envelopeRecipient
     }
 
-    /// Identifies the message: the same bounce ingested twice is recognized by it.
+    /// Identifies the message: the same bounce ingested twice is recognized by it, whatever empty lines an mbox
+    /// or a pipe left after its last line.
     var sha256: Data {
         var hash = SHA256()
-        hash.update(data: bytes)
-        hash.update(data: Data("\(size)".utf8))
+        if bytes.count == size {
+            let content = Self.withoutTrailingEmptyLines(bytes)
+            hash.update(data: Data(content))
+            hash.update(data: Data("\(content.count)".utf8))
+        } else {
+            hash.update(data: bytes)
+            hash.update(data: Data("\(size)".utf8))
+        }
         return Data(hash.finalize())
+    }
+
+    /// The bytes up to the end of the last line that is not empty (with its line end).
+    static func withoutTrailingEmptyLines(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+        var end = bytes.endIndex
+        while end > 0, bytes[end - 1] == 0x0A {
+            var lineStart = end - 1
+            if lineStart > 0, bytes[lineStart - 1] == 0x0D { lineStart -= 1 }
+            // The line ending at `end` is empty only if a line end comes right before it.
+            guard lineStart > 0, bytes[lineStart - 1] == 0x0A else { break }
+            end = lineStart
+        }
+        return bytes[..<end]
     }
 
     /// Why the message cannot be read as mail at all, if it cannot.

@@ -115,6 +115,15 @@ public enum MailText {
     }
 
     /// A header value with its RFC 2047 encoded words (`=?charset?B|Q?text?=`) decoded.
+    /// The bytes each encoded word of `value` carries, before its charset is applied.
+    static func encodedWordBytes(_ value: String) -> [[UInt8]] {
+        guard value.contains("=?") else { return [] }
+        return value.matches(of: /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/).map { match in
+            let payload = Array(match.output.3.utf8)
+            return match.output.2.lowercased() == "b" ? base64Decoded(payload[...]) : quotedPrintableDecoded(payload.map { $0 == 0x5F ? 0x20 : $0 }[...])
+        }
+    }
+
     static func decodeEncodedWords(_ value: String) -> String {
         guard value.contains("=?") else { return value }
         let pattern = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/

@@ -6,6 +6,9 @@ enum PlainTextBounce {
     /// A bounce's report is a few lines: what lies beyond this is not read for addresses.
     static let maxReportCharacters = 64 << 10
     static let maxReportLines = 400
+    /// How much of a line the patterns for markers and quoted fields look at: those are short, and the patterns
+    /// backtrack over a line's length (a line of 20,000 dashes or spaces took minutes whole).
+    static let markerLength = 200
 
     /// Local parts of the mail system's own addresses, which bounces name in their prose ("contact postmaster").
     static let systemLocalParts: Set<String> = ["postmaster", "mailer-daemon", "mailer_daemon", "abuse", "root", "hostmaster", "noc", "webmaster"]
@@ -30,7 +33,7 @@ enum PlainTextBounce {
         var reports: [RecipientReport] = []
         for (index, line) in lines.enumerated() where reports.count < BounceAnalysis.maxReports {
             // The returned message's own fields, and the "Your message / To: / Sent:" block that quotes them.
-            if line.firstMatch(of: fieldLine) != nil { continue }
+            if line.prefix(markerLength).firstMatch(of: fieldLine) != nil { continue }
             // "not accepting mail from <sender>": the sender is not a failed recipient.
             guard line.contains("@") else { continue }
             let senders = Set(line.matches(of: mailFrom).map { $0.output.1.lowercased() })
@@ -66,7 +69,7 @@ enum PlainTextBounce {
             var kept: [Substring] = []
             let returnedStart = returnedMessageStart
             for line in String(text.prefix(maxReportCharacters)).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-                if line.firstMatch(of: returnedStart) != nil { break }
+                if line.prefix(markerLength).firstMatch(of: returnedStart) != nil { break }
                 kept.append(line)
             }
             texts.append(kept.joined(separator: "\n"))

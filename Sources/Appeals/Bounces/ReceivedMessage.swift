@@ -105,29 +105,29 @@ public struct ReceivedMessage: Sendable {
         [self] + parts.flatMap(\.allParts)
     }
 
-    /// Whether `needle` may appear in the message, case-insensitively: in its fields (encoded words and
-    /// RFC 2231 `%XX` decoded), its parts' text (transfer encodings and charsets decoded, UTF-16 included), and
-    /// the messages it encloses. A message too deep or with too many parts to be searched whole may: true.
+    /// Whether the address `needle` may appear in the message (``AddressSearch``'s forms, any case): in its
+    /// fields (and the bytes their encoded words carry), its parts' bodies (transfer encodings decoded, then as
+    /// bytes whatever their charset) and text, and the messages it encloses. A message too deep or with too many
+    /// parts to be searched whole may: true. The raw bytes around the parts are the caller's to search.
     public func mentions(_ needle: String) -> Bool {
-        func found(_ text: String) -> Bool {
-            text.range(of: needle, options: .caseInsensitive) != nil
-                || text.contains("%") && (text.removingPercentEncoding ?? "").range(of: needle, options: .caseInsensitive) != nil
-        }
+        mentions(AddressSearch(needle))
+    }
+
+    func mentions(_ search: AddressSearch) -> Bool {
         if isTruncated { return true }
         for part in allParts {
-            if part.headers.contains(where: { found($0.value) || found(MailText.decodeEncodedWords($0.value)) }) { return true }
+            for header in part.headers {
+                if search.found(in: header.value.utf8) || MailText.encodedWordBytes(header.value).contains(where: search.found(in:))
+                    || search.found(in: MailText.decodeEncodedWords(header.value).utf8) {
+                    return true
+                }
+            }
             if Self.enclosingTypes.contains(part.contentType.type) {
                 // An enclosed message below the depth searched is not searched: it may.
                 guard let enclosed = part.enclosed else { return true }
-                if enclosed.mentions(needle) { return true }
+                if enclosed.mentions(search) { return true }
             } else if part.parts.isEmpty {
-                if found(part.text) { return true }
-                let charset = part.contentType.parameters["charset"]?.lowercased() ?? ""
-                if charset.hasPrefix("utf-16") || charset.hasPrefix("utf16"),
-                   let text = String(bytes: part.decodedBody, encoding: charset.hasSuffix("be") ? .utf16BigEndian : charset.hasSuffix("le") ? .utf16LittleEndian : .utf16),
-                   found(text) {
-                    return true
-                }
+                if search.found(in: part.decodedBody) || search.found(in: part.text.utf8) { return true }
             }
         }
         return false

@@ -63,6 +63,7 @@ extension AppDatabase {
     /// - Returns: how many stored texts changed.
     static func eraseFromBounces(_ db: Database, supporter: Supporter, campaignId: Int64, scrubber: ReplyScrubber) throws -> Int {
         guard let key = supporter.emailKey else { return 0 }
+        let search = AddressSearch(key)
         let mine = "letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)"
         try db.execute(sql: "DELETE FROM bounce WHERE lower(recipient) = ? AND (letter_id IS NULL OR \(mine))", arguments: [key, supporter.id])
         var changed = db.changesCount
@@ -82,7 +83,8 @@ extension AppDatabase {
             let texts: [String?] = [row[1], row[2], row[3], row[4]]
             var clean = texts.map { $0.map(scrubber.scrubbed) }
             var raw: Data? = row[5]
-            if let bytes = raw, ReceivedMessage(parsing: [UInt8](bytes)).mentions(key) || String(decoding: bytes, as: UTF8.self).lowercased().contains(key) {
+            // The parts decoded, and the raw bytes: a preamble, an epilogue or a part of no text type is in them only.
+            if let bytes = raw, search.found(in: bytes) || ReceivedMessage(parsing: [UInt8](bytes)).mentions(search) {
                 raw = nil
                 clean[2] = (clean[2] ?? "") + " (the message was removed when a supporter it named was erased)"
             }
@@ -102,10 +104,15 @@ struct ReplyScrubber {
     let name: String
     static let mark = "[erased]"
 
+    /// The address's local part, as every quoted form of it has it.
+    var localPart: String { String(email.lowercased().split(separator: "@").first ?? "") }
+
     func scrubbed(_ text: String) -> String {
         var text = text
-        // A name of a few letters would also match ordinary words of the reply.
-        for value in [email, name] where value.count >= 4 {
+        // The address as mail systems quote it: plain, percent-encoded, as an HTML character reference. A name of a
+        // few letters would also match ordinary words of the reply.
+        let forms = ["@", "%40", "&#64;", "&#x40;"].map { email.replacingOccurrences(of: "@", with: $0) }
+        for value in forms + [name] where value.count >= 4 {
             text = text.replacingOccurrences(of: value, with: Self.mark, options: .caseInsensitive)
         }
         return text
@@ -121,6 +128,11 @@ struct ReplyScrubber {
              "UPDATE delivery_attempt SET reply = ? WHERE id = ?", [supporterId]),
             ("SELECT id, disabled_reason FROM target WHERE campaign_id = ? AND disabled_reason IS NOT NULL",
              "UPDATE target SET disabled_reason = ? WHERE id = ?", [campaignId]),
+            // A reply about another supporter's letter (a bounce's words) may quote this address too.
+            ("SELECT id, last_reply FROM letter WHERE campaign_id = ? AND instr(lower(last_reply), ?) > 0",
+             "UPDATE letter SET last_reply = ? WHERE id = ?", [campaignId, localPart]),
+            ("SELECT a.id, a.reply FROM delivery_attempt a JOIN letter l ON l.id = a.letter_id WHERE l.campaign_id = ? AND instr(lower(a.reply), ?) > 0",
+             "UPDATE delivery_attempt SET reply = ? WHERE id = ?", [campaignId, localPart]),
         ]
         for place in places {
             for row in try Row.fetchAll(db, sql: place.select, arguments: place.arguments) {
