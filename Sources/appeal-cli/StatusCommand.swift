@@ -1,16 +1,24 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a campaign's delivery counts.")
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
     @Flag(help: "One JSON object (its keys are listed in docs/reference.md).") var json = false
 
-    func run() throws {
-        let database = try options.openDatabase()
-        let report = try reporting { () throws(AppealsError) in try database.report(campaign: campaign) }
+    func run() async throws {
+        let config = try options.loadConfig()
+        let campaign = campaign
+        let report: CampaignReport
+        if config.usesPostgres {
+            report = try await options.withPostgres(config) { store throws(AppealsError) in try await store.report(campaign: campaign) }
+        } else {
+            let database = try options.openDatabase()
+            report = try reporting { () throws(AppealsError) in try database.report(campaign: campaign) }
+        }
         if json {
             print(report.json.text)
             return

@@ -46,6 +46,10 @@ import TestSupport
             try postgres.query("INSERT INTO letter (campaign_id, supporter_id, target_id, language, message_id, queued_at, due_at, updated_at) SELECT campaign_id, supporter_id, target_id, language, '<again@x>', now(), now(), now() FROM letter LIMIT 1")
         }
         #expect(try postgres.query("SELECT nextval(pg_get_serial_sequence('letter', 'id')) > max(id) FROM letter") == ["t"])
+        // status says the same of both: letters by status, targets, bounces, the erased supporter.
+        let onFile = try cli.run("status", "--campaign", CLIRunner.slug, "--json")
+        let onPostgres = try cli.run("--db", postgres.url(), "status", "--campaign", CLIRunner.slug, "--json")
+        #expect(onFile.code == 0 && onPostgres.code == 0 && onPostgres.stdout == onFile.stdout, "\(onPostgres.stderr)\n\(onFile.stdout)\n\(onPostgres.stdout)")
 
         // Into a database that holds campaigns already: refused, nothing changes.
         let again = try cli.run("db", "copy", "--to", postgres.url())

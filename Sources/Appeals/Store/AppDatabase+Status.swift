@@ -13,17 +13,7 @@ extension AppDatabase {
                 """, arguments: [id]) ?? 0
             var letters = CampaignReport.LetterCounts()
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM letter WHERE campaign_id = ? GROUP BY status", arguments: [id]) {
-                let count: Int = row[1]
-                switch LetterStatus(rawValue: row[0]) {
-                case .queued: letters.queued = count
-                case .sending: letters.sending = count
-                case .sent: letters.sent = count
-                case .deferred: letters.deferred = count
-                case .failed: letters.failed = count
-                case .cancelled: letters.cancelled = count
-                case .bounced: letters.bounced = count
-                case nil: break
-                }
+                letters.add(row[1], status: row[0])
             }
             let duplicates = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE campaign_id = ? AND possible_duplicate = 1", arguments: [id]) ?? 0
             let targets = try Row.fetchAll(db, sql: """
@@ -54,14 +44,7 @@ extension AppDatabase {
         var counts = CampaignReport.BounceCounts()
         for row in try Row.fetchAll(db, sql: "SELECT class, COUNT(*) FROM bounce WHERE counted = 1 AND \(condition) GROUP BY class",
                                     arguments: StatementArguments(arguments)) {
-            let count: Int = row[1]
-            switch BounceClass(rawValue: row[0]) {
-            case .mailbox: counts.mailbox = count
-            case .policy: counts.policy = count
-            case .rejected: counts.rejected = count
-            case .transient: counts.transient = count
-            default: break
-            }
+            counts.add(row[1], bounceClass: row[0])
         }
         return counts
     }

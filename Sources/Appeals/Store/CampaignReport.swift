@@ -2,6 +2,8 @@
 public struct CampaignReport: Codable, Sendable, Equatable {
     public struct LetterCounts: Codable, Sendable, Equatable {
         public var queued = 0, sending = 0, sent = 0, deferred = 0, failed = 0, cancelled = 0, bounced = 0
+
+        public init() {}
     }
 
     /// Bounce reports that matched a letter and changed something (or were counted), by what they said.
@@ -41,6 +43,12 @@ public struct CampaignReport: Codable, Sendable, Equatable {
         /// Letters that bounced after they were sent.
         public var bounced: Int
         public var bounces: BounceCounts
+
+        public init(name: String, email: String, kind: String, sent: Int, failed: Int, pending: Int, disabled: Bool, disabledReason: String?,
+                    removed: Bool, held: Int, bounced: Int, bounces: BounceCounts) {
+            (self.name, self.email, self.kind, self.sent, self.failed, self.pending) = (name, email, kind, sent, failed, pending)
+            (self.disabled, self.disabledReason, self.removed, self.held, self.bounced, self.bounces) = (disabled, disabledReason, removed, held, bounced, bounces)
+        }
     }
 
     public var campaign: String
@@ -50,6 +58,41 @@ public struct CampaignReport: Codable, Sendable, Equatable {
     public var possibleDuplicates: Int
     public var targets: [TargetCounts]
     public var bounces: BounceCounts
+
+    public init(campaign: String, supporters: Int, supportersWithoutEmbassy: Int, letters: LetterCounts, possibleDuplicates: Int,
+                targets: [TargetCounts], bounces: BounceCounts) {
+        (self.campaign, self.supporters, self.supportersWithoutEmbassy, self.letters) = (campaign, supporters, supportersWithoutEmbassy, letters)
+        (self.possibleDuplicates, self.targets, self.bounces) = (possibleDuplicates, targets, bounces)
+    }
+}
+
+extension CampaignReport.LetterCounts {
+    /// Counts `count` letters of the stored status `status`; an unknown one is not counted.
+    public mutating func add(_ count: Int, status: String) {
+        switch LetterStatus(rawValue: status) {
+        case .queued: queued += count
+        case .sending: sending += count
+        case .sent: sent += count
+        case .deferred: deferred += count
+        case .failed: failed += count
+        case .cancelled: cancelled += count
+        case .bounced: bounced += count
+        case nil: break
+        }
+    }
+}
+
+extension CampaignReport.BounceCounts {
+    /// Counts `count` reports of the stored class `bounceClass`; the classes that change nothing are not counted.
+    public mutating func add(_ count: Int, bounceClass: String) {
+        switch BounceClass(rawValue: bounceClass) {
+        case .mailbox: mailbox += count
+        case .policy: policy += count
+        case .rejected: rejected += count
+        case .transient: transient += count
+        default: break
+        }
+    }
 }
 
 extension CampaignReport {

@@ -1,0 +1,62 @@
+import Appeals
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    /// Counts for `status`: supporters, letters by status, and each target's deliveries and bounces, as the
+    /// SQLite store counts them.
+    public func report(campaign slug: String) async throws(AppealsError) -> CampaignReport {
+        try await transaction { connection in
+            let ids = try await connection.query("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger).collect()
+            guard let id = try ids.first?.decode(Int64.self) else {
+                throw AppealsError.notFound("no campaign \(slug) in \(location)")
+            }
+            let counts = try await connection.query("""
+                SELECT (SELECT count(*) FROM supporter WHERE campaign_id = \(id)),
+                       (SELECT count(*) FROM supporter s WHERE s.campaign_id = \(id) AND NOT EXISTS (
+                            SELECT 1 FROM target t WHERE t.campaign_id = s.campaign_id AND t.kind = 'embassy' AND t.country = s.country)),
+                       (SELECT count(*) FROM letter WHERE campaign_id = \(id) AND possible_duplicate)
+                """, logger: logger).collect()
+            let (supporters, withoutEmbassy, duplicates) = try counts[0].decode((Int, Int, Int).self)
+            var letters = CampaignReport.LetterCounts()
+            for try await (status, count) in try await connection.query("""
+                SELECT status, count(*) FROM letter WHERE campaign_id = \(id) GROUP BY status
+                """, logger: logger).decode((String, Int).self) {
+                letters.add(count, status: status)
+            }
+            var bounces: [Int64: CampaignReport.BounceCounts] = [:]
+            var campaignBounces = CampaignReport.BounceCounts()
+            for try await (target, bounceClass, count) in try await connection.query("""
+                SELECT b.target_id, b.class, count(*) FROM bounce b WHERE b.counted AND b.target_id IN (SELECT id FROM target WHERE campaign_id = \(id))
+                GROUP BY b.target_id, b.class
+                """, logger: logger).decode((Int64, String, Int).self) {
+                bounces[target, default: CampaignReport.BounceCounts()].add(count, bounceClass: bounceClass)
+            }
+            for try await (bounceClass, count) in try await connection.query("""
+                SELECT class, count(*) FROM bounce WHERE counted AND letter_id IN (SELECT id FROM letter WHERE campaign_id = \(id)) GROUP BY class
+                """, logger: logger).decode((String, Int).self) {
+                campaignBounces.add(count, bounceClass: bounceClass)
+            }
+            var targets: [CampaignReport.TargetCounts] = []
+            let rows = try await connection.query("""
+                SELECT t.name, t.email, t.kind,
+                       count(*) FILTER (WHERE l.status = 'sent'), count(*) FILTER (WHERE l.status = 'failed'),
+                       count(*) FILTER (WHERE l.status IN ('queued', 'sending', 'deferred')),
+                       t.disabled, t.disabled_reason, t.removed_at IS NOT NULL,
+                       count(*) FILTER (WHERE t.disabled AND l.status IN ('queued', 'deferred')),
+                       count(*) FILTER (WHERE l.status = 'bounced'), t.id
+                FROM target t LEFT JOIN letter l ON l.target_id = t.id
+                WHERE t.campaign_id = \(id) GROUP BY t.id ORDER BY t.kind DESC, t.id
+                """, logger: logger)
+            for try await row in rows {
+                let (name, email, kind, sent, failed, pending, disabled, reason, removed, held, bounced, target)
+                    = try row.decode((String, String, String, Int, Int, Int, Bool, String?, Bool, Int, Int, Int64).self)
+                targets.append(CampaignReport.TargetCounts(name: name, email: email, kind: kind, sent: sent, failed: failed, pending: pending,
+                                                           disabled: disabled, disabledReason: reason, removed: removed, held: held,
+                                                           bounced: bounced, bounces: bounces[target] ?? CampaignReport.BounceCounts()))
+            }
+            return CampaignReport(campaign: slug, supporters: supporters, supportersWithoutEmbassy: withoutEmbassy, letters: letters,
+                                  possibleDuplicates: duplicates, targets: targets, bounces: campaignBounces)
+        }
+    }
+}
