@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
@@ -90,30 +91,36 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct Open: ParsableCommand {
+    struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a campaign active: its letters are queued and sent.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign's slug.") var slug: String
-        func run() throws { try CampaignCommand.setStatus(.active, slug, options) }
+        func run() async throws { try await CampaignCommand.setStatus(.active, slug, options) }
     }
 
-    struct Pause: ParsableCommand {
+    struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pause a campaign: letters are queued but not sent.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign's slug.") var slug: String
-        func run() throws { try CampaignCommand.setStatus(.paused, slug, options) }
+        func run() async throws { try await CampaignCommand.setStatus(.paused, slug, options) }
     }
 
-    struct Close: ParsableCommand {
+    struct Close: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Close a campaign: nothing more is queued or sent.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign's slug.") var slug: String
-        func run() throws { try CampaignCommand.setStatus(.closed, slug, options) }
+        func run() async throws { try await CampaignCommand.setStatus(.closed, slug, options) }
     }
 
-    static func setStatus(_ status: CampaignStatus, _ slug: String, _ options: GlobalOptions) throws {
-        let database = try options.openDatabase()
-        let campaign = try reporting { () throws(AppealsError) in try database.setStatus(status, ofCampaign: slug) }
+    static func setStatus(_ status: CampaignStatus, _ slug: String, _ options: GlobalOptions) async throws {
+        let config = try options.loadConfig()
+        let campaign: Campaign
+        if config.usesPostgres {
+            campaign = try await options.withPostgres(config) { store throws(AppealsError) in try await store.setStatus(status, ofCampaign: slug) }
+        } else {
+            let database = try options.openDatabase()
+            campaign = try reporting { () throws(AppealsError) in try database.setStatus(status, ofCampaign: slug) }
+        }
         print("campaign \(campaign.slug) is \(campaign.status.rawValue)")
     }
 }

@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
@@ -76,32 +77,38 @@ struct TargetCommand: ParsableCommand {
         }
     }
 
-    struct Enable: ParsableCommand {
+    struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a target again (once its address is fixed): its held letters go out.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
         @Option(help: "The target's email.") var email: String
 
-        func run() throws {
-            let held = try TargetCommand.setEnabled(true, options: options, campaign: campaign, email: email)
+        func run() async throws {
+            let held = try await TargetCommand.setEnabled(true, options: options, campaign: campaign, email: email)
             print("enabled \(email): \(plural(held, "held letter")) will go out with the next send")
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a target: it receives nothing, its letters are held until it is enabled.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
         @Option(help: "The target's email.") var email: String
 
-        func run() throws {
-            let held = try TargetCommand.setEnabled(false, options: options, campaign: campaign, email: email)
+        func run() async throws {
+            let held = try await TargetCommand.setEnabled(false, options: options, campaign: campaign, email: email)
             print("disabled \(email): \(plural(held, "letter")) held")
         }
     }
 
     /// - Returns: how many letters the target holds back (disabled) or lets go (enabled).
-    static func setEnabled(_ enabled: Bool, options: GlobalOptions, campaign: String, email: String) throws -> Int {
+    static func setEnabled(_ enabled: Bool, options: GlobalOptions, campaign: String, email: String) async throws -> Int {
+        let config = try options.loadConfig()
+        if config.usesPostgres {
+            return try await options.withPostgres(config) { store throws(AppealsError) in
+                try await store.setTargetEnabled(enabled, campaign: campaign, email: email).held
+            }
+        }
         let database = try options.openDatabase()
         return try reporting { () throws(AppealsError) in try database.setTargetEnabled(enabled, campaign: campaign, email: email).held }
     }

@@ -122,6 +122,41 @@ import TestSupport
         }
     }
 
+    @Test("the organizer's controls act on PostgreSQL: a paused campaign and a disabled target send nothing until opened and enabled")
+    func controls() throws {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
+        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0)
+        func send() throws -> [String: Any] {
+            let result = try cli.run("send", "--json")
+            try #require(result.code == 0, "\(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+
+        #expect(try cli.run("campaign", "pause", CLIRunner.slug).stdout == "campaign \(CLIRunner.slug) is paused\n")
+        let paused = try send()
+        #expect(paused["sent"] as? Int == 0 && (paused["waiting"] as? [String: Any])?["inPausedCampaigns"] as? Int == 95, "\(paused)")
+        #expect(try cli.run("campaign", "open", CLIRunner.slug).code == 0)
+        let disabled = try cli.run("target", "disable", "--campaign", CLIRunner.slug, "--email", "President@example.org")
+        #expect(disabled.stdout == "disabled President@example.org: 20 letters held\n", "\(disabled.stdout)\(disabled.stderr)")
+        let held = try send()
+        #expect(held["sent"] as? Int == 75 && (held["waiting"] as? [String: Any])?["heldByDisabledTargets"] as? Int == 20, "\(held)")
+        #expect(try server.received().allSatisfy { !$0.recipients.contains("president@example.org") })
+        let enabled = try cli.run("target", "enable", "--campaign", CLIRunner.slug, "--email", "president@example.org")
+        #expect(enabled.stdout.contains("20 held letters will go out"), "\(enabled.stdout)\(enabled.stderr)")
+        #expect(try send()["sent"] as? Int == 20)
+        #expect(try server.received().count == 95)
+        let president = try #require((try cli.statusJSON()["targets"] as? [[String: Any]])?.first { $0["email"] as? String == "president@example.org" })
+        #expect(president["disabled"] as? Bool == false && president["sent"] as? Int == 20)
+        // Wrong names are told, and change nothing.
+        let stranger = try cli.run("target", "disable", "--campaign", CLIRunner.slug, "--email", "nobody@example.org")
+        #expect(stranger.code == 2 && stranger.stderr.contains("is not a target of"), "\(stranger.stderr)")
+        let unknown = try cli.run("campaign", "pause", "no-such-campaign")
+        #expect(unknown.code == 2 && unknown.stderr.contains("no campaign no-such-campaign"), "\(unknown.stderr)")
+        #expect(try postgres.query("SELECT count(*) FROM target WHERE disabled") == ["0"])
+    }
+
     @Test("messagesPerSecond holds for all senders together, not for each")
     func sharedRate() throws {
         let server = try SMTPTestServer()

@@ -98,9 +98,7 @@ extension AppDatabase {
     public func setTargetEnabled(_ enabled: Bool, campaign slug: String, email: String) throws(AppealsError) -> (Target, held: Int) {
         try write { db in
             var target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db)
-            if target.removedAt != nil { throw AppealsError.conflict("\(target.email) was removed from \(slug): it cannot be enabled again") }
-            target.disabled = !enabled
-            target.disabledReason = enabled ? nil : "disabled by the organizer"
+            try target.setEnabled(enabled, campaign: slug)
             try target.update(db)
             let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM letter WHERE target_id = ? AND status IN ('queued', 'deferred')",
                                         arguments: [target.id]) ?? 0
@@ -143,7 +141,7 @@ extension AppDatabase {
 
     static func target(_ email: String, campaign: Campaign, in db: Database) throws -> Target {
         guard let target = try Target.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db) else {
-            throw AppealsError.notFound("\(email) is not a target of \(campaign.slug); `appeal-cli target list --campaign \(campaign.slug)` shows them")
+            throw Target.notFound(email, campaign: campaign.slug)
         }
         return target
     }

@@ -67,3 +67,18 @@ extension Target: FetchableRecord, MutablePersistableRecord {
         removedAt = try row.decode(forColumn: "removed_at")
     }
 }
+
+extension Target {
+    /// Enables or disables the target by the organizer's hand; a removed target cannot be enabled.
+    /// - Throws: ``AppealsError/conflict(_:)`` when enabling a removed target.
+    public mutating func setEnabled(_ enabled: Bool, campaign slug: String) throws(AppealsError) {
+        if removedAt != nil && enabled { throw .conflict("\(email) was removed from \(slug): it cannot be enabled again") }
+        disabled = !enabled
+        disabledReason = enabled ? nil : "disabled by the organizer"
+    }
+
+    /// The error for an address that is not a target of the campaign.
+    public static func notFound(_ email: String, campaign slug: String) -> AppealsError {
+        .notFound("\(email) is not a target of \(slug); `appeal-cli target list --campaign \(slug)` shows them")
+    }
+}
