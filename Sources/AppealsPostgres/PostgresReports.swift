@@ -60,3 +60,33 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    /// Streams one CSV line per letter of a campaign (header first) to `write`, as the SQLite store does, a row at
+    /// a time from one consistent view.
+    public func exportLetters(campaign slug: String, status: LetterStatus? = nil, spreadsheetSafe: Bool = false,
+                              write: (String) throws -> Void) async throws(AppealsError) {
+        let status = status?.rawValue
+        try await transaction { connection in
+            // One snapshot for the whole export, as the file's single read transaction gives.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            try write(CSVWriter.line(AppDatabase.exportColumns))
+            let dates = ISO8601DateFormatter()
+            let rows = try await connection.query("""
+                SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply, l.sent_at, l.message_id,
+                       l.possible_duplicate
+                FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
+                WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id
+                """, logger: logger)
+            for try await row in rows {
+                let (name, email, targetName, targetEmail, kind, letterStatus, attempts, code, reply, sentAt, messageId, duplicate)
+                    = try row.decode((String?, String?, String, String, String, String, Int, Int?, String?, Date?, String, Bool).self)
+                let letter = ExportedLetter(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
+                                            targetKind: kind, status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply,
+                                            sentAt: sentAt, messageId: messageId, possibleDuplicate: duplicate)
+                try write(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: dates))
+            }
+        }
+    }
+}

@@ -19,7 +19,7 @@ public struct PostgresStore: Sendable {
     /// - Throws: ``AppealsError/storage(_:)`` when the server cannot be reached or the schema migrated;
     ///   whatever `body` throws.
     public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, logger: Logger = quietLogger,
-                                              _ body: @Sendable (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
+                                              _ body: (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
         let client = PostgresClient(configuration: configuration(location, password: password), backgroundLogger: logger)
         let notesClient = PostgresClient(configuration: configuration(location, password: password, synchronousCommit: false), backgroundLogger: logger)
         do {

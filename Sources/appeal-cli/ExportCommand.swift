@@ -1,8 +1,9 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "One CSV row per letter: supporter, target, status, attempts, last reply, sent time, Message-ID.")
 
@@ -11,12 +12,20 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Write to this file instead of standard output.") var out: String?
     @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
 
-    func run() throws {
-        let database = try options.openDatabase()
+    func run() async throws {
+        let config = try options.loadConfig()
+        let database = config.usesPostgres ? nil : try options.openDatabase()
         do {
             let output = try out.map(OutputFile.init(path:)) ?? OutputFile()
-            try reporting { () throws(AppealsError) in
-                try database.exportLetters(campaign: campaign, status: status) { try output.write($0) }
+            let (campaign, status) = (campaign, status)
+            if let database {
+                try reporting { () throws(AppealsError) in
+                    try database.exportLetters(campaign: campaign, status: status) { try output.write($0) }
+                }
+            } else {
+                try await options.withPostgres(config) { store throws(AppealsError) in
+                    try await store.exportLetters(campaign: campaign, status: status) { try output.write($0) }
+                }
             }
             try output.finish()
         } catch let failure as OutputFile.Failure {

@@ -26,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
         let config = try loadConfig()
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if config.usesPostgres {
-                throw .conflict("this command works on a SQLite file only in this version; on PostgreSQL (database \(config.database)), only send, send --watch, status, campaign open|pause|close and target enable|disable run: keep the campaign's other work on the SQLite file until then (docs/postgresql.md)")
+                throw .conflict("this command works on a SQLite file only in this version; on PostgreSQL (database \(config.database)), only send, send --watch, status, export, campaign open|pause|close and target enable|disable run: keep the campaign's other work on the SQLite file until then (docs/postgresql.md)")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
@@ -41,7 +41,7 @@ extension GlobalOptions {
     /// Connects to the PostgreSQL database the config names, runs `body` with it, and disconnects; the
     /// password comes from the variable `databasePasswordEnv` names.
     func withPostgres<T: Sendable>(_ config: AppConfig, storageExit: Int32 = 1,
-                                   _ body: @Sendable (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
+                                   _ body: (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
         let location = try reporting { () throws(AppealsError) in
             try PostgresLocation(url: config.database, field: db != nil ? InputLocation(file: "--db") : InputLocation(file: self.config ?? "appeal.json", field: "database"))
         }

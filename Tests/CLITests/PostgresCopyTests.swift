@@ -50,6 +50,13 @@ import TestSupport
         let onFile = try cli.run("status", "--campaign", CLIRunner.slug, "--json")
         let onPostgres = try cli.run("--db", postgres.url(), "status", "--campaign", CLIRunner.slug, "--json")
         #expect(onFile.code == 0 && onPostgres.code == 0 && onPostgres.stdout == onFile.stdout, "\(onPostgres.stderr)\n\(onFile.stdout)\n\(onPostgres.stdout)")
+        // and export writes the same rows, all of them or those of one status.
+        for status in [[], ["--status", "sent"]] {
+            let fromFile = try cli.run(["export", "--campaign", CLIRunner.slug] + status)
+            let fromPostgres = try cli.run(["--db", postgres.url(), "export", "--campaign", CLIRunner.slug] + status)
+            #expect(fromFile.code == 0 && fromPostgres.stdout == fromFile.stdout, "\(fromPostgres.stderr)")
+            #expect(fromFile.stdout.split(whereSeparator: \.isNewline).count == (status.isEmpty ? 96 : 8), "\(fromFile.stdout.prefix(300))")
+        }
 
         // Into a database that holds campaigns already: refused, nothing changes.
         let again = try cli.run("db", "copy", "--to", postgres.url())

@@ -25,13 +25,10 @@ extension AppDatabase {
                     """, arguments: [campaign.id, status, status])
                 let iso = ISO8601DateFormatter()
                 while let row = try rows.next() {
-                    let sentAt = (row[9] as Date?).map { iso.string(from: $0) } ?? ""
-                    let code = (row[7] as Int?).map(String.init) ?? ""
-                    let cells: [String] = [
-                        row[0] ?? "", row[1] ?? "", row[2], row[3], row[4], row[5], String(row[6] as Int), code, row[8] ?? "",
-                        sentAt, row[10], (row[11] as Bool) ? "yes" : "no",
-                    ]
-                    try write(CSVWriter.line(spreadsheetSafe ? cells.map(Self.defused) : cells))
+                    let letter = ExportedLetter(supporterName: row[0], supporterEmail: row[1], targetName: row[2], targetEmail: row[3],
+                                                targetKind: row[4], status: row[5], attempts: row[6], lastCode: row[7], lastReply: row[8],
+                                                sentAt: row[9], messageId: row[10], possibleDuplicate: row[11])
+                    try write(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: iso))
                 }
             }
         } catch let error as AppealsError {
@@ -42,7 +39,38 @@ extension AppDatabase {
     }
 }
 
-extension AppDatabase {
+/// One letter as `export` writes it, from either store.
+public struct ExportedLetter: Sendable {
+    public var supporterName: String?
+    public var supporterEmail: String?
+    public var targetName: String
+    public var targetEmail: String
+    public var targetKind: String
+    public var status: String
+    public var attempts: Int
+    public var lastCode: Int?
+    public var lastReply: String?
+    public var sentAt: Date?
+    public var messageId: String
+    public var possibleDuplicate: Bool
+
+    public init(supporterName: String?, supporterEmail: String?, targetName: String, targetEmail: String, targetKind: String, status: String,
+                attempts: Int, lastCode: Int?, lastReply: String?, sentAt: Date?, messageId: String, possibleDuplicate: Bool) {
+        (self.supporterName, self.supporterEmail, self.targetName, self.targetEmail, self.targetKind) = (supporterName, supporterEmail, targetName, targetEmail, targetKind)
+        (self.status, self.attempts, self.lastCode, self.lastReply) = (status, attempts, lastCode, lastReply)
+        (self.sentAt, self.messageId, self.possibleDuplicate) = (sentAt, messageId, possibleDuplicate)
+    }
+
+    /// Its CSV line, in the order of ``AppDatabase/exportColumns``.
+    /// - Parameter spreadsheetSafe: a `'` before every cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+    ///   return, so that text typed by a stranger (on the campaign page) cannot become a formula.
+    public func csvLine(spreadsheetSafe: Bool, dates: ISO8601DateFormatter) -> String {
+        let cells = [supporterName ?? "", supporterEmail ?? "", targetName, targetEmail, targetKind, status, String(attempts),
+                     lastCode.map(String.init) ?? "", lastReply ?? "", sentAt.map { dates.string(from: $0) } ?? "", messageId,
+                     possibleDuplicate ? "yes" : "no"]
+        return CSVWriter.line(spreadsheetSafe ? cells.map(Self.defused) : cells)
+    }
+
     static func defused(_ cell: String) -> String {
         guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
         return "'" + cell
