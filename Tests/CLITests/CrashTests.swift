@@ -23,6 +23,15 @@ struct CrashTests {
         return received
     }
 
+    /// What the server received against the letters (Message-ID, marked as a possible duplicate): the letters
+    /// never received, the Message-IDs received more than once, and those marked.
+    static func audit(_ server: SMTPTestServer, letters: [(messageId: String, marked: Bool)])
+        throws -> (lost: [String], duplicated: Set<String>, reported: Set<String>) {
+        let received = try receivedMessageIDs(server)
+        return (letters.map(\.messageId).filter { received[$0] == nil }, Set(received.filter { $0.value > 1 }.keys),
+                Set(letters.filter(\.marked).map(\.messageId)))
+    }
+
     @Test("send killed 25 times on 2,000 letters: none lost; duplicates only what was on the wire, every one reported; none left sending")
     func killedSends() throws {
         let server = try SMTPTestServer()
@@ -71,10 +80,7 @@ struct CrashTests {
 
         let letters = try database.writer.read { db in try Letter.fetchAll(db) }
         #expect(letters.count == 2095)
-        let received = try Self.receivedMessageIDs(server)
-        let lost = letters.filter { received[$0.messageId] == nil }
-        let duplicated = Set(received.filter { $0.value > 1 }.keys)
-        let reported = Set(letters.filter(\.possibleDuplicate).map(\.messageId))
+        let (lost, duplicated, reported) = try Self.audit(server, letters: letters.map { ($0.messageId, $0.possibleDuplicate) })
         #expect(lost.isEmpty, "lost: \(lost.count)")
         #expect(duplicated.isSubset(of: reported), "unreported duplicates: \(duplicated.subtracting(reported))")
         #expect(duplicated.count <= kills * connections, "delivered twice: \(duplicated.count) in \(kills) kills")

@@ -5,10 +5,13 @@ import TestSupport
 
 /// Several `send` processes sharing one PostgreSQL database, as senders on several hosts would.
 @Suite("Senders sharing a PostgreSQL database", .serialized) struct PostgresSendTests {
-    /// A campaign of `supporters` generated supporters (five letters each) and the 20 samples (95 letters),
-    /// queued in the SQLite file and copied to `postgres`; the config then points at PostgreSQL.
-    static func campaignOnPostgres(_ cli: CLIRunner, _ postgres: PostgresInstance, server: SMTPTestServer, supporters: Int,
-                                   perSecond: Int = 0) throws {
+    /// A test SMTP server, a PostgreSQL server, and a campaign of `supporters` generated supporters (five letters
+    /// each) and the 20 samples (95 letters), queued in the SQLite file and copied to PostgreSQL; the config then
+    /// points at PostgreSQL.
+    static func campaignOnPostgres(supporters: Int, perSecond: Int = 0) throws -> (SMTPTestServer, PostgresInstance, CLIRunner) {
+        let server = try SMTPTestServer()
+        let postgres = try PostgresInstance()
+        let cli = try CLIRunner()
         try cli.prepareExample()
         try cli.writeConfig(url: server.url)
         if supporters > 0 {
@@ -18,6 +21,7 @@ import TestSupport
         let copied = try cli.run("db", "copy", "--to", postgres.url())
         try #require(copied.code == 0, "\(copied.stderr)")
         try cli.writeConfig(url: server.url, database: postgres.url(), perSecond: perSecond)
+        return (server, postgres, cli)
     }
 
     /// Each letter's Message-ID and whether it is marked as a possible duplicate, by status.
@@ -30,10 +34,7 @@ import TestSupport
 
     @Test("three senders at once deliver 20,095 letters exactly once, each taking its share; status reads PostgreSQL, other commands say they need the SQLite file")
     func threeSenders() throws {
-        let server = try SMTPTestServer()
-        let postgres = try PostgresInstance()
-        let cli = try CLIRunner()
-        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 4000)
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 4000)
 
         let senders = try (0..<3).map { _ in try cli.start(["send", "--json"]) }
         let results = try senders.map { try $0.finish() }
@@ -68,11 +69,8 @@ import TestSupport
 
     @Test("one of three senders killed by SIGKILL 8 times: the others settle its letters once its lease ends; none lost, duplicates only what was on the wire, all reported")
     func killedSenders() throws {
-        let server = try SMTPTestServer()
-        let postgres = try PostgresInstance()
-        let cli = try CLIRunner()
         // 4,095 letters: time for the kills.
-        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 800)
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 800)
 
         let watchers = try (0..<2).map { _ in try cli.start(["send", "--watch", "--poll-seconds", "1"]) }
         var random = SeededRandom(seed: 14)
@@ -103,12 +101,10 @@ import TestSupport
 
         let letters = try Self.letters(postgres)
         #expect(letters.count == 4095)
-        let received = try CrashTests.receivedMessageIDs(server)
-        let lost = letters.filter { received[$0.messageId] == nil }
-        let duplicated = Set(received.filter { $0.value > 1 }.keys)
-        let marked = Set(letters.filter(\.duplicate).map(\.messageId))
-        #expect(lost.isEmpty, "lost: \(lost.count)")
-        #expect(duplicated.isSubset(of: marked), "unreported duplicates: \(duplicated.subtracting(marked))")
+        let audit = try CrashTests.audit(server, letters: letters.map { ($0.messageId, $0.duplicate) })
+        let marked = audit.reported
+        #expect(audit.lost.isEmpty, "lost: \(audit.lost.count)")
+        #expect(audit.duplicated.isSubset(of: marked), "unreported duplicates: \(audit.duplicated.subtracting(marked))")
         // On the wire when it died: one letter per connection (2); one more per connection for a reply it got as it died.
         #expect(marked.count <= kills * 2 * 2, "\(marked.count) marked in \(kills) kills")
         // A run killed between two claims held nothing; its lease row goes when a watcher finds it expired.
@@ -124,10 +120,7 @@ import TestSupport
 
     @Test("the organizer's controls act on PostgreSQL: a paused campaign and a disabled target send nothing until opened and enabled")
     func controls() throws {
-        let server = try SMTPTestServer()
-        let postgres = try PostgresInstance()
-        let cli = try CLIRunner()
-        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0)
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 0)
         func send() throws -> [String: Any] {
             let result = try cli.run("send", "--json")
             try #require(result.code == 0, "\(result.stderr)")
@@ -159,10 +152,7 @@ import TestSupport
 
     @Test("messagesPerSecond holds for all senders together, not for each")
     func sharedRate() throws {
-        let server = try SMTPTestServer()
-        let postgres = try PostgresInstance()
-        let cli = try CLIRunner()
-        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0, perSecond: 20)
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 0, perSecond: 20)
 
         let senders = try (0..<3).map { _ in try cli.start(["send"]) }
         for sender in senders { #expect(try sender.finish().code == 0) }
@@ -176,10 +166,7 @@ import TestSupport
 
     @Test("perTargetPerHour holds for all senders together")
     func sharedHourlyLimit() throws {
-        let server = try SMTPTestServer()
-        let postgres = try PostgresInstance()
-        let cli = try CLIRunner()
-        try Self.campaignOnPostgres(cli, postgres, server: server, supporters: 0)
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 0)
         try """
             { "database": "\(postgres.url())", "smtp": { "url": "\(server.url)", "security": "none", "connections": 2 },
               "limits": { "perTargetPerHour": 3 } }
