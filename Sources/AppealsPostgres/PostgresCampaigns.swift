@@ -44,3 +44,62 @@ extension PostgresStore {
         return campaign
     }
 }
+
+extension PostgresStore {
+    public func campaigns() async throws(AppealsError) -> [Campaign] {
+        try await transaction { connection in
+            try await PostgresDeliveryStore.records(Campaign.self, "SELECT \(unescaped: PostgresDeliveryStore.columns("campaign")) FROM campaign ORDER BY slug",
+                                                    on: connection, logger: logger)
+        }
+    }
+
+    /// A campaign's targets, officials first, in the order they were added.
+    public func targets(ofCampaign slug: String) async throws(AppealsError) -> [Target] {
+        try await transaction { connection in
+            let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            return try await PostgresDeliveryStore.records(Target.self, """
+                SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target WHERE campaign_id = \(campaign.id!) ORDER BY kind DESC, id
+                """, on: connection, logger: logger)
+        }
+    }
+
+    /// A campaign's letters (only those in `status`, if given), in the order they were queued, at most `limit`.
+    public func letters(campaign slug: String, status: LetterStatus?, limit: Int) async throws(AppealsError) -> [LetterListing] {
+        let status = status?.rawValue
+        return try await transaction { connection in
+            let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            var letters: [LetterListing] = []
+            for try await (name, email, targetName, targetEmail, letterStatus, attempts, code, reply, updatedAt) in try await connection.query("""
+                SELECT s.name, s.email, t.name, t.email, l.status, l.attempts, l.last_code, l.last_reply, l.updated_at
+                FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
+                WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id LIMIT \(limit)
+                """, logger: logger).decode((String, String?, String, String, String, Int, Int?, String?, Date).self) {
+                guard let letterStatus = LetterStatus(rawValue: letterStatus) else { continue }
+                letters.append(LetterListing(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
+                                             status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply, updatedAt: updatedAt))
+            }
+            return letters
+        }
+    }
+
+    /// Makes failed, deferred or bounced letters due again now (`retry`), as the SQLite store does: an attempt
+    /// count starts again for failed and bounced ones; those of a disabled target stay as they are, counted apart.
+    public func retry(campaign slug: String, statuses: [LetterStatus], now: Date) async throws(AppealsError) -> RetryReport {
+        let statuses = statuses.map(\.rawValue)
+        return try await transaction { connection in
+            let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            let held = try await connection.query("""
+                SELECT count(*) FROM letter WHERE campaign_id = \(campaign.id!) AND status = ANY(\(statuses))
+                  AND target_id IN (SELECT id FROM target WHERE disabled)
+                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+            let due = try await connection.query("""
+                UPDATE letter SET status = 'queued', due_at = \(now), updated_at = \(now), bounced_at = NULL,
+                    attempts = CASE WHEN status IN ('failed', 'bounced') THEN 0 ELSE attempts END
+                WHERE campaign_id = \(campaign.id!) AND status = ANY(\(statuses))
+                  AND target_id NOT IN (SELECT id FROM target WHERE disabled)
+                RETURNING id
+                """, logger: logger).collect().count
+            return RetryReport(due: due, held: held)
+        }
+    }
+}

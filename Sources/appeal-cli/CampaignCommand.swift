@@ -48,13 +48,19 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the campaigns.")
         @OptionGroup var options: GlobalOptions
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let campaigns = try reporting { () throws(AppealsError) in try database.campaigns() }
+        func run() async throws {
+            let config = try options.loadConfig()
+            let campaigns: [Campaign]
+            if config.usesPostgres {
+                campaigns = try await options.withPostgres(config) { store throws(AppealsError) in try await store.campaigns() }
+            } else {
+                let database = try options.openDatabase()
+                campaigns = try reporting { () throws(AppealsError) in try database.campaigns() }
+            }
             if campaigns.isEmpty { print("no campaigns") }
             for campaign in campaigns {
                 print("\(campaign.slug)\t\(campaign.status.rawValue)\t\(campaign.title)")

@@ -26,7 +26,7 @@ struct GlobalOptions: ParsableArguments {
         let config = try loadConfig()
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if config.usesPostgres {
-                throw .conflict("this command works on a SQLite file only in this version; on PostgreSQL (database \(config.database)), only send, send --watch, status, export, campaign open|pause|close and target enable|disable run: keep the campaign's other work on the SQLite file until then (docs/postgresql.md)")
+                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (database \(config.database)); there, send, send --watch, status, export, retry, the lists and the organizer's controls (campaign open|pause|close, target enable|disable) run: keep the campaign's other work on the SQLite file until then (docs/postgresql.md)")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path

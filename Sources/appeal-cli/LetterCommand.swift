@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 import Mailer
@@ -8,7 +9,7 @@ struct LetterCommand: ParsableCommand {
         commandName: "letter", abstract: "Show a supporter's letters, or list a campaign's letters.",
         subcommands: [Show.self, List.self], defaultSubcommand: Show.self)
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a campaign's letters: target, supporter, status, attempts, last reply.")
         @OptionGroup var options: GlobalOptions
@@ -16,9 +17,18 @@ struct LetterCommand: ParsableCommand {
         @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
         @Option(help: "At most this many letters.") var limit = 1000
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let letters = try reporting { () throws(AppealsError) in try database.letters(campaign: campaign, status: status, limit: limit) }
+        func run() async throws {
+            let config = try options.loadConfig()
+            let (campaign, status, limit) = (campaign, status, limit)
+            let letters: [LetterListing]
+            if config.usesPostgres {
+                letters = try await options.withPostgres(config) { store throws(AppealsError) in
+                    try await store.letters(campaign: campaign, status: status, limit: limit)
+                }
+            } else {
+                let database = try options.openDatabase()
+                letters = try reporting { () throws(AppealsError) in try database.letters(campaign: campaign, status: status, limit: limit) }
+            }
             if letters.isEmpty { print("no letters\(status.map { " \($0.rawValue)" } ?? "") in \(campaign)") }
             for letter in letters {
                 let supporter = letter.supporterEmail.map { "\(letter.supporterName) <\($0)>" } ?? "(erased)"

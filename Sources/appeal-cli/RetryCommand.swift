@@ -1,8 +1,9 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
-struct RetryCommand: ParsableCommand {
+struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Make failed, deferred or bounced letters due again now.")
 
     enum Status: String, ExpressibleByArgument, CaseIterable {
@@ -13,10 +14,17 @@ struct RetryCommand: ParsableCommand {
     @Option(help: "The campaign's slug.") var campaign: String
     @Option(help: "failed, deferred or bounced (default: failed and deferred; bounced ones go again only when asked, once the address is fixed).") var status: Status?
 
-    func run() throws {
-        let database = try options.openDatabase()
+    func run() async throws {
+        let config = try options.loadConfig()
         let statuses: [LetterStatus] = status.map { [LetterStatus(rawValue: $0.rawValue)!] } ?? [.failed, .deferred]
-        let report = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
+        let campaign = campaign
+        let report: RetryReport
+        if config.usesPostgres {
+            report = try await options.withPostgres(config) { store throws(AppealsError) in try await store.retry(campaign: campaign, statuses: statuses, now: Date()) }
+        } else {
+            let database = try options.openDatabase()
+            report = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
+        }
         let (due, held) = (report.due, report.held)
         print("\(plural(due, "letter")) of \(campaign) \(due == 1 ? "is" : "are") due again")
         if held > 0 {

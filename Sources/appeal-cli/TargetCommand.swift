@@ -25,14 +25,21 @@ struct TargetCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a campaign's targets.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign) }
+        func run() async throws {
+            let config = try options.loadConfig()
+            let campaign = campaign
+            let targets: [Target]
+            if config.usesPostgres {
+                targets = try await options.withPostgres(config) { store throws(AppealsError) in try await store.targets(ofCampaign: campaign) }
+            } else {
+                let database = try options.openDatabase()
+                targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign) }
+            }
             for target in targets {
                 let place = target.country.map { " (\($0))" } ?? ""
                 let state = target.removedAt != nil ? "\tremoved" : target.disabled ? "\tdisabled: \(terminalSafe(target.disabledReason ?? ""))" : ""

@@ -50,6 +50,12 @@ import TestSupport
         let onFile = try cli.run("status", "--campaign", CLIRunner.slug, "--json")
         let onPostgres = try cli.run("--db", postgres.url(), "status", "--campaign", CLIRunner.slug, "--json")
         #expect(onFile.code == 0 && onPostgres.code == 0 && onPostgres.stdout == onFile.stdout, "\(onPostgres.stderr)\n\(onFile.stdout)\n\(onPostgres.stdout)")
+        // So do the lists.
+        for list in [["campaign", "list"], ["target", "list", "--campaign", CLIRunner.slug], ["letter", "list", "--campaign", CLIRunner.slug]] {
+            let fromFile = try cli.run(list)
+            let fromPostgres = try cli.run(["--db", postgres.url()] + list)
+            #expect(fromFile.code == 0 && fromFile.stdout.count > 40 && fromPostgres.stdout == fromFile.stdout, "\(list) \(fromPostgres.stderr)")
+        }
         // and export writes the same rows, all of them or those of one status.
         for status in [[], ["--status", "sent"]] {
             let fromFile = try cli.run(["export", "--campaign", CLIRunner.slug] + status)

@@ -8,8 +8,8 @@ import TestSupport
     /// A test SMTP server, a PostgreSQL server, and a campaign of `supporters` generated supporters (five letters
     /// each) and the 20 samples (95 letters), queued in the SQLite file and copied to PostgreSQL; the config then
     /// points at PostgreSQL.
-    static func campaignOnPostgres(supporters: Int, perSecond: Int = 0) throws -> (SMTPTestServer, PostgresInstance, CLIRunner) {
-        let server = try SMTPTestServer()
+    static func campaignOnPostgres(supporters: Int, perSecond: Int = 0, serverOptions: [String] = []) throws -> (SMTPTestServer, PostgresInstance, CLIRunner) {
+        let server = try SMTPTestServer(serverOptions)
         let postgres = try PostgresInstance()
         let cli = try CLIRunner()
         try cli.prepareExample()
@@ -64,7 +64,7 @@ import TestSupport
         let status = try cli.statusJSON()
         #expect((status["letters"] as? [String: Int])?["sent"] == 20095 && status["possibleDuplicates"] as? Int == 0, "\(status)")
         let imported = try cli.run("supporter", "import", cli.path("supporters.csv"), "--campaign", CLIRunner.slug)
-        #expect(imported.code == 2 && imported.stderr.contains("SQLite file only") && imported.stderr.contains("send"), "\(imported.stderr)")
+        #expect(imported.code == 2 && imported.stderr.contains("SQLite file only") && imported.stderr.contains("docs/postgresql.md"), "\(imported.stderr)")
     }
 
     @Test("one of three senders killed by SIGKILL 8 times: the others settle its letters once its lease ends; none lost, duplicates only what was on the wire, all reported")
@@ -148,6 +148,22 @@ import TestSupport
         let unknown = try cli.run("campaign", "pause", "no-such-campaign")
         #expect(unknown.code == 2 && unknown.stderr.contains("no campaign no-such-campaign"), "\(unknown.stderr)")
         #expect(try postgres.query("SELECT count(*) FROM target WHERE disabled") == ["0"])
+    }
+
+    @Test("retry on PostgreSQL makes deferred letters due again at once; the lists read PostgreSQL")
+    func retryAndLists() throws {
+        let (server, postgres, cli) = try Self.campaignOnPostgres(supporters: 0, serverOptions: ["--fault", "451-data", "--fault-count", "10"])
+        #expect(try cli.run("send").code == 3)
+        #expect(try postgres.query("SELECT count(*) FROM letter WHERE status = 'deferred' AND due_at > now()") == ["10"])
+        let retried = try cli.run("retry", "--campaign", CLIRunner.slug, "--status", "deferred")
+        #expect(retried.stdout.hasPrefix("10 letters of \(CLIRunner.slug) are due again"), "\(retried.stdout)\(retried.stderr)")
+        #expect(try cli.run("send").stdout.hasPrefix("sent 10,"))
+        #expect(try server.received().count == 95)
+        let sent = try cli.run("letter", "list", "--campaign", CLIRunner.slug, "--status", "sent", "--limit", "200")
+        #expect(sent.stdout.split(whereSeparator: \.isNewline).count == 95 && sent.stdout.hasPrefix("sent\t"), "\(sent.stdout.prefix(200))")
+        #expect(try cli.run("letter", "list", "--campaign", CLIRunner.slug, "--status", "sent", "--limit", "200").stdout.contains("2 attempts"))
+        #expect(try cli.run("campaign", "list").stdout.hasPrefix("\(CLIRunner.slug)\tactive\t"))
+        #expect(try cli.run("target", "list", "--campaign", CLIRunner.slug).stdout.contains("president@example.org"))
     }
 
     @Test("messagesPerSecond holds for all senders together, not for each")

@@ -296,4 +296,9 @@ public struct RetryReport: Sendable, Equatable {
     public var due: Int
     /// Letters left as they were, behind disabled targets.
     public var held: Int
+
+    public init(due: Int, held: Int) {
+        self.due = due
+        self.held = held
+    }
 }

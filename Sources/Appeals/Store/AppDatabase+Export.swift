@@ -88,6 +88,12 @@ public struct LetterListing: Sendable, Equatable {
     public var lastCode: Int?
     public var lastReply: String?
     public var updatedAt: Date
+
+    public init(supporterName: String, supporterEmail: String?, targetName: String, targetEmail: String, status: LetterStatus, attempts: Int,
+                lastCode: Int?, lastReply: String?, updatedAt: Date) {
+        (self.supporterName, self.supporterEmail, self.targetName, self.targetEmail) = (supporterName, supporterEmail, targetName, targetEmail)
+        (self.status, self.attempts, self.lastCode, self.lastReply, self.updatedAt) = (status, attempts, lastCode, lastReply, updatedAt)
+    }
 }
 
 extension AppDatabase {
