@@ -58,6 +58,11 @@ public final class PostgresDeliveryStore: DeliveryStore {
             for owner in dead.sorted() {
                 duplicates += try await self.settle(deadRun: owner, now: now, policy: policy)
             }
+            // Notes a run made after others had settled it (its replies, once it lost its lease) have no run left.
+            try await self.run("""
+                DELETE FROM send_journal j WHERE NOT EXISTS (SELECT 1 FROM send_run r WHERE r.id = j.run_id)
+                  AND NOT EXISTS (SELECT 1 FROM letter l WHERE l.claimed_by = j.run_id AND l.status = 'sending')
+                """)
             return duplicates
         }
     }
@@ -78,16 +83,15 @@ public final class PostgresDeliveryStore: DeliveryStore {
             var replay = JournalReplay()
             let notes = try await connection.query("""
                 SELECT letter_id, event, result, code, disables, at, reply FROM send_journal
-                WHERE run_id = \(owner) AND letter_id = ANY(\(held))
+                WHERE run_id = \(owner) AND letter_id = ANY(\(held)) ORDER BY seq
                 """, logger: self.logger)
             for try await (letter, event, result, code, disables, at, reply) in notes.decode((Int64, String, String?, Int?, Bool, Date?, String?).self) {
                 switch event {
-                case "started": replay.started.insert(letter)
-                case "untried": replay.untried.insert(letter)
+                case "started": replay.noteStarted(letter)
+                case "untried": replay.noteUntried(letter)
                 default:
                     guard let result = result.flatMap(DeliveryResult.init(journalName:)), let at else { continue }
-                    replay.outcomes[letter] = DeliveryOutcome(letterId: letter, result: result, code: code, reply: reply ?? "", at: at,
-                                                              disablesTarget: disables)
+                    replay.note(DeliveryOutcome(letterId: letter, result: result, code: code, reply: reply ?? "", at: at, disablesTarget: disables))
                 }
             }
             let replies = replay.replies
@@ -508,12 +512,16 @@ public final class PostgresDeliveryStore: DeliveryStore {
         }
     }
 
+    /// The longest a call waits for the server: a server out of connections, or a lock held by a stopped sender,
+    /// stops the run with a message rather than leaving it waiting for ever.
+    static let answerSeconds = 60
+
     /// Runs `body` on the concurrency pool and waits for it on this thread, which must be one of the delivery
     /// engine's own (never the pool's).
     func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AppealsError) -> T) throws(AppealsError) -> T {
         let result = Mutex<Result<T, AppealsError>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: globalConcurrentExecutor) {
+        let task = Task(executorPreference: globalConcurrentExecutor) {
             let outcome: Result<T, AppealsError>
             do throws(AppealsError) {
                 outcome = .success(try await body())
@@ -523,7 +531,11 @@ public final class PostgresDeliveryStore: DeliveryStore {
             result.withLock { $0 = outcome }
             done.signal()
         }
-        done.wait()
+        if done.wait(timeout: .now() + .seconds(Self.answerSeconds)) == .timedOut {
+            task.cancel()
+            throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (out of connections for this user or server? "
+                           + "max_connections and each role's connection limit bound the senders)")
+        }
         return try result.withLock { $0! }.get()
     }
 }
@@ -578,15 +590,12 @@ struct PostgresJournal: SendJournal {
     /// The note is made only while the run still holds the letter, under a lock on it: once another run has
     /// settled this run's letters (its lease ran out), nothing more is handed over.
     func started(_ letterId: Int64) throws(AppealsError) {
-        let runId = runId
         let store = store
+        let note = StartedNote(runId: runId, letterId: letterId)
         let noted = try store.blocking { () async throws(AppealsError) -> Bool in
             do {
-                let rows = try await store.store.notesClient.query("""
-                    WITH held AS (SELECT id FROM letter WHERE id = \(letterId) AND claimed_by = \(runId) AND status = 'sending' FOR SHARE)
-                    INSERT INTO send_journal (run_id, letter_id, event) SELECT \(runId), id, 'started' FROM held RETURNING letter_id
-                    """, logger: store.logger).collect()
-                return !rows.isEmpty
+                for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
+                return false
             } catch {
                 throw PostgresStore.appealsError(error, store.location)
             }
@@ -602,11 +611,7 @@ struct PostgresJournal: SendJournal {
         try? store.blocking { () async throws(AppealsError) in
             do {
                 if let outcome {
-                    try await store.store.notesClient.query("""
-                        INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
-                        VALUES (\(runId), \(letterId), 'replied', \(outcome.result.journalName), \(outcome.code), \(outcome.disablesTarget),
-                                \(outcome.at), \(outcome.reply))
-                        """, logger: store.logger)
+                    for try await _ in try await store.store.notesClient.execute(ReplyNote(runId: runId, outcome: outcome), logger: store.logger) {}
                 } else {
                     try await store.store.notesClient.query("""
                         INSERT INTO send_journal (run_id, letter_id, event) VALUES (\(runId), \(letterId), 'untried')
@@ -638,4 +643,50 @@ extension PostgresRow {
         }
         return GRDB.Row(values)
     }
+}
+
+/// A run's note that it hands a letter over, made only while the run still holds it (a share lock on the letter
+/// against a run settling it): prepared once per connection, as it is made for every letter.
+struct StartedNote: PostgresPreparedStatement {
+    static let sql = """
+        WITH held AS (SELECT id FROM letter WHERE id = $2 AND claimed_by = $1 AND status = 'sending' FOR SHARE)
+        INSERT INTO send_journal (run_id, letter_id, event) SELECT $1, id, 'started' FROM held RETURNING letter_id
+        """
+    typealias Row = Int64
+    var runId: String
+    var letterId: Int64
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(runId)
+        bindings.append(letterId)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}
+
+/// A run's note of the server's reply to a letter.
+struct ReplyNote: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
+        VALUES ($1, $2, 'replied', $3, $4, $5, $6, $7) RETURNING letter_id
+        """
+    typealias Row = Int64
+    var runId: String
+    var outcome: DeliveryOutcome
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(runId)
+        bindings.append(outcome.letterId)
+        bindings.append(outcome.result.journalName)
+        bindings.append(outcome.code)
+        bindings.append(outcome.disablesTarget)
+        bindings.append(outcome.at)
+        bindings.append(outcome.reply)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
 }

@@ -36,9 +36,14 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw .invalid(field, "the URL names no database (postgres://user@host/DATABASE)") }
         self.user = user.removingPercentEncoding ?? user
-        self.host = host
+        // An IPv6 literal comes in brackets, which are not part of the address.
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.port = components.port ?? 5432
+        guard (1...65535).contains(port) else { throw .invalid(field, "port \(port) is not from 1 to 65535") }
         self.database = database.removingPercentEncoding ?? database
+        guard !self.database.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(field, "the database name holds a control character")
+        }
         tls = .prefer
         for item in components.queryItems ?? [] {
             switch item.name {
@@ -54,6 +59,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             }
         }
         if rootCertificate != nil && tls != .verifyFull { throw .invalid(field, "sslrootcert needs sslmode=verify-full") }
+        if let rootCertificate, !FileManager.default.isReadableFile(atPath: rootCertificate) {
+            throw .invalid(field, "sslrootcert \(rootCertificate) is not a file that can be read")
+        }
     }
 
     /// The URL without anything secret (there is nothing secret in it): for messages.

@@ -213,6 +213,8 @@ enum PostgresSchema {
             -- What each send run notes before it hands a letter over ('started') and of each reply, so that the
             -- run that settles it after it died, on any host, knows which letters went out. Deleted with the run.
             CREATE TABLE send_journal (
+                -- The order the notes were made in: a letter handed over twice has its latest attempt last.
+                seq bigint GENERATED ALWAYS AS IDENTITY,
                 run_id text NOT NULL,
                 letter_id bigint NOT NULL,
                 event text NOT NULL CHECK (event IN ('started', 'untried', 'replied')),
@@ -222,7 +224,7 @@ enum PostgresSchema {
                 at timestamptz,
                 reply text
             );
-            CREATE INDEX send_journal_run ON send_journal(run_id, letter_id);
+            CREATE INDEX send_journal_run ON send_journal(run_id, letter_id, seq);
 
             -- Claims walk the due letters in order and stop at their limit, whatever the size of the rest.
             CREATE INDEX letter_queue ON letter(due_at, id) WHERE status IN ('queued', 'deferred');

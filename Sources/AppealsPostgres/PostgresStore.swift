@@ -18,10 +18,20 @@ public struct PostgresStore: Sendable {
     /// - Parameter password: the value of the variable `databasePasswordEnv` names, if set.
     /// - Throws: ``AppealsError/storage(_:)`` when the server cannot be reached or the schema migrated;
     ///   whatever `body` throws.
-    public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, logger: Logger = quietLogger,
+    /// - Parameters:
+    ///   - create: whether a database without appeal's tables is given them (`db copy`); otherwise it is refused,
+    ///     unchanged.
+    ///   - notesConnections: connections at most for the send runs' notes (one per SMTP connection and one more).
+    public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, create: Bool = false, notesConnections: Int = 2,
+                                              logger: Logger = quietLogger,
                                               _ body: (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
-        let client = PostgresClient(configuration: configuration(location, password: password), backgroundLogger: logger)
-        let notesClient = PostgresClient(configuration: configuration(location, password: password, synchronousCommit: false), backgroundLogger: logger)
+        var main = configuration(location, password: password)
+        // Claims and commits one at a time, the lease's renewals, a command's own queries.
+        main.options.maximumConnections = 3
+        var notes = configuration(location, password: password, synchronousCommit: false)
+        notes.options.maximumConnections = max(1, notesConnections)
+        let client = PostgresClient(configuration: main, backgroundLogger: logger)
+        let notesClient = PostgresClient(configuration: notes, backgroundLogger: logger)
         do {
             try await probe(location, password: password, logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -29,6 +39,12 @@ public struct PostgresStore: Sendable {
                 group.addTask { await notesClient.run() }
                 defer { group.cancelAll() }
                 let store = PostgresStore(location: location, client: client, notesClient: notesClient, logger: logger)
+                if !create {
+                    let found = try await client.query("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger).collect()
+                    if try found.first?.decode(Bool.self) != true {
+                        throw AppealsError.notFound("\(location) holds no appeal data: move a campaign there first with appeal-cli db copy --to URL")
+                    }
+                }
                 try await store.migrate()
                 return try await body(store)
             }
@@ -65,7 +81,10 @@ public struct PostgresStore: Sendable {
                                                          password: password, database: location.database, tls: mode)
         configuration.options.connectTimeout = .seconds(10)
         // Times are read and written in UTC, whatever the server's own zone.
-        configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal")]
+        // A transaction left open by a process that stopped (SIGSTOP, a host cut off) would hold its locks, the
+        // claims' turn among them, for every sender: the server ends it after 20 seconds.
+        configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal"),
+                                                             ("idle_in_transaction_session_timeout", "20s")]
         if !synchronousCommit { configuration.options.additionalStartupParameters.append(("synchronous_commit", "off")) }
         return configuration
     }

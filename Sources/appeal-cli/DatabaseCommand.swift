@@ -29,7 +29,7 @@ struct DatabaseCommand: ParsableCommand {
             let password = ProcessInfo.processInfo.environment[config.databasePasswordEnv]
             let policy = RetryPolicy(config.limits)
             let report = try await reporting { () async throws(AppealsError) in
-                try await PostgresStore.withStore(location, password: password) { store throws(AppealsError) in
+                try await PostgresStore.withStore(location, password: password, create: true) { store throws(AppealsError) in
                     try await DatabaseCopy.copy(from: database, to: store, policy: policy)
                 }
             }

@@ -47,7 +47,7 @@ struct SendCommand: AsyncParsableCommand {
         }
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
         let command = self
-        let failure = try await options.withPostgres(config) { store throws(AppealsError) -> (any Error)? in
+        let failure = try await options.withPostgres(config, notesConnections: config.smtp.connections + 1) { store throws(AppealsError) -> (any Error)? in
             do {
                 try await command.send(store: PostgresDeliveryStore(store), config: config, transport: transport)
                 return nil

@@ -21,6 +21,11 @@ import TestSupport
             .split(separator: "\n").last?.split(separator: ",")[1])
         try #require(try cli.run("supporter", "erase", "--campaign", CLIRunner.slug, "--email", String(erased)).code == 0)
 
+        // A database that holds no appeal data is refused by the other commands, and left as it was.
+        let empty = try cli.run("--db", postgres.url(), "status", "--campaign", CLIRunner.slug)
+        #expect(empty.code == 2 && empty.stderr.contains("holds no appeal data"), "\(empty.stderr)")
+        #expect(try postgres.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == ["0"])
+
         let copied = try cli.run("db", "copy", "--to", postgres.url())
         #expect(copied.code == 0, "\(copied.stderr)")
         #expect(copied.stdout.contains("letter: 95 rows") && copied.stdout.contains("counts checked"), "\(copied.stdout)")
@@ -87,6 +92,11 @@ import TestSupport
         #expect(bad.code == 2 && bad.stderr.contains("--to"), "\(bad.stderr)")
         let password = try cli.run("db", "copy", "--to", "postgres://appeal:secret@127.0.0.1:\(postgres.port)/appeal")
         #expect(password.code == 2 && password.stderr.contains("databasePasswordEnv") && !password.stderr.contains("secret"), "\(password.stderr)")
+        let port = try cli.run("db", "copy", "--to", "postgres://appeal@127.0.0.1:99999/appeal")
+        #expect(port.code == 2 && port.stderr.contains("port 99999"), "\(port.stderr)")
+        // A command that does not run on PostgreSQL does not print the URL: a password put in it stays unsaid.
+        let secret = try cli.run("--db", "postgres://appeal:S3cret@127.0.0.1:\(postgres.port)/appeal", "queue", "--campaign", CLIRunner.slug)
+        #expect(secret.code == 2 && !secret.stderr.contains("S3cret") && secret.stderr.contains("SQLite file only"), "\(secret.stderr)")
         let down = try cli.run("db", "copy", "--to", "postgres://appeal@127.0.0.1:\(try freePort())/appeal?sslmode=disable")
         #expect(down.code == 1 && down.stderr.contains("Connection refused"), "\(down.stderr)")
     }

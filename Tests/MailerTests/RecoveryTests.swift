@@ -68,6 +68,29 @@ struct RecoveryTests {
         #expect(try fixture.letters().map(\.status) == letters.keys.sorted().map { letters[$0]!.status })
     }
 
+    @Test("a letter the dead run handed over again (after a 451, after giving it back) is judged by its latest hand-over: a possible duplicate, no stale reply recorded")
+    func handedOverTwice() async throws {
+        let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")
+        let database = fixture.store.database
+        let owner = "4343-twice"
+        let claimed = try database.claimDueLetters(
+            ClaimRules(campaign: nil, limit: 2, now: DeliveryFixture.sendTime, perTargetPerHour: 0, owner: owner)).map { $0.letter.id! }
+        let at = DeliveryFixture.sendTime
+        let journal = try DeliveryJournal(databasePath: database.path, runId: owner)
+        try journal.started(claimed[0])
+        journal.replied(claimed[0], DeliveryOutcome(letterId: claimed[0], result: .transient, code: 451, reply: "451 4.3.0 later", at: at))
+        try journal.started(claimed[0])
+        try journal.started(claimed[1])
+        journal.replied(claimed[1], nil)
+        try journal.started(claimed[1])
+        let duplicates = try database.recoverAbandoned(now: at, policy: RetryPolicy(maxAttempts: 5, baseSeconds: 60, maxSeconds: 3600)) { _ in false }
+        #expect(duplicates == 2)
+        for letter in try fixture.letters() where claimed.contains(letter.id!) {
+            #expect(letter.status == .queued && letter.possibleDuplicate && letter.attempts == 0, "\(letter)")
+        }
+        #expect(try fixture.attempts().isEmpty)
+    }
+
     @Test("a journal that cannot be read (a folder in its place) marks all the dead run's letters, and goes; a line with an impossible time is no reply")
     func unreadableJournal() async throws {
         let fixture = try await DeliveryFixture(server: nil, url: "file:///nonexistent")

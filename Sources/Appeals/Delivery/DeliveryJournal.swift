@@ -119,21 +119,38 @@ public struct JournalReplay: Sendable {
 
     public init() {}
 
+    /// The events of one letter, in the order the run noted them. A run may hand the same letter over more than
+    /// once (deferred, then due again; given back, then claimed again): only what it noted after the latest
+    /// hand-over is about the attempt that may be on the wire.
+    public mutating func noteStarted(_ letterId: Int64) {
+        started.insert(letterId)
+        outcomes[letterId] = nil
+        untried.remove(letterId)
+    }
+
+    public mutating func noteUntried(_ letterId: Int64) {
+        untried.insert(letterId)
+    }
+
+    public mutating func note(_ outcome: DeliveryOutcome) {
+        outcomes[outcome.letterId] = outcome
+    }
+
     private mutating func take(_ line: ArraySlice<UInt8>, letters: Set<Int64>) {
         let fields = line.split(separator: UInt8(ascii: "\t"), maxSplits: 6, omittingEmptySubsequences: false)
         guard fields.count >= 2, let id = Int64(String(decoding: fields[1], as: UTF8.self)), letters.contains(id) else { return }
         switch (fields[0].first, fields.count) {
         case (UInt8(ascii: "s"), 2):
-            started.insert(id)
+            noteStarted(id)
         case (UInt8(ascii: "r"), 3) where String(decoding: fields[2], as: UTF8.self) == "untried":
-            untried.insert(id)
+            noteUntried(id)
         case (UInt8(ascii: "r"), 7):
             guard let result = DeliveryResult(journalName: String(decoding: fields[2], as: UTF8.self)),
                   let seconds = Double(String(decoding: fields[5], as: UTF8.self)), seconds.isFinite, seconds > 0, seconds < 1e11
             else { return }
             let code = fields[3].elementsEqual("-".utf8) ? nil : Int(String(decoding: fields[3], as: UTF8.self))
-            outcomes[id] = DeliveryOutcome(letterId: id, result: result, code: code, reply: String(decoding: fields[6], as: UTF8.self),
-                                           at: Date(timeIntervalSince1970: seconds), disablesTarget: fields[4].first == UInt8(ascii: "1"))
+            note(DeliveryOutcome(letterId: id, result: result, code: code, reply: String(decoding: fields[6], as: UTF8.self),
+                                 at: Date(timeIntervalSince1970: seconds), disablesTarget: fields[4].first == UInt8(ascii: "1")))
         default:
             return
         }

@@ -36,6 +36,8 @@ public final class Dispatcher: Sendable {
     /// Outcomes per commit at most, and the longest an outcome waits for its commit.
     static let commitEvery = 256
     static let commitAfter: Duration = .milliseconds(100)
+    /// How often a run settles the runs that died while it runs: a run's lease on PostgreSQL lasts 30 seconds.
+    static let recoverEvery: TimeInterval = 30
 
     public init(store: any DeliveryStore, config: AppConfig, transport: any MailTransport, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "appeal.send"), progress: (@Sendable (Int, Int) -> Void)? = nil) {
@@ -258,6 +260,7 @@ public final class Dispatcher: Sendable {
                         state: SendRunState) async -> AppealsError? {
         var done = 0
         var failure: AppealsError?
+        var lastRecovery = now()
         for await _ in replies.wakes {
             let (pending, ended) = replies.take()
             if failure == nil && !pending.isEmpty {
@@ -277,6 +280,17 @@ public final class Dispatcher: Sendable {
             if failure == nil && state.hasUnsettled {
                 do throws(AppealsError) {
                     state.keepOnly(try store.sendableClaims(owner: owner))
+                } catch {
+                    failure = error
+                    state.halt(.storage(error))
+                }
+            }
+            // Runs that died meanwhile are settled within a run, not only when one starts: a long run would leave
+            // their letters waiting for its end.
+            if failure == nil && now().timeIntervalSince(lastRecovery) >= Self.recoverEvery {
+                lastRecovery = now()
+                do throws(AppealsError) {
+                    summary.possibleDuplicates += try store.recoverDeadRuns(now: lastRecovery, policy: policy)
                 } catch {
                     failure = error
                     state.halt(.storage(error))
