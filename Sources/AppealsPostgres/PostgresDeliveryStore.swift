@@ -605,6 +605,24 @@ struct PostgresJournal: SendJournal {
         }
     }
 
+    /// The previous letter's reply and this one's start in one statement: one round trip per letter.
+    func started(_ letterId: Int64, after reply: (letterId: Int64, outcome: DeliveryOutcome?)?) throws(AppealsError) {
+        guard let reply else { return try started(letterId) }
+        let store = store
+        let note = ReplyAndStartedNote(runId: runId, letterId: letterId, replyLetterId: reply.letterId, outcome: reply.outcome)
+        let noted = try store.blocking { () async throws(AppealsError) -> Bool in
+            do {
+                for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
+                return false
+            } catch {
+                throw PostgresStore.appealsError(error, store.location)
+            }
+        }
+        guard noted else {
+            throw .storage("send run \(runId) no longer holds letter \(letterId) (its lease ran out and another run settled its letters); the run stops")
+        }
+    }
+
     func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
         let runId = runId
         let store = store
@@ -685,6 +703,38 @@ struct ReplyNote: PostgresPreparedStatement {
         bindings.append(outcome.disablesTarget)
         bindings.append(outcome.at)
         bindings.append(outcome.reply)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}
+
+/// A reply's note (or an `untried` one) and the next letter's start, in one statement.
+struct ReplyAndStartedNote: PostgresPreparedStatement {
+    static let sql = """
+        WITH reply AS (
+            INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
+            VALUES ($1, $3, CASE WHEN $4::text IS NULL THEN 'untried' ELSE 'replied' END, $4, $5, $6, $7, $8)),
+        held AS (SELECT id FROM letter WHERE id = $2 AND claimed_by = $1 AND status = 'sending' FOR SHARE)
+        INSERT INTO send_journal (run_id, letter_id, event) SELECT $1, id, 'started' FROM held RETURNING letter_id
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .int8, .text, .int4, .bool, .timestamptz, .text]
+    typealias Row = Int64
+    var runId: String
+    var letterId: Int64
+    var replyLetterId: Int64
+    var outcome: DeliveryOutcome?
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(runId)
+        bindings.append(letterId)
+        bindings.append(replyLetterId)
+        bindings.append(outcome?.result.journalName)
+        bindings.append(outcome?.code.map { Int32(clamping: $0) })
+        bindings.append(outcome?.disablesTarget ?? false)
+        bindings.append(outcome?.at)
+        bindings.append(outcome?.reply)
         return bindings
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 
-/// A send run's record of what it handed to the server and what the server said, one line per event,
-/// written the moment it happens: before a message goes out, and as soon as its reply comes back.
+/// A send run's record of what it handed to the server and what the server said, one line per event: a
+/// letter's start before it goes out, with the session's previous reply in the same `write(2)` (a reply is
+/// also committed to the database within a tenth of a second; a session holds either a letter on the wire or
+/// one reply not yet written, never both).
 ///
 /// The database learns a run's outcomes in batches (a commit per message would cost an fsync each); the
 /// journal closes the gap. Each line is one `write(2)` to a file opened with `O_APPEND`, in the kernel's
@@ -43,12 +45,20 @@ public final class DeliveryJournal: SendJournal {
     /// Notes the server's reply to a letter (or that it was not handed over after all: `result == nil`).
     public func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
         // A line that cannot be written is not fatal: without it, a crash marks the letter as a possible duplicate.
-        guard let outcome else {
-            _ = append("r\t\(letterId)\tuntried\n")
-            return
+        _ = append(Self.replyLine(letterId, outcome))
+    }
+
+    /// The previous letter's reply and this one's start in one `write(2)`.
+    public func started(_ letterId: Int64, after reply: (letterId: Int64, outcome: DeliveryOutcome?)?) throws(AppealsError) {
+        if let problem = append((reply.map { Self.replyLine($0.letterId, $0.outcome) } ?? "") + "s\t\(letterId)\n") {
+            throw .storage("cannot write to the send journal \(path): \(problem); the run stops, its letters stay queued")
         }
+    }
+
+    private static func replyLine(_ letterId: Int64, _ outcome: DeliveryOutcome?) -> String {
+        guard let outcome else { return "r\t\(letterId)\tuntried\n" }
         let reply = String(String.UnicodeScalarView(outcome.reply.unicodeScalars.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : $0 }))
-        _ = append("r\t\(letterId)\t\(outcome.result.journalName)\t\(outcome.code.map(String.init) ?? "-")\t\(outcome.disablesTarget ? 1 : 0)\t\(outcome.at.timeIntervalSince1970)\t\(reply)\n")
+        return "r\t\(letterId)\t\(outcome.result.journalName)\t\(outcome.code.map(String.init) ?? "-")\t\(outcome.disablesTarget ? 1 : 0)\t\(outcome.at.timeIntervalSince1970)\t\(reply)\n"
     }
 
     /// Removes the journal once everything it says is in the database.

@@ -71,6 +71,18 @@ public protocol SendJournal: Sendable {
     /// Notes the server's reply to a letter (or that it was not handed over after all: `outcome == nil`);
     /// a note that cannot be made only leaves the letter a possible duplicate if the run dies.
     func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?)
+
+    /// Notes the previous letter's reply, if given, and the start of `letterId`, at once: a session makes one
+    /// note per letter. Until then the reply is in the run's memory, and its commit follows within a tenth of a
+    /// second: a session has either a letter on the wire or a reply not yet noted, never both.
+    func started(_ letterId: Int64, after reply: (letterId: Int64, outcome: DeliveryOutcome?)?) throws(AppealsError)
+}
+
+extension SendJournal {
+    public func started(_ letterId: Int64, after reply: (letterId: Int64, outcome: DeliveryOutcome?)?) throws(AppealsError) {
+        if let reply { replied(reply.letterId, reply.outcome) }
+        try started(letterId)
+    }
 }
 
 /// A send run on a SQLite file: a `flock` lease and a journal file beside the database.

@@ -14,7 +14,7 @@ import Logging
 ///
 /// Durability: a letter is `sending` from its claim until its outcome is committed. The database never makes
 /// the wire wait; meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply
-/// as it comes. If the process dies, the next run settles its letters from the journal: replies are recorded,
+/// with the next letter (in the run's memory until then, and committed within a tenth of a second). If the process dies, the next run settles its letters from the journal: replies are recorded,
 /// letters never handed over go back to the queue, and only the ones on the wire at the moment of death (at
 /// most one per connection) are queued again with the same Message-ID and counted as possible duplicates.
 ///
@@ -207,11 +207,15 @@ public final class Dispatcher: Sendable {
     }
 
     /// One session's work, on its own thread: takes the next letter, hands it to the server and passes the
-    /// reply on; the journal hears of each letter before the server does, and of its reply at once.
+    /// reply on; the journal hears of each letter before the server does, and of its reply with the next letter's
+    /// start (one note per letter), or when the session ends.
     private func work(taking handOut: AsyncBuffer<Prepared>, state: SendRunState, limiter: RateLimiter, journal: any SendJournal,
                       replies: ReplyCollector) async {
         let session = transport.makeSession()
         defer { session.close() }
+        // The last reply, noted with the next letter's start (or when the session ends).
+        var unnoted: (letterId: Int64, outcome: DeliveryOutcome?)?
+        defer { if let unnoted { journal.replied(unnoted.letterId, unnoted.outcome) } }
         while let item = await handOut.next() {
             let id = item.job.letter.id!
             let reply: TransportReply
@@ -229,7 +233,8 @@ public final class Dispatcher: Sendable {
                         replies.giveBack(item.job)
                         continue
                     }
-                    try journal.started(id)
+                    try journal.started(id, after: unnoted)
+                    unnoted = nil
                 } catch {
                     // Unrecorded, a letter handed over could go out twice after a crash: the run stops instead.
                     state.halt(.storage(error))
@@ -247,7 +252,8 @@ public final class Dispatcher: Sendable {
                 reply = TransportReply(.permanent, code: nil, text: "cannot build the message: \(error)")
             }
             let outcome = reply.outcome(letterId: id, at: now())
-            journal.replied(id, outcome)
+            if let unnoted { journal.replied(unnoted.letterId, unnoted.outcome) }
+            unnoted = (id, outcome)
             state.observe(reply, for: item.job, closesTarget: outcome?.disablesTarget == true)
             replies.add(Done(job: item.job, reply: reply, outcome: outcome))
         }
