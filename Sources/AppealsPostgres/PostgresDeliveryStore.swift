@@ -590,26 +590,18 @@ struct PostgresJournal: SendJournal {
     /// The note is made only while the run still holds the letter, under a lock on it: once another run has
     /// settled this run's letters (its lease ran out), nothing more is handed over.
     func started(_ letterId: Int64) throws(AppealsError) {
-        let store = store
-        let note = StartedNote(runId: runId, letterId: letterId)
-        let noted = try store.blocking { () async throws(AppealsError) -> Bool in
-            do {
-                for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
-                return false
-            } catch {
-                throw PostgresStore.appealsError(error, store.location)
-            }
-        }
-        guard noted else {
-            throw .storage("send run \(runId) no longer holds letter \(letterId) (its lease ran out and another run settled its letters); the run stops")
-        }
+        try noteStart(StartedNote(runId: runId, letterId: letterId), letterId)
     }
 
     /// The previous letter's reply and this one's start in one statement: one round trip per letter.
     func started(_ letterId: Int64, after reply: (letterId: Int64, outcome: DeliveryOutcome?)?) throws(AppealsError) {
         guard let reply else { return try started(letterId) }
+        try noteStart(ReplyAndStartedNote(runId: runId, letterId: letterId, replyLetterId: reply.letterId, outcome: reply.outcome), letterId)
+    }
+
+    /// Runs a note that returns the started letter's row only while the run holds it.
+    private func noteStart<Note: PostgresPreparedStatement>(_ note: Note, _ letterId: Int64) throws(AppealsError) where Note.Row == Int64 {
         let store = store
-        let note = ReplyAndStartedNote(runId: runId, letterId: letterId, replyLetterId: reply.letterId, outcome: reply.outcome)
         let noted = try store.blocking { () async throws(AppealsError) -> Bool in
             do {
                 for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
