@@ -114,34 +114,32 @@ public enum MailText {
         return pieces
     }
 
-    /// A header value with its RFC 2047 encoded words (`=?charset?B|Q?text?=`) decoded.
-    /// The bytes each encoded word of `value` carries, before its charset is applied.
-    static func encodedWordBytes(_ value: String) -> [[UInt8]] {
+    /// The RFC 2047 encoded words (`=?charset?B|Q?text?=`) of a header value: where each is, its charset, and the
+    /// bytes it carries before the charset is applied.
+    static func encodedWords(in value: String) -> [(range: Range<String.Index>, charset: String, bytes: [UInt8])] {
         guard value.contains("=?") else { return [] }
         return value.matches(of: /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/).map { match in
-            let payload = Array(match.output.3.utf8)
-            return match.output.2.lowercased() == "b" ? base64Decoded(payload[...]) : quotedPrintableDecoded(payload.map { $0 == 0x5F ? 0x20 : $0 }[...])
-        }
-    }
-
-    static func decodeEncodedWords(_ value: String) -> String {
-        guard value.contains("=?") else { return value }
-        let pattern = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/
-        var result = ""
-        var rest = value[...]
-        var lastWasWord = false
-        while let match = rest.firstMatch(of: pattern) {
-            let between = rest[..<match.range.lowerBound]
-            // White space between two encoded words is not part of the text.
-            if !(lastWasWord && between.allSatisfy(\.isWhitespace)) { result += between }
             let payload = Array(match.output.3.utf8)
             let bytes = match.output.2.lowercased() == "b"
                 ? base64Decoded(payload[...])
                 : quotedPrintableDecoded(payload.map { $0 == 0x5F ? 0x20 : $0 }[...])
-            result += decode(bytes, charset: String(match.output.1))
-            rest = rest[match.range.upperBound...]
+            return (match.range, String(match.output.1), bytes)
+        }
+    }
+
+    /// A header value with its RFC 2047 encoded words decoded.
+    static func decodeEncodedWords(_ value: String) -> String {
+        var result = ""
+        var rest = value.startIndex
+        var lastWasWord = false
+        for word in encodedWords(in: value) {
+            let between = value[rest..<word.range.lowerBound]
+            // White space between two encoded words is not part of the text.
+            if !(lastWasWord && between.allSatisfy(\.isWhitespace)) { result += between }
+            result += decode(word.bytes, charset: word.charset)
+            rest = word.range.upperBound
             lastWasWord = true
         }
-        return result + rest
+        return result + value[rest...]
     }
 }

@@ -117,7 +117,7 @@ public struct ReceivedMessage: Sendable {
         if isTruncated { return true }
         for part in allParts {
             for header in part.headers {
-                if search.found(in: header.value.utf8) || MailText.encodedWordBytes(header.value).contains(where: search.found(in:))
+                if search.found(in: header.value.utf8) || MailText.encodedWords(in: header.value).contains(where: { search.found(in: $0.bytes) })
                     || search.found(in: MailText.decodeEncodedWords(header.value).utf8) {
                     return true
                 }
