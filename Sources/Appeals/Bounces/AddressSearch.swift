@@ -10,8 +10,7 @@ struct AddressSearch: Sendable {
 
     init(_ address: String) {
         let lower = address.lowercased()
-        var patterns = [lower, lower.replacingOccurrences(of: "@", with: "%40"), lower.replacingOccurrences(of: "@", with: "&#64;"),
-                        lower.replacingOccurrences(of: "@", with: "&#x40;")].map { Array($0.utf8) }
+        var patterns = Self.quotedForms(of: lower).map { Array($0.utf8) }
         let units = Array(lower.utf16)
         patterns.append(units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         patterns.append(units.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
@@ -19,6 +18,11 @@ struct AddressSearch: Sendable {
         patterns.append(scalars.flatMap { value in (0..<4).map { UInt8((value >> (8 * $0)) & 0xFF) } })
         patterns.append(scalars.flatMap { value in (0..<4).reversed().map { UInt8((value >> (8 * $0)) & 0xFF) } })
         self.patterns = patterns
+    }
+
+    /// The address as text quotes it: as it is, percent-encoded (`%40`), as an HTML character reference.
+    static func quotedForms(of address: String) -> [String] {
+        ["@", "%40", "&#64;", "&#x40;"].map { address.replacingOccurrences(of: "@", with: $0) }
     }
 
     /// Whether `bytes` carry the address in one of the forms, as they are or with each `%XX` decoded.

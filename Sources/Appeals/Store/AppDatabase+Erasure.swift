@@ -102,20 +102,22 @@ extension AppDatabase {
 struct ReplyScrubber {
     let email: String
     let name: String
+    /// What is replaced: the address in its quoted forms, and the name. A name of a few letters would also match
+    /// ordinary words of the reply.
+    private let values: [String]
     static let mark = "[erased]"
+
+    init(email: String, name: String) {
+        self.email = email
+        self.name = name
+        values = (AddressSearch.quotedForms(of: email) + [name]).filter { $0.count >= 4 }
+    }
 
     /// The address's local part, as every quoted form of it has it.
     var localPart: String { String(email.lowercased().split(separator: "@").first ?? "") }
 
     func scrubbed(_ text: String) -> String {
-        var text = text
-        // The address as mail systems quote it: plain, percent-encoded, as an HTML character reference. A name of a
-        // few letters would also match ordinary words of the reply.
-        let forms = ["@", "%40", "&#64;", "&#x40;"].map { email.replacingOccurrences(of: "@", with: $0) }
-        for value in forms + [name] where value.count >= 4 {
-            text = text.replacingOccurrences(of: value, with: Self.mark, options: .caseInsensitive)
-        }
-        return text
+        values.reduce(text) { text, value in text.replacingOccurrences(of: value, with: Self.mark, options: .caseInsensitive) }
     }
 
     /// - Returns: how many stored texts changed.
