@@ -37,9 +37,7 @@ public final class DeliveryJournal: SendJournal {
     /// - Throws: ``AppealsError/storage(_:)`` when the line cannot be written (a full disk): the letter must
     ///   then not be handed over, since a crash would leave nobody to know it went.
     public func started(_ letterId: Int64) throws(AppealsError) {
-        if let problem = append("s\t\(letterId)\n") {
-            throw .storage("cannot write to the send journal \(path): \(problem); the run stops, its letters stay queued")
-        }
+        try started(letterId, after: nil)
     }
 
     /// Notes the server's reply to a letter (or that it was not handed over after all: `result == nil`).
@@ -91,11 +89,11 @@ public final class DeliveryJournal: SendJournal {
 /// recorded, letters handed over without a reply are possible duplicates, and the rest were never handed over.
 public struct JournalReplay: Sendable {
     /// Letters handed to the server.
-    public var started: Set<Int64> = []
+    public private(set) var started: Set<Int64> = []
     /// Replies, by letter.
-    public var outcomes: [Int64: DeliveryOutcome] = [:]
+    public private(set) var outcomes: [Int64: DeliveryOutcome] = [:]
     /// Letters taken back before they were handed over.
-    public var untried: Set<Int64> = []
+    public private(set) var untried: Set<Int64> = []
 
     /// The replies to record, in letter order.
     public var replies: [DeliveryOutcome] { outcomes.values.sorted { $0.letterId < $1.letterId } }

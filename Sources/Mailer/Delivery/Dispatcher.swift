@@ -13,9 +13,10 @@ import Logging
 /// buffer of two claims: the claims stay at most a few batches ahead of the wire.
 ///
 /// Durability: a letter is `sending` from its claim until its outcome is committed. The database never makes
-/// the wire wait; meanwhile the run's ``DeliveryJournal`` notes each letter as it is handed over and its reply
-/// with the next letter (in the run's memory until then, and committed within a tenth of a second). If the process dies, the next run settles its letters from the journal: replies are recorded,
-/// letters never handed over go back to the queue, and only the ones on the wire at the moment of death (at
+/// the wire wait; meanwhile the run's journal (``SendJournal``) notes each letter as it is handed over and its
+/// reply with the next letter (in the run's memory until then, and committed within a tenth of a second). If the
+/// process dies, the next run settles its letters from the journal: replies are recorded, letters never handed
+/// over go back to the queue, and only the ones on the wire at the moment of death (at
 /// most one per connection) are queued again with the same Message-ID and counted as possible duplicates.
 ///
 /// Cancelling the task that runs ``run(_:)`` (a signal, a service shutting down) ends the run early and
