@@ -53,14 +53,8 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let config = try options.loadConfig()
-            let campaigns: [Campaign]
-            if config.usesPostgres {
-                campaigns = try await options.withPostgres(config) { store throws(AppealsError) in try await store.campaigns() }
-            } else {
-                let database = try options.openDatabase()
-                campaigns = try reporting { () throws(AppealsError) in try database.campaigns() }
-            }
+            let campaigns = try await options.onStore(sqlite: { database throws(AppealsError) in try database.campaigns() },
+                                                      postgres: { store throws(AppealsError) in try await store.campaigns() })
             if campaigns.isEmpty { print("no campaigns") }
             for campaign in campaigns {
                 print("\(campaign.slug)\t\(campaign.status.rawValue)\t\(campaign.title)")
@@ -119,14 +113,8 @@ struct CampaignCommand: ParsableCommand {
     }
 
     static func setStatus(_ status: CampaignStatus, _ slug: String, _ options: GlobalOptions) async throws {
-        let config = try options.loadConfig()
-        let campaign: Campaign
-        if config.usesPostgres {
-            campaign = try await options.withPostgres(config) { store throws(AppealsError) in try await store.setStatus(status, ofCampaign: slug) }
-        } else {
-            let database = try options.openDatabase()
-            campaign = try reporting { () throws(AppealsError) in try database.setStatus(status, ofCampaign: slug) }
-        }
+        let campaign = try await options.onStore(sqlite: { database throws(AppealsError) in try database.setStatus(status, ofCampaign: slug) },
+                                                 postgres: { store throws(AppealsError) in try await store.setStatus(status, ofCampaign: slug) })
         print("campaign \(campaign.slug) is \(campaign.status.rawValue)")
     }
 }

@@ -39,6 +39,15 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension GlobalOptions {
+    /// Runs a command's work on the store the config names: `sqlite` on the file, `postgres` on PostgreSQL.
+    func onStore<T: Sendable>(sqlite: (AppDatabase) throws(AppealsError) -> T,
+                              postgres: (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
+        let config = try loadConfig()
+        if config.usesPostgres { return try await withPostgres(config, postgres) }
+        let database = try openDatabase()
+        return try reporting { () throws(AppealsError) in try sqlite(database) }
+    }
+
     /// Connects to the PostgreSQL database the config names, runs `body` with it, and disconnects; the
     /// password comes from the variable `databasePasswordEnv` names.
     func withPostgres<T: Sendable>(_ config: AppConfig, storageExit: Int32 = 1, notesConnections: Int = 2,

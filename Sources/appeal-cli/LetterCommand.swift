@@ -18,17 +18,10 @@ struct LetterCommand: ParsableCommand {
         @Option(help: "At most this many letters.") var limit = 1000
 
         func run() async throws {
-            let config = try options.loadConfig()
             let (campaign, status, limit) = (campaign, status, limit)
-            let letters: [LetterListing]
-            if config.usesPostgres {
-                letters = try await options.withPostgres(config) { store throws(AppealsError) in
-                    try await store.letters(campaign: campaign, status: status, limit: limit)
-                }
-            } else {
-                let database = try options.openDatabase()
-                letters = try reporting { () throws(AppealsError) in try database.letters(campaign: campaign, status: status, limit: limit) }
-            }
+            let letters = try await options.onStore(
+                sqlite: { database throws(AppealsError) in try database.letters(campaign: campaign, status: status, limit: limit) },
+                postgres: { store throws(AppealsError) in try await store.letters(campaign: campaign, status: status, limit: limit) })
             if letters.isEmpty { print("no letters\(status.map { " \($0.rawValue)" } ?? "") in \(campaign)") }
             for letter in letters {
                 let supporter = letter.supporterEmail.map { "\(letter.supporterName) <\($0)>" } ?? "(erased)"

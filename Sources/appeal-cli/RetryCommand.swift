@@ -15,16 +15,11 @@ struct RetryCommand: AsyncParsableCommand {
     @Option(help: "failed, deferred or bounced (default: failed and deferred; bounced ones go again only when asked, once the address is fixed).") var status: Status?
 
     func run() async throws {
-        let config = try options.loadConfig()
         let statuses: [LetterStatus] = status.map { [LetterStatus(rawValue: $0.rawValue)!] } ?? [.failed, .deferred]
         let campaign = campaign
-        let report: RetryReport
-        if config.usesPostgres {
-            report = try await options.withPostgres(config) { store throws(AppealsError) in try await store.retry(campaign: campaign, statuses: statuses, now: Date()) }
-        } else {
-            let database = try options.openDatabase()
-            report = try reporting { () throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) }
-        }
+        let report = try await options.onStore(
+            sqlite: { database throws(AppealsError) in try database.retry(campaign: campaign, statuses: statuses, now: Date()) },
+            postgres: { store throws(AppealsError) in try await store.retry(campaign: campaign, statuses: statuses, now: Date()) })
         let (due, held) = (report.due, report.held)
         print("\(plural(due, "letter")) of \(campaign) \(due == 1 ? "is" : "are") due again")
         if held > 0 {

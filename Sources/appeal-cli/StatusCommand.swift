@@ -10,15 +10,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object (its keys are listed in docs/reference.md).") var json = false
 
     func run() async throws {
-        let config = try options.loadConfig()
         let campaign = campaign
-        let report: CampaignReport
-        if config.usesPostgres {
-            report = try await options.withPostgres(config) { store throws(AppealsError) in try await store.report(campaign: campaign) }
-        } else {
-            let database = try options.openDatabase()
-            report = try reporting { () throws(AppealsError) in try database.report(campaign: campaign) }
-        }
+        let report = try await options.onStore(sqlite: { database throws(AppealsError) in try database.report(campaign: campaign) },
+                                               postgres: { store throws(AppealsError) in try await store.report(campaign: campaign) })
         if json {
             print(report.json.text)
             return

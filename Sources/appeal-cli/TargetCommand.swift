@@ -31,15 +31,9 @@ struct TargetCommand: ParsableCommand {
         @Option(help: "The campaign's slug.") var campaign: String
 
         func run() async throws {
-            let config = try options.loadConfig()
             let campaign = campaign
-            let targets: [Target]
-            if config.usesPostgres {
-                targets = try await options.withPostgres(config) { store throws(AppealsError) in try await store.targets(ofCampaign: campaign) }
-            } else {
-                let database = try options.openDatabase()
-                targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign) }
-            }
+            let targets = try await options.onStore(sqlite: { database throws(AppealsError) in try database.targets(ofCampaign: campaign) },
+                                                    postgres: { store throws(AppealsError) in try await store.targets(ofCampaign: campaign) })
             for target in targets {
                 let place = target.country.map { " (\($0))" } ?? ""
                 let state = target.removedAt != nil ? "\tremoved" : target.disabled ? "\tdisabled: \(terminalSafe(target.disabledReason ?? ""))" : ""
@@ -110,14 +104,8 @@ struct TargetCommand: ParsableCommand {
 
     /// - Returns: how many letters the target holds back (disabled) or lets go (enabled).
     static func setEnabled(_ enabled: Bool, options: GlobalOptions, campaign: String, email: String) async throws -> Int {
-        let config = try options.loadConfig()
-        if config.usesPostgres {
-            return try await options.withPostgres(config) { store throws(AppealsError) in
-                try await store.setTargetEnabled(enabled, campaign: campaign, email: email).held
-            }
-        }
-        let database = try options.openDatabase()
-        return try reporting { () throws(AppealsError) in try database.setTargetEnabled(enabled, campaign: campaign, email: email).held }
+        try await options.onStore(sqlite: { database throws(AppealsError) in try database.setTargetEnabled(enabled, campaign: campaign, email: email).held },
+                                  postgres: { store throws(AppealsError) in try await store.setTargetEnabled(enabled, campaign: campaign, email: email).held })
     }
 
     struct Remove: ParsableCommand {
