@@ -242,7 +242,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     public func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target]) {
         try blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
-                let campaign = try await Self.campaignId(slug, on: connection, logger: self.logger)
+                let campaign = try await PostgresStore.campaign(slug, on: connection, logger: self.logger, location: self.location).id!
                 let targets = try await Self.records(Target.self, """
                     SELECT \(unescaped: Self.columns("target")) FROM target WHERE campaign_id = \(campaign) AND NOT disabled ORDER BY id
                     """, on: connection, logger: self.logger)
@@ -361,55 +361,36 @@ public final class PostgresDeliveryStore: DeliveryStore {
 
     public func sendableClaims(owner: String) throws(AppealsError) -> Set<Int64> {
         try blocking { () async throws(AppealsError) in
-            do {
-                var ids: Set<Int64> = []
-                for try await id in try await self.store.client.query("""
-                    SELECT l.id FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
-                    WHERE l.claimed_by = \(owner) AND l.status = 'sending' AND c.status = 'active' AND NOT t.disabled
-                    """, logger: self.logger).decode(Int64.self) {
-                    ids.insert(id)
-                }
-                return ids
-            } catch {
-                throw PostgresStore.appealsError(error, self.location)
-            }
+            Set(try await self.query("""
+                SELECT l.id FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                WHERE l.claimed_by = \(owner) AND l.status = 'sending' AND c.status = 'active' AND NOT t.disabled
+                """) { try $0.decode(Int64.self) })
         }
     }
 
     public func waitingLetters(campaign slug: String?, now: Date) throws(AppealsError) -> WaitingLetters {
         try blocking { () async throws(AppealsError) in
-            do {
-                let rows = try await self.store.client.query("""
-                    SELECT
-                        count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.due_at <= \(now)),
-                        count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
-                        min(l.due_at) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
-                        count(*) FILTER (WHERE t.disabled),
-                        count(*) FILTER (WHERE c.status = 'paused' AND NOT t.disabled)
-                    FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
-                    WHERE l.status IN ('queued', 'deferred') AND c.status IN ('active', 'paused') AND (\(slug)::text IS NULL OR c.slug = \(slug))
-                    """, logger: self.logger).collect()
-                var waiting = WaitingLetters()
-                if let row = rows.first {
-                    (waiting.outsideHoursOrLimit, waiting.backingOff, waiting.nextRetry, waiting.heldByDisabledTargets, waiting.inPausedCampaigns)
-                        = try row.decode((Int, Int, Date?, Int, Int).self)
-                }
-                return waiting
-            } catch {
-                throw PostgresStore.appealsError(error, self.location)
+            let counts = try await self.query("""
+                SELECT
+                    count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.due_at <= \(now)),
+                    count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
+                    min(l.due_at) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.status = 'deferred' AND l.due_at > \(now)),
+                    count(*) FILTER (WHERE t.disabled),
+                    count(*) FILTER (WHERE c.status = 'paused' AND NOT t.disabled)
+                FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
+                WHERE l.status IN ('queued', 'deferred') AND c.status IN ('active', 'paused') AND (\(slug)::text IS NULL OR c.slug = \(slug))
+                """) { try $0.decode((Int, Int, Date?, Int, Int).self) }
+            var waiting = WaitingLetters()
+            if let row = counts.first {
+                (waiting.outsideHoursOrLimit, waiting.backingOff, waiting.nextRetry, waiting.heldByDisabledTargets, waiting.inPausedCampaigns) = row
             }
+            return waiting
         }
     }
 
     public func secretKey(named name: String) throws(AppealsError) -> Data {
         try blocking { () async throws(AppealsError) in
-            let keys: [Data]
-            do {
-                keys = try await self.store.client.query("SELECT value FROM secret_key WHERE name = \(name)", logger: self.logger)
-                    .collect().map { try $0.decode(Data.self) }
-            } catch {
-                throw PostgresStore.appealsError(error, self.location)
-            }
+            let keys = try await self.query("SELECT value FROM secret_key WHERE name = \(name)") { try $0.decode(Data.self) }
             guard let key = keys.first else { throw .storage("\(self.location) has no \(name) key: copy a database made by appeal-cli init into it") }
             return key
         }
@@ -417,32 +398,19 @@ public final class PostgresDeliveryStore: DeliveryStore {
 
     public func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval? {
         try blocking { () async throws(AppealsError) in
-            do {
-                let rows = try await self.store.notesClient.query("""
-                    INSERT INTO send_rate AS r (id, next_slot) VALUES (1, clock_timestamp() + make_interval(secs => \(interval)))
-                    ON CONFLICT (id) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => \(interval))
-                    RETURNING extract(epoch FROM r.next_slot - clock_timestamp())::float8
-                    """, logger: self.logger).collect()
-                return max(0, try (rows.first?.decode(Double.self) ?? interval) - interval)
-            } catch {
-                throw PostgresStore.appealsError(error, self.location)
-            }
+            let slot = try await self.query("""
+                INSERT INTO send_rate AS r (id, next_slot) VALUES (1, clock_timestamp() + make_interval(secs => \(interval)))
+                ON CONFLICT (id) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => \(interval))
+                RETURNING extract(epoch FROM r.next_slot - clock_timestamp())::float8
+                """, notes: true) { try $0.decode(Double.self) }
+            return max(0, (slot.first ?? interval) - interval)
         }
     }
 
     // MARK: Campaigns
 
     public func campaigns() throws(AppealsError) -> [Campaign] {
-        try blocking { () async throws(AppealsError) in
-            do {
-                return try await self.store.client.withConnection { connection in
-                    try await Self.records(Campaign.self, "SELECT \(unescaped: Self.columns("campaign")) FROM campaign ORDER BY slug",
-                                           on: connection, logger: self.logger)
-                }
-            } catch {
-                throw PostgresStore.appealsError(error, self.location)
-            }
-        }
+        try blocking { () async throws(AppealsError) in try await self.store.campaigns() }
     }
 
     public func campaign(_ slug: String) throws(AppealsError) -> Campaign {
@@ -460,12 +428,6 @@ public final class PostgresDeliveryStore: DeliveryStore {
         guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
         return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
-
-    static func campaignId(_ slug: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger).collect()
-        guard let id = try rows.first?.decode(Int64.self) else { throw AppealsError.notFound("no campaign \(slug)") }
-        return id
-    }
 
     /// The columns of `table` as the SQLite store holds them: lists and maps as JSON text, dates as text.
     static func columns(_ table: String) -> String {
@@ -487,29 +449,27 @@ public final class PostgresDeliveryStore: DeliveryStore {
         return records
     }
 
-    /// Runs one statement on its own.
-    func run(_ query: PostgresQuery) async throws(AppealsError) {
+    /// Runs one statement on its own and decodes its rows with `decode`, on the notes' connections if `notes`;
+    /// the server's failures (and the rows' that cannot be decoded) in this module's words.
+    func query<T>(_ query: PostgresQuery, notes: Bool = false, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
         do {
-            try await store.client.query(query, logger: logger)
+            return try await (notes ? store.notesClient : store.client).query(query, logger: logger).collect().map(decode)
         } catch {
             throw PostgresStore.appealsError(error, location)
         }
+    }
+
+    /// Runs one statement on its own.
+    func run(_ query: PostgresQuery) async throws(AppealsError) {
+        _ = try await self.query(query) { _ in () }
     }
 
     func strings(_ query: PostgresQuery) async throws(AppealsError) -> [String] {
-        do {
-            return try await store.client.query(query, logger: logger).collect().map { try $0.decode(String.self) }
-        } catch {
-            throw PostgresStore.appealsError(error, location)
-        }
+        try await self.query(query) { try $0.decode(String.self) }
     }
 
     func int(_ query: PostgresQuery) async throws(AppealsError) -> Int {
-        do {
-            return try await store.client.query(query, logger: logger).collect().first?.decode(Int.self) ?? 0
-        } catch {
-            throw PostgresStore.appealsError(error, location)
-        }
+        try await self.query(query) { try $0.decode(Int.self) }.first ?? 0
     }
 
     /// The longest a call waits for the server: a server out of connections, or a lock held by a stopped sender,
