@@ -83,6 +83,11 @@ public struct CampaignFolder: Sendable {
         self.templates = templates
         self.targets = targets
     }
+
+    /// The folder's targets (checked when it was read), for the campaign stored with id `campaignId`.
+    public func parsedTargets(campaignId: Int64) -> [Target] {
+        Target.parse(targets, campaignId: campaignId).targets.map(\.target)
+    }
 }
 
 extension AppealsError {

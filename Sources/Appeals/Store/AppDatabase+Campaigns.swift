@@ -19,10 +19,7 @@ extension AppDatabase {
                     sql: "INSERT INTO campaign_template (campaign_id, language, subject, letter) VALUES (?, ?, ?, ?)",
                     arguments: [campaignId, template.language, template.subjectSource, template.letterSource])
             }
-            for (_, target) in Target.parse(folder.targets, campaignId: campaignId).targets {
-                var target = target
-                try target.insert(db)
-            }
+            for var target in folder.parsedTargets(campaignId: campaignId) { try target.insert(db) }
             return campaign
         }
     }
@@ -65,13 +62,7 @@ extension AppDatabase {
             return (campaign, rows.map { [$0["language"], $0["subject"], $0["letter"]] as [String] })
         }
         if let composer = cache?.composer(campaign: campaign, sources: sources, timeZone: timeZone) { return composer }
-        var templates: [LetterTemplate] = []
-        for source in sources {
-            let language = source[0]
-            templates.append(try LetterTemplate(language: language, subject: source[1], subjectFile: "subject.\(language).mustache",
-                                                letter: source[2], letterFile: "letter.\(language).mustache"))
-        }
-        let composer = try LetterComposer(campaign: campaign, templates: templates, timeZone: timeZone)
+        let composer = try LetterComposer(campaign: campaign, storedTemplates: sources, timeZone: timeZone)
         cache?.keep(composer, sources: sources, timeZone: timeZone)
         return composer
     }

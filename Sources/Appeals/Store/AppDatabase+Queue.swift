@@ -12,6 +12,8 @@ public struct QueueReport: Sendable, Equatable {
     public var supportersWithoutEmbassy = 0
     /// Supporters whose consent is "no": nothing is written in their name.
     public var supportersWithoutConsent = 0
+
+    public init() {}
 }
 
 extension AppDatabase {
@@ -36,8 +38,7 @@ extension AppDatabase {
         let plan = try await ThreadExecutor.run(name: "appeal-queue-plan") { () throws(AppealsError) in
             try self.queuePlan(campaign: slug, now: now, timeZone: timeZone)
         }
-        // A supporter writes to every official and one embassy at most.
-        let batchSize = max(1, batchLetters / (plan.targets.count(where: { $0.kind == .official }) + 1))
+        let batchSize = plan.batchSize(letters: batchLetters)
         let checkpointer = try walCheckpointer()
         let usual = try applyWriterSettings(.bulk)
         defer { _ = try? applyWriterSettings(usual) }
@@ -78,17 +79,9 @@ extension AppDatabase {
                 case .copied: break
                 }
             }
-            return rendered.flatMap { report in written.map { self.counted(report, added: $0.added, attempted: $0.attempted) } }
+            return rendered.flatMap { report in written.map { report.counted(added: $0.added, attempted: $0.attempted) } }
         }
         return try result.get()
-    }
-
-    /// What a queue run works from: the campaign, its targets, who writes to which, and the letters' composer.
-    struct QueuePlan: Sendable {
-        let campaign: Campaign
-        let targets: [Target]
-        let targeting: Targeting
-        let composer: LetterComposer
     }
 
     /// Letters rendered for one batch of supporters, and how many of the batch's supporters were counted.
@@ -99,15 +92,8 @@ extension AppDatabase {
 
     private func queuePlan(campaign slug: String, now: Date, timeZone: TimeZone) throws(AppealsError) -> QueuePlan {
         let composer = try composer(for: slug, timeZone: timeZone)
-        let campaign = composer.campaign
-        guard campaign.status.acceptsLetters else {
-            throw .conflict("campaign \(slug) is \(campaign.status.rawValue): letters are queued only for active or paused campaigns (appeal-cli campaign open \(slug))")
-        }
-        if campaign.deadlinePassed(at: now) {
-            throw .conflict("campaign \(slug)'s deadline \(campaign.deadline!) has passed: no new letters are queued (letters already queued are still sent; move \"deadline\" in campaign.json to queue more)")
-        }
-        let targets = try read { db in try Target.filter(Column("campaign_id") == campaign.id!).fetchAll(db) }
-        return QueuePlan(campaign: campaign, targets: targets, targeting: Targeting(targets), composer: composer)
+        let targets = try read { db in try Target.filter(Column("campaign_id") == composer.campaign.id!).fetchAll(db) }
+        return try QueuePlan(composer: composer, targets: targets, now: now)
     }
 
     /// Reads supporters a batch at a time (on the reader's thread), renders their missing letters on every
@@ -133,13 +119,7 @@ extension AppDatabase {
             }
             guard let last = supporters.last else { break }
             lastId = last.id!
-            let work = plan.targeting.letters(for: supporters, skipping: existing, counting: &report)
-            let composer = plan.composer
-            let rendered = await work.parallelMap(minimumPerCore: 32) { composer.compose(supporter: $0.supporter, target: $0.target, now: now) }
-            let letters = zip(work, rendered).map { item, rendered in
-                (Letter.queued(supporter: item.supporter, target: item.target, language: rendered.language, messageId: messageIDs.next(),
-                               at: now), rendered)
-            }
+            let letters = await plan.letters(for: supporters, skipping: existing, messageIDs: messageIDs, now: now, counting: &report)
             await batches.send(QueueBatch(letters: letters, report: report))
         }
         return report
@@ -152,7 +132,7 @@ extension AppDatabase {
         var added = 0, attempted = 0, written = 0
         for await batch in batches {
             guard !batch.letters.isEmpty else {
-                progress?(counted(batch.report, added: added, attempted: attempted))
+                progress?(batch.report.counted(added: added, attempted: attempted))
                 continue
             }
             written += 1
@@ -167,16 +147,9 @@ extension AppDatabase {
             } catch {
                 return .failure(error)
             }
-            progress?(counted(batch.report, added: added, attempted: attempted))
+            progress?(batch.report.counted(added: added, attempted: attempted))
         }
         return .success((added, attempted))
-    }
-
-    private func counted(_ report: QueueReport, added: Int, attempted: Int) -> QueueReport {
-        var report = report
-        report.queued = added
-        report.alreadyQueued += attempted - added
-        return report
     }
 
     private func walCheckpointer() throws(AppealsError) -> WALCheckpointer {

@@ -16,6 +16,45 @@ extension Target {
         }
     }
 
+    /// The targets of `table` to add to a campaign, by the import's rules: every row checked (salutations
+    /// against the campaign's `templates`), an address the campaign has already reported and not added again,
+    /// an embassy in a country that has one refused.
+    /// - Parameter existing: the campaign's targets.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` listing every bad line, unless `skipInvalid`: the store must
+    ///   then keep nothing.
+    public static func importing(_ table: CSVTable, into campaign: Campaign, templates: [String], existing: [Target],
+                                 skipInvalid: Bool) throws(AppealsError) -> (targets: [Target], report: ImportReport) {
+        var (parsed, issues) = parse(table, campaignId: campaign.id!)
+        let unsaluted = missingSalutations(parsed, file: table.file, templates: templates)
+        issues += unsaluted
+        parsed.removeAll { entry in unsaluted.contains { $0.location.line == entry.line } }
+        if !issues.isEmpty && !skipInvalid { throw .invalidInput(issues) }
+        var report = ImportReport()
+        report.skipped.append(contentsOf: issues)
+        let existingEmails = Set(existing.map(\.emailKey))
+        let embassyCountries = Dictionary(existing.filter { $0.kind == .embassy }.compactMap { t in t.country.map { ($0, t.email) } },
+                                          uniquingKeysWith: { first, _ in first })
+        var conflicts: [InputIssue] = []
+        var targets: [Target] = []
+        for (line, target) in parsed {
+            if existingEmails.contains(target.emailKey) {
+                report.alreadyPresent.append(InputIssue(InputLocation(file: table.file, line: line, field: "email"),
+                                                        "\(target.email) is already a target of \(campaign.slug)"))
+            } else if target.kind == .embassy, let country = target.country, let other = embassyCountries[country] {
+                conflicts.append(InputIssue(InputLocation(file: table.file, line: line, field: "country"),
+                                            "\(campaign.slug) already has an embassy in \(country) (\(other)); a country has one embassy"))
+            } else {
+                targets.append(target)
+            }
+        }
+        if !conflicts.isEmpty {
+            if !skipInvalid { throw .invalidInput(conflicts) }
+            report.skipped.append(contentsOf: conflicts)
+        }
+        report.imported = targets.count
+        return (targets, report)
+    }
+
     /// The target's values by CSV column, as `targets.csv` would give them.
     var csvValues: [String: String] {
         var values = ["kind": kind.rawValue, "name": name, "title": title, "salutation": salutation, "email": email, "country": country ?? "",
