@@ -79,6 +79,9 @@ public enum DatabaseCopy {
             if let campaigns = try existing.first?.decode(Int64.self), campaigns > 0 {
                 throw AppealsError.conflict("\(store.location) already holds \(campaigns) campaign\(campaigns == 1 ? "" : "s"): copy into an empty database")
             }
+            // Keys `init` made there protect nothing yet: the file's replace them, so that links in confirmation
+            // emails and return paths of letters already sent stay valid.
+            try await connection.query("DELETE FROM secret_key", logger: store.logger)
             var report = Report()
             for table in tables {
                 var after: Int64 = 0
@@ -90,7 +93,8 @@ public enum DatabaseCopy {
                     }
                     guard let last = page.last else { break }
                     after = last[0]
-                    try await insert(page, into: table, connection: connection, store: store)
+                    try await insert(page.map { row in (1...table.columns.count).map { row[$0] as DatabaseValue } }, into: table.name,
+                                     columns: table.columns, connection: connection, logger: store.logger)
                     copied += page.count
                     progress(table.name, copied)
                 }
@@ -153,15 +157,17 @@ public enum DatabaseCopy {
         }
     }
 
-    static func insert(_ rows: [Row], into table: (name: String, columns: [(String, Kind)]), connection: PostgresConnection,
-                       store: PostgresStore) async throws {
-        var bindings = PostgresBindings(capacity: rows.count * table.columns.count)
+    /// Inserts rows of `table` in one statement, each row's values in the order of `columns`.
+    /// - Returns: the `returning` column of each row inserted, if asked.
+    @discardableResult
+    static func insert(_ rows: [[DatabaseValue]], into table: String, columns: [(String, Kind)], returning: String? = nil,
+                       connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
+        var bindings = PostgresBindings(capacity: rows.count * columns.count)
         var tuples: [String] = []
         tuples.reserveCapacity(rows.count)
         for row in rows {
             var placeholders: [String] = []
-            for (index, (_, kind)) in table.columns.enumerated() {
-                let value = row[index + 1] as DatabaseValue
+            for (value, (_, kind)) in zip(row, columns) {
                 let cast: String
                 switch kind {
                 case .time: cast = "::timestamptz"
@@ -183,7 +189,9 @@ public enum DatabaseCopy {
             }
             tuples.append("(" + placeholders.joined(separator: ", ") + ")")
         }
-        let sql = "INSERT INTO \(table.name) (\(table.columns.map(\.0).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
-        try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: store.logger)
+        let sql = "INSERT INTO \(table) (\(columns.map(\.0).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
+            + (returning.map { " RETURNING \($0)" } ?? "")
+        let inserted = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+        return returning == nil ? [] : try inserted.map { try $0.decode(Int64.self) }
     }
 }

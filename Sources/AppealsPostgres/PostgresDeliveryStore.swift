@@ -37,7 +37,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
         let host = Self.hostName
         let id = "\(host)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         let pid = Int(getpid())
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.run("""
                 INSERT INTO send_run (id, host, pid, started_at, lease_until)
                 VALUES (\(id), \(host), \(pid), clock_timestamp(), clock_timestamp() + make_interval(secs => \(Double(Self.leaseSeconds))))
@@ -47,7 +47,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func recoverDeadRuns(now: Date, policy: RetryPolicy) throws(AppealsError) -> Int {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             // Runs whose lease ran out, and letters held by a run without a lease at all.
             let dead = try await self.strings("""
                 SELECT id FROM send_run WHERE lease_until < clock_timestamp()
@@ -123,7 +123,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     // MARK: Claims
 
     public func dueCount(campaign slug: String?, now: Date) throws(AppealsError) -> Int {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.int("""
                 SELECT count(*) FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
                 WHERE l.status IN ('queued', 'deferred') AND l.due_at <= \(now) AND NOT t.disabled AND c.status = 'active'
@@ -133,7 +133,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func claimDueLetters(_ rules: ClaimRules) throws(AppealsError) -> [DeliveryJob] {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
                 // Runs count the letters each target had in the last hour one after the other, or two could both
                 // take its last free place.
@@ -159,7 +159,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func dueLetters(_ rules: ClaimRules, after: DueKey?) throws(AppealsError) -> (jobs: [DeliveryJob], next: DueKey?) {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
                 let candidates = try await Self.candidates(rules, wanted: rules.limit, after: after, lock: false, on: connection, logger: self.logger)
                 let chosen = try await Self.choose(candidates.map(\.candidate), rules: rules, on: connection, logger: self.logger)
@@ -240,7 +240,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func sampleLetters(campaign slug: String) throws(AppealsError) -> (samples: [DeliveryJob], withoutLetter: [Target]) {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
                 let campaign = try await PostgresStore.campaign(slug, on: connection, logger: self.logger, location: self.location).id!
                 let targets = try await Self.records(Target.self, """
@@ -264,7 +264,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     public func record(_ outcomes: [DeliveryOutcome], owner: String, policy: RetryPolicy, jitter: () -> Double) throws(AppealsError) -> [Int64: LetterStatus] {
         guard !outcomes.isEmpty else { return [:] }
         let jitters = outcomes.map { _ in jitter() }
-        return try blocking { () async throws(AppealsError) in
+        return try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
                 try await Self.record(outcomes, owner: owner, policy: policy, jitters: jitters, on: connection, logger: self.logger)
             }
@@ -351,7 +351,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
 
     public func release(_ letterIds: [Int64], owner: String, now: Date) throws(AppealsError) {
         guard !letterIds.isEmpty else { return }
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             try await self.run("""
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
                 WHERE status = 'sending' AND claimed_by = \(owner) AND id = ANY(\(letterIds))
@@ -360,7 +360,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func sendableClaims(owner: String) throws(AppealsError) -> Set<Int64> {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             Set(try await self.query("""
                 SELECT l.id FROM letter l JOIN campaign c ON c.id = l.campaign_id JOIN target t ON t.id = l.target_id
                 WHERE l.claimed_by = \(owner) AND l.status = 'sending' AND c.status = 'active' AND NOT t.disabled
@@ -369,7 +369,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func waitingLetters(campaign slug: String?, now: Date) throws(AppealsError) -> WaitingLetters {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             let counts = try await self.query("""
                 SELECT
                     count(*) FILTER (WHERE c.status = 'active' AND NOT t.disabled AND l.due_at <= \(now)),
@@ -389,15 +389,15 @@ public final class PostgresDeliveryStore: DeliveryStore {
     }
 
     public func secretKey(named name: String) throws(AppealsError) -> Data {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             let keys = try await self.query("SELECT value FROM secret_key WHERE name = \(name)") { try $0.decode(Data.self) }
-            guard let key = keys.first else { throw .storage("\(self.location) has no \(name) key: copy a database made by appeal-cli init into it") }
+            guard let key = keys.first else { throw .storage("\(self.location) has no \(name) key: run appeal-cli init on it") }
             return key
         }
     }
 
     public func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval? {
-        try blocking { () async throws(AppealsError) in
+        try store.blocking { () async throws(AppealsError) in
             let slot = try await self.query("""
                 INSERT INTO send_rate AS r (id, next_slot) VALUES (1, clock_timestamp() + make_interval(secs => \(interval)))
                 ON CONFLICT (id) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => \(interval))
@@ -410,7 +410,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     // MARK: Campaigns
 
     public func campaigns() throws(AppealsError) -> [Campaign] {
-        try blocking { () async throws(AppealsError) in try await self.store.campaigns() }
+        try store.blocking { () async throws(AppealsError) in try await self.store.campaigns() }
     }
 
     public func campaign(_ slug: String) throws(AppealsError) -> Campaign {
@@ -471,33 +471,6 @@ public final class PostgresDeliveryStore: DeliveryStore {
     func int(_ query: PostgresQuery) async throws(AppealsError) -> Int {
         try await self.query(query) { try $0.decode(Int.self) }.first ?? 0
     }
-
-    /// The longest a call waits for the server: a server out of connections, or a lock held by a stopped sender,
-    /// stops the run with a message rather than leaving it waiting for ever.
-    static let answerSeconds = 60
-
-    /// Runs `body` on the concurrency pool and waits for it on this thread, which must be one of the delivery
-    /// engine's own (never the pool's).
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AppealsError) -> T) throws(AppealsError) -> T {
-        let result = Mutex<Result<T, AppealsError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let task = Task(executorPreference: globalConcurrentExecutor) {
-            let outcome: Result<T, AppealsError>
-            do throws(AppealsError) {
-                outcome = .success(try await body())
-            } catch {
-                outcome = .failure(error)
-            }
-            result.withLock { $0 = outcome }
-            done.signal()
-        }
-        if done.wait(timeout: .now() + .seconds(Self.answerSeconds)) == .timedOut {
-            task.cancel()
-            throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (out of connections for this user or server? "
-                           + "max_connections and each role's connection limit bound the senders)")
-        }
-        return try result.withLock { $0! }.get()
-    }
 }
 
 /// A send run on PostgreSQL: its lease row, renewed while it runs, and its journal in `send_journal`.
@@ -531,7 +504,7 @@ final class PostgresSendRun: SendRunRecord {
         let store = store
         // Settled: the run and its notes go. Otherwise its lease ends now, so that the next run settles its letters
         // at once from the notes it made.
-        try? store.blocking { () async throws(AppealsError) in
+        try? store.store.blocking { () async throws(AppealsError) in
             if settled {
                 try await store.run("DELETE FROM send_journal WHERE run_id = \(id)")
                 try await store.run("DELETE FROM send_run WHERE id = \(id)")
@@ -562,7 +535,7 @@ struct PostgresJournal: SendJournal {
     /// Runs a note that returns the started letter's row only while the run holds it.
     private func noteStart<Note: PostgresPreparedStatement>(_ note: Note, _ letterId: Int64) throws(AppealsError) where Note.Row == Int64 {
         let store = store
-        let noted = try store.blocking { () async throws(AppealsError) -> Bool in
+        let noted = try store.store.blocking { () async throws(AppealsError) -> Bool in
             do {
                 for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
                 return false
@@ -578,7 +551,7 @@ struct PostgresJournal: SendJournal {
     func replied(_ letterId: Int64, _ outcome: DeliveryOutcome?) {
         let runId = runId
         let store = store
-        try? store.blocking { () async throws(AppealsError) in
+        try? store.store.blocking { () async throws(AppealsError) in
             do {
                 if let outcome {
                     for try await _ in try await store.store.notesClient.execute(ReplyNote(runId: runId, outcome: outcome), logger: store.logger) {}

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The campaign store on PostgreSQL: a pool of connections to one database, migrated on opening.
 public struct PostgresStore: Sendable {
@@ -42,7 +43,7 @@ public struct PostgresStore: Sendable {
                 if !create {
                     let found = try await client.query("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger).collect()
                     if try found.first?.decode(Bool.self) != true {
-                        throw AppealsError.notFound("\(location) holds no appeal data: move a campaign there first with appeal-cli db copy --to URL")
+                        throw AppealsError.notFound("\(location) holds no appeal data: give it appeal's tables with appeal-cli init, or move a campaign there with appeal-cli db copy --to URL")
                     }
                 }
                 try await store.migrate()
@@ -169,5 +170,34 @@ public struct PostgresStore: Sendable {
     static func statements(_ sql: String) -> [String] {
         sql.components(separatedBy: ";\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") } }
+    }
+}
+
+extension PostgresStore {
+    /// The longest a call waits for the server: a server out of connections, or a lock held by a stopped sender,
+    /// stops the run with a message rather than leaving it waiting for ever.
+    static let answerSeconds = 60
+
+    /// Runs `body` on the concurrency pool and waits for it on this thread, which must be one of the delivery
+    /// engine's or a reader's own threads, never one of the pool's.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws(AppealsError) -> T) throws(AppealsError) -> T {
+        let result = Mutex<Result<T, AppealsError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let task = Task(executorPreference: globalConcurrentExecutor) {
+            let outcome: Result<T, AppealsError>
+            do throws(AppealsError) {
+                outcome = .success(try await body())
+            } catch {
+                outcome = .failure(error)
+            }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + .seconds(Self.answerSeconds)) == .timedOut {
+            task.cancel()
+            throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (out of connections for this user or server? "
+                           + "max_connections and each role's connection limit bound the senders)")
+        }
+        return try result.withLock { $0! }.get()
     }
 }

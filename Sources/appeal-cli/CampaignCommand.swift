@@ -32,18 +32,21 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read campaign.json, the templates and targets.csv from FOLDER, check all of it, and store the campaign.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign folder.") var folder: String
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let campaign = try reporting { () throws(AppealsError) in
-                try database.createCampaign(try CampaignFolder(path: folder))
-            }
-            let targets = try reporting { () throws(AppealsError) in try database.targets(ofCampaign: campaign.slug) }
+        func run() async throws {
+            let folder = folder
+            let (campaign, targets) = try await options.onStore(sqlite: { database throws(AppealsError) in
+                let campaign = try database.createCampaign(try CampaignFolder(path: folder))
+                return (campaign, try database.targets(ofCampaign: campaign.slug))
+            }, postgres: { store throws(AppealsError) in
+                let campaign = try await store.createCampaign(try CampaignFolder(path: folder))
+                return (campaign, try await store.targets(ofCampaign: campaign.slug))
+            })
             print("created campaign \(campaign.slug) (\(campaign.status.rawValue)): \(plural(targets.count, "target")), languages \(campaign.languages.joined(separator: ", "))")
         }
     }
@@ -62,16 +65,18 @@ struct CampaignCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a campaign.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign's slug.") var slug: String
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let (campaign, report) = try reporting { () throws(AppealsError) in
+        func run() async throws {
+            let slug = slug
+            let (campaign, report) = try await options.onStore(sqlite: { database throws(AppealsError) in
                 (try database.campaign(slug), try database.report(campaign: slug))
-            }
+            }, postgres: { store throws(AppealsError) in
+                (try await store.campaign(slug), try await store.report(campaign: slug))
+            })
             print("""
                 \(campaign.title)
                 slug:          \(campaign.slug)

@@ -33,7 +33,7 @@ struct LetterCommand: ParsableCommand {
 }
 
 extension LetterCommand {
-  struct Show: ParsableCommand {
+  struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a supporter's letters, one per target, as text (the default) or as the email that is sent; `letter` alone does this.")
 
@@ -47,13 +47,14 @@ extension LetterCommand {
     @Option(help: "text or eml.") var format: Format = .text
     @Option(help: "Write one file per target into this folder instead of printing.") var out: String?
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig()
-        let database = try options.openDatabase()
-        let now = Date()
-        let (person, previews) = try reporting { () throws(AppealsError) in
+        let (now, campaign, supporter) = (Date(), campaign, supporter)
+        let (person, previews) = try await options.onStore(sqlite: { database throws(AppealsError) in
             try database.previewLetters(campaign: campaign, supporterEmail: supporter, now: now)
-        }
+        }, postgres: { store throws(AppealsError) in
+            try await store.previewLetters(campaign: campaign, supporterEmail: supporter, now: now)
+        })
         if person.consent == false {
             print("no letters: \(supporter) said no to consent, so nothing is written or sent in their name")
             return

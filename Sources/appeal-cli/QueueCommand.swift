@@ -10,11 +10,21 @@ struct QueueCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        let database = try options.openDatabase()
-        let report = try await reporting { () async throws(AppealsError) in
-            try await database.queueLetters(campaign: campaign, messageIDs: MessageIDGenerator(domain: config.sender.domain), waiting: {
-                printWarning("another queue run is writing to \(database.path); waiting for it to finish")
-            })
+        let ids = MessageIDGenerator(domain: config.sender.domain)
+        let report: QueueReport
+        if config.usesPostgres {
+            report = try await options.withPostgres(config) { store throws(AppealsError) in
+                try await store.queueLetters(campaign: campaign, messageIDs: ids, waiting: {
+                    printWarning("another queue run of \(campaign) is writing to the database; waiting for it to finish")
+                })
+            }
+        } else {
+            let database = try options.openDatabase()
+            report = try await reporting { () async throws(AppealsError) in
+                try await database.queueLetters(campaign: campaign, messageIDs: ids, waiting: {
+                    printWarning("another queue run is writing to \(database.path); waiting for it to finish")
+                })
+            }
         }
         print("queued \(plural(report.queued, "letter")) (\(report.alreadyQueued) already queued) for \(plural(report.supporters, "supporter")) of \(campaign)")
         if report.supportersWithoutEmbassy > 0 {

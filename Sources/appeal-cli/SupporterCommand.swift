@@ -7,7 +7,7 @@ struct SupporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supporter", abstract: "Import or add supporters.", subcommands: [Import.self, Add.self, Erase.self])
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add supporters from a CSV file: name,email,country,city,language,consent,personal_note (name and email required).")
         @OptionGroup var options: GlobalOptions
@@ -15,17 +15,20 @@ struct SupporterCommand: ParsableCommand {
         @Option(help: "The campaign's slug.") var campaign: String
         @Flag(help: "Import the good rows and list the bad ones, instead of rejecting the file.") var skipInvalid = false
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let report = try reporting { () throws(AppealsError) in
-                let table = try CSVFile(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)
-                return try database.importSupporters(table, campaign: campaign, skipInvalid: skipInvalid)
-            }
+        func run() async throws {
+            let (file, campaign, skipInvalid) = (file, campaign, skipInvalid)
+            let report = try await options.onStore(sqlite: { database throws(AppealsError) in
+                try database.importSupporters(try CSVFile(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns),
+                                              campaign: campaign, skipInvalid: skipInvalid)
+            }, postgres: { store throws(AppealsError) in
+                try await store.importSupporters(try CSVFile(path: file, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns),
+                                                 campaign: campaign, skipInvalid: skipInvalid)
+            })
             printImport(report, noun: "supporter", campaign: campaign)
         }
     }
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add one supporter.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
@@ -36,14 +39,15 @@ struct SupporterCommand: ParsableCommand {
         @Option(help: "Language code, such as fr.") var language: String?
         @Option(help: "A paragraph of the supporter's own, inserted into the letter.") var note: String?
 
-        func run() throws {
-            let database = try options.openDatabase()
+        func run() async throws {
             var values = ["name": name, "email": email]
             values["country"] = country
             values["city"] = city
             values["language"] = language
             values["personal_note"] = note
-            let report = try reporting { () throws(AppealsError) in try database.addSupporter(values, campaign: campaign) }
+            let (campaign, added) = (campaign, values)
+            let report = try await options.onStore(sqlite: { database throws(AppealsError) in try database.addSupporter(added, campaign: campaign) },
+                                                   postgres: { store throws(AppealsError) in try await store.addSupporter(added, campaign: campaign) })
             if report.imported == 1 {
                 print("added \(email) to \(campaign)")
             } else {

@@ -8,19 +8,22 @@ struct TargetCommand: ParsableCommand {
         commandName: "target", abstract: "Import, list, change, enable, disable or remove a campaign's targets.",
         subcommands: [Import.self, List.self, Update.self, Enable.self, Disable.self, Remove.self])
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add targets from a CSV file (header as targets.csv).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @Option(help: "The campaign's slug.") var campaign: String
         @Flag(help: "Import the good rows and list the bad ones, instead of rejecting the file.") var skipInvalid = false
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let report = try reporting { () throws(AppealsError) in
-                let table = try CSVTable(path: file, known: Target.csvColumns, required: Target.csvRequiredColumns)
-                return try database.importTargets(table, campaign: campaign, skipInvalid: skipInvalid)
-            }
+        func run() async throws {
+            let (file, campaign, skipInvalid) = (file, campaign, skipInvalid)
+            let report = try await options.onStore(sqlite: { database throws(AppealsError) in
+                try database.importTargets(try CSVTable(path: file, known: Target.csvColumns, required: Target.csvRequiredColumns),
+                                           campaign: campaign, skipInvalid: skipInvalid)
+            }, postgres: { store throws(AppealsError) in
+                try await store.importTargets(try CSVTable(path: file, known: Target.csvColumns, required: Target.csvRequiredColumns),
+                                              campaign: campaign, skipInvalid: skipInvalid)
+            })
             printImport(report, noun: "target", campaign: campaign)
         }
     }

@@ -29,10 +29,22 @@ final class CLIRunner {
     }()
 
     let folder: URL
+    /// On `.postgres`, every command is given `--db` with a new database of the tests' PostgreSQL server.
+    let store: StoreKind
+    let database: String?
 
-    init() throws {
+    init(store: StoreKind = .sqlite) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("appeal-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        self.store = store
+        if store == .postgres {
+            let server = try PostgresInstance.shared()
+            let name = "cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try server.createDatabase(name)
+            database = server.url(name)
+        } else {
+            database = nil
+        }
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
@@ -67,6 +79,7 @@ final class CLIRunner {
 
     /// - Parameter standardOutput: a file to write standard output to (such as `/dev/full`) instead of the one read back.
     func start(_ arguments: [String], environment extra: [String: String] = [:], standardOutput: String? = nil) throws -> Running {
+        let arguments = if let database, !arguments.contains("--db") { ["--db", database] + arguments } else { arguments }
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments

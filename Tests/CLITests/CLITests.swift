@@ -4,9 +4,9 @@ import TestSupport
 
 @Suite("appeal-cli end to end", .serialized)
 struct CLITests {
-    @Test("a supporter in France gets five letters: four officials and the embassy in France, each with its own salutation")
-    func lettersForFrance() throws {
-        let cli = try CLIRunner()
+    @Test("a supporter in France gets five letters: four officials and the embassy in France, each with its own salutation", arguments: StoreKind.allCases)
+    func lettersForFrance(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "elodie.marchand@example.net")
         #expect(result.code == 0)
@@ -20,9 +20,9 @@ struct CLITests {
         #expect(!result.stdout.contains("&#39;") && !result.stdout.contains("&amp;"))
     }
 
-    @Test("a supporter in a country without an embassy writes to the officials only")
-    func lettersWithoutEmbassy() throws {
-        let cli = try CLIRunner()
+    @Test("a supporter in a country without an embassy writes to the officials only", arguments: StoreKind.allCases)
+    func lettersWithoutEmbassy(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "bjorn.haland@example.net")
         #expect(result.code == 0)
@@ -30,9 +30,9 @@ struct CLITests {
         #expect(!result.stdout.contains("embassy"))
     }
 
-    @Test("--out writes one file per target; --format eml writes the emails")
-    func lettersToFiles() throws {
-        let cli = try CLIRunner()
+    @Test("--out writes one file per target; --format eml writes the emails", arguments: StoreKind.allCases)
+    func lettersToFiles(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let result = try cli.run("letter", "--campaign", CLIRunner.slug, "--supporter", "chloe.dubois@example.org", "--format", "eml", "--out", "out")
         #expect(result.code == 0)
@@ -44,9 +44,9 @@ struct CLITests {
         #expect(eml.contains("\r\nFrom: =?UTF-8?B?Q2hsb8Op?= Dubois via Urgent Appeals <appeals@example.org>\r\n"))
     }
 
-    @Test("queue is idempotent and status --json reports its documented shape")
-    func queueAndStatus() throws {
-        let cli = try CLIRunner()
+    @Test("queue is idempotent and status --json reports its documented shape", arguments: StoreKind.allCases)
+    func queueAndStatus(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let first = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(first.code == 0)
@@ -64,9 +64,9 @@ struct CLITests {
         #expect(targets.first?["pending"] as? Int == 20)
     }
 
-    @Test("a bad supporters file exits 2, names every bad line and changes nothing")
-    func badImport() throws {
-        let cli = try CLIRunner()
+    @Test("a bad supporters file exits 2, names every bad line and changes nothing", arguments: StoreKind.allCases)
+    func badImport(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let before = try cli.statusJSON()["supporters"] as? Int
         let result = try cli.run("supporter", "import", CLIRunner.fixtures.appendingPathComponent("supporters-bad-cli.csv").path, "--campaign", CLIRunner.slug)
@@ -77,9 +77,9 @@ struct CLITests {
         #expect(try cli.statusJSON()["supporters"] as? Int == before)
     }
 
-    @Test("a campaign folder with an unknown template variable exits 2 with file:line and stores nothing")
-    func badCampaign() throws {
-        let cli = try CLIRunner()
+    @Test("a campaign folder with an unknown template variable exits 2 with file:line and stores nothing", arguments: StoreKind.allCases)
+    func badCampaign(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try FileManager.default.copyItem(atPath: CLIRunner.exampleCampaign, toPath: cli.path("campaign"))
         let letter = cli.path("campaign/letter.en.mustache")
         var text = try String(contentsOfFile: letter, encoding: .utf8)
@@ -99,9 +99,9 @@ struct CLITests {
         ["letter", "--campaign", CLIRunner.slug, "--supporter", "nobody@example.org"],
         ["supporter", "add", "--campaign", CLIRunner.slug, "--name", "X", "--email", "x@example.org", "--country", "Narnia"],
         ["status", "--campaign", CLIRunner.slug, "--frobnicate"],
-    ])
-    func exitCodes(_ arguments: [String]) throws {
-        let cli = try CLIRunner()
+    ], StoreKind.allCases)
+    func exitCodes(_ arguments: [String], _ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let result = try cli.run(arguments)
         #expect(result.code == 2, "\(arguments): \(result.stderr)")
@@ -118,6 +118,40 @@ struct CLITests {
         #expect(!result.stderr.contains("hunter2"))
         #expect(!FileManager.default.fileExists(atPath: cli.path("x.sqlite")))
     }
+
+    @Test("a bad row after thousands of good ones refuses the whole file: nothing of it is stored", arguments: StoreKind.allCases)
+    func lateBadRow(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        let file = try cli.writeSupporters(9_000)
+        try (try String(contentsOfFile: file, encoding: .utf8) + "Late,not-an-address,FR,Lyon,en\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let refused = try cli.run("supporter", "import", file, "--campaign", CLIRunner.slug)
+        #expect(refused.code == 2 && refused.stderr.contains("supporters.csv:9002: email:"), "\(refused.stderr)")
+        #expect(try cli.statusJSON()["supporters"] as? Int == 20)
+        // With --skip-invalid the good rows go in, and importing them again adds nobody.
+        let skipped = try cli.run("supporter", "import", file, "--campaign", CLIRunner.slug, "--skip-invalid")
+        #expect(skipped.code == 0 && skipped.stdout.hasPrefix("imported 9000 supporters"), "\(skipped.stdout.prefix(200)) \(skipped.stderr)")
+        #expect(skipped.stderr.contains("supporters.csv:9002: email:"))
+        let again = try cli.run("supporter", "import", file, "--campaign", CLIRunner.slug, "--skip-invalid")
+        #expect(again.stdout.hasPrefix("imported 0 supporters") && again.stdout.contains("9000 already present"), "\(again.stdout.prefix(200))")
+        #expect(try cli.statusJSON()["supporters"] as? Int == 9_020)
+    }
+
+    @Test("three queue runs at once queue each letter once", arguments: StoreKind.allCases)
+    func concurrentQueues(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        _ = try cli.writeSupporters(3_000)
+        try #require(try cli.run("supporter", "import", "supporters.csv", "--campaign", CLIRunner.slug).code == 0)
+        let runs = try (0..<3).map { _ in try cli.start(["queue", "--campaign", CLIRunner.slug]) }
+        let results = try runs.map { try $0.finish() }
+        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map(\.stderr))")
+        // 3,020 supporters: 3,000 in France write to five targets, the samples to 95 letters in all.
+        let queued = results.compactMap { Int($0.stdout.split(separator: " ")[1]) }
+        #expect(queued.reduce(0, +) == 15_095, "\(results.map(\.stdout))")
+        let letters = try #require(try cli.statusJSON()["letters"] as? [String: Int])
+        #expect(letters["queued"] == 15_095)
+    }
 }
 
 @Suite("appeal-cli against hostile files", .serialized)
@@ -128,9 +162,9 @@ struct HostileFileTests {
 
     @Test("random bytes, invalid UTF-8, a 10 MB field, a million columns: exit 2 with the line, nothing written", arguments: [
         "random", "utf8", "bigfield", "wide",
-    ])
-    func hostileFiles(_ kind: String) throws {
-        let cli = try CLIRunner()
+    ], StoreKind.allCases)
+    func hostileFiles(_ kind: String, _ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         var random = SeededRandom(seed: 99)
         let bytes: [UInt8] = switch kind {

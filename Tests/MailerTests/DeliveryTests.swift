@@ -6,12 +6,6 @@ import Testing
 import TestSupport
 @testable import Mailer
 
-/// The store a delivery test runs on: the tests are the same for both.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-    var testDescription: String { rawValue }
-}
-
 /// A campaign with two supporters (in Germany and Belgium): ten letters, one per official and embassy.
 ///
 /// On `.postgres`, each send runs on a new database of a private PostgreSQL server holding a copy of the file
