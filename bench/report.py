@@ -67,6 +67,12 @@ for name, label, count in (("small-queue", "queue", small * 5), ("large-queue", 
 row(f"peak RSS, queue for {wide_targets:,} targets x 100 supporters", f"{mb('wide-queue'):.0f} MB", "-", "-", "<= 150 MB", mb("wide-queue") <= 150)
 row(f"peak RSS, supporter import of {import_rows:,} rows", f"{mb('huge-import'):.0f} MB", "-", "-", "<= 150 MB", mb("huge-import") <= 150)
 
+pg_imp = rate(supporters, runs["pg-import"]["seconds"])
+row(f"supporter import on PostgreSQL, {supporters:,} supporters", f"{pg_imp:,.0f} supporters/s", f"{imp:,.0f} supporters/s (SQLite file)",
+    f"{pg_imp / imp:.2f}x", "-", None)
+pg_q = rate(letters, runs["pg-queue"]["seconds"])
+row(f"queue on PostgreSQL, {letters:,} letters", f"{pg_q:,.0f} letters/s", f"{q:,.0f} letters/s (SQLite file)",
+    f"{pg_q / q:.2f}x", "-", None)
 # CPU per letter of each component of the PostgreSQL runs, to project them onto a host with more cores.
 cpu_rows = []
 for w in (1, 2, 4):
@@ -75,7 +81,10 @@ for w in (1, 2, 4):
     cpu_rows.append((f"{w} sender{'s' if w > 1 else ''}", f"{c['sent']:,}", f"{runs[f'pg-send-w{w}']['cpuSeconds'] * 1e3 / sent:.3f}",
                      f"{c['postgresSeconds'] * 1e3 / sent:.3f}", f"{c['sinkSeconds'] * 1e3 / sent:.3f}"))
 cpu_rows.append(("SQLite, 1 sender", f"{send_letters:,}", f"{runs['send-c2']['cpuSeconds'] * 1e3 / send_letters:.3f}", "-", "-"))
-cpu_header = ("run", "letters sent", "senders, CPU ms/letter", "PostgreSQL, CPU ms/letter", "smtp-sink, CPU ms/letter")
+for step, count, unit in (("import", supporters, "supporter"), ("queue", letters, "letter")):
+    cpu_rows.append((f"{step} on PostgreSQL", f"{count:,} {unit}s", f"{runs[f'pg-{step}']['cpuSeconds'] * 1e3 / count:.3f}",
+                     f"{runs[f'pg-cpu-{step}']['postgresSeconds'] * 1e3 / count:.3f}", "-"))
+cpu_header = ("run", "count", "appeal-cli, CPU ms per item", "PostgreSQL, CPU ms per item", "smtp-sink, CPU ms per item")
 cpu_table = ["| " + " | ".join(cpu_header) + " |", "|" + "---|" * 5] + ["| " + " | ".join(r) + " |" for r in cpu_rows]
 
 header = ("measure", "appeal", "baseline, same run", "ratio", "target", "met")
