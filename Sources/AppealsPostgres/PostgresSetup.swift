@@ -133,7 +133,9 @@ extension PostgresStore {
     }
 
     /// The campaign's letter renderer, from its stored templates.
-    public func composer(for slug: String, timeZone: TimeZone = .current) async throws(AppealsError) -> LetterComposer {
+    /// - Parameter cache: keeps the parsed templates between calls; they are read each time and parsed again
+    ///   only when they or the campaign changed.
+    public func composer(for slug: String, timeZone: TimeZone = .current, cache: ComposerCache? = nil) async throws(AppealsError) -> LetterComposer {
         let (campaign, sources) = try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
             let sources = try await connection.query("""
@@ -144,7 +146,10 @@ extension PostgresStore {
             }
             return (campaign, sources)
         }
-        return try LetterComposer(campaign: campaign, storedTemplates: sources, timeZone: timeZone)
+        if let composer = cache?.composer(campaign: campaign, sources: sources, timeZone: timeZone) { return composer }
+        let composer = try LetterComposer(campaign: campaign, storedTemplates: sources, timeZone: timeZone)
+        cache?.keep(composer, sources: sources, timeZone: timeZone)
+        return composer
     }
 
     /// A supporter's letters, one per target by the targeting rule: the stored letter where one is queued,
@@ -286,9 +291,14 @@ extension PostgresStore {
     /// pairs: the unique constraints decide.
     /// - Returns: how many letters were added.
     private func insertLetters(_ letters: [(Letter, RenderedLetter)]) async throws(AppealsError) -> Int {
+        try await transaction { connection in try await insertLetters(letters, on: connection) }
+    }
+
+    /// Inserts rendered letters and their texts within the caller's transaction, skipping pairs already there.
+    /// - Returns: how many letters were added.
+    func insertLetters(_ letters: [(Letter, RenderedLetter)], on connection: PostgresConnection) async throws -> Int {
         let rows = letters.map(\.0), texts = letters.map(\.1)
-        return try await transaction { connection in
-            try await connection.query("""
+        return try await connection.query("""
                 WITH new AS (
                     INSERT INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts, queued_at, due_at,
                                         updated_at, possible_duplicate)
@@ -306,7 +316,6 @@ extension PostgresStore {
                     RETURNING 1)
                 SELECT count(*)::bigint FROM texts
                 """, logger: logger).collect().first.map { Int(try $0.decode(Int64.self)) } ?? 0
-        }
     }
 
     /// A campaign by its slug.

@@ -22,13 +22,15 @@ public struct PostgresStore: Sendable {
     /// - Parameters:
     ///   - create: whether a database without appeal's tables is given them (`db copy`); otherwise it is refused,
     ///     unchanged.
+    ///   - connections: connections at most for everything else (3 for a command; `serve` asks for more).
     ///   - notesConnections: connections at most for the send runs' notes (one per SMTP connection and one more).
-    public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, create: Bool = false, notesConnections: Int = 2,
+    public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, create: Bool = false, connections: Int = 3,
+                                              notesConnections: Int = 2,
                                               logger: Logger = quietLogger,
                                               _ body: (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
         var main = configuration(location, password: password)
-        // Claims and commits one at a time, the lease's renewals, a command's own queries.
-        main.options.maximumConnections = 3
+        // Claims and commits one at a time, the lease's renewals, a command's own queries (and `serve`'s pages).
+        main.options.maximumConnections = max(3, connections)
         var notes = configuration(location, password: password, synchronousCommit: false)
         notes.options.maximumConnections = max(1, notesConnections)
         let client = PostgresClient(configuration: main, backgroundLogger: logger)

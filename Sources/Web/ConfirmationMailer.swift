@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// server: woken when a submission stores one, and every few seconds for retries. An email leaves the outbox
 /// only once the transport took it (or refused it for good), so a restart loses none.
 public struct ConfirmationMailer: Service {
-    let database: AppDatabase
+    let store: any WebStore
     let transport: any MailTransport
     let wakeups: AsyncStream<Void>
     let logger: Logger
@@ -18,8 +18,8 @@ public struct ConfirmationMailer: Service {
     /// Tells the mailer an email is waiting.
     public let wake: @Sendable () -> Void
 
-    public init(database: AppDatabase, transport: any MailTransport, logger: Logger, pollInterval: Duration = .seconds(5)) {
-        self.database = database
+    public init(store: any WebStore, transport: any MailTransport, logger: Logger, pollInterval: Duration = .seconds(5)) {
+        self.store = store
         self.transport = transport
         self.logger = logger
         self.pollInterval = pollInterval
@@ -30,7 +30,7 @@ public struct ConfirmationMailer: Service {
     }
 
     public func run() async {
-        // libcurl and SQLite block: on a thread of their own.
+        // libcurl blocks: on a thread of their own.
         let executor = ThreadExecutor(name: "appeal-confirmations")
         defer { executor.shutdown() }
         await withTaskExecutorPreference(executor) {
@@ -38,12 +38,12 @@ public struct ConfirmationMailer: Service {
             defer { session.close() }
             var nextPurge = ContinuousClock.now
             let ticks = merge(wakeups, AsyncTimerSequence(interval: pollInterval, clock: .continuous).map { _ in () })
-            sendLogged(session)
+            await sendLogged(session)
             for await _ in ticks.cancelOnGracefulShutdown() {
-                sendLogged(session)
+                await sendLogged(session)
                 if ContinuousClock.now > nextPurge {
                     do {
-                        try database.purgeExpiredSubmissions(now: Date())
+                        _ = try await store.purgeExpiredSubmissions(now: Date())
                         nextPurge = ContinuousClock.now + .seconds(600)
                     } catch {
                         logger.error("cannot purge expired submissions; trying again later", metadata: ["error": "\(error)"])
@@ -55,21 +55,19 @@ public struct ConfirmationMailer: Service {
 
     /// A database that is locked or full for a while stops the mailer only until the next tick: the web
     /// server goes on, and the emails wait in the outbox.
-    private func sendLogged(_ session: any MailSession) {
+    private func sendLogged(_ session: any MailSession) async {
         do {
-            try sendDue(session)
+            try await sendDue(session)
         } catch {
             logger.error("confirmation emails: cannot use the database; trying again in a few seconds", metadata: ["error": "\(error)"])
         }
     }
 
     /// Sends every email due now, a batch at a time; those handed over leave the outbox together.
-    private func sendDue(_ session: any MailSession) throws(AppealsError) {
+    private func sendDue(_ session: any MailSession) async throws(AppealsError) {
         while !Task.isShuttingDownGracefully {
-            let due = try database.dueOutbox(now: Date(), limit: 100)
+            let due = try await store.takeDueOutbox(now: Date(), limit: 100)
             var done: [Int64] = []
-            // Whatever happens to the rest of the batch, the emails handed over are not sent again.
-            defer { try? database.removeFromOutbox(done) }
             for email in due {
                 let reply = session.deliver(Array(email.message), envelope: Envelope(from: email.envelopeFrom, recipients: [email.recipient]))
                 switch reply.kind {
@@ -86,12 +84,17 @@ public struct ConfirmationMailer: Service {
                         done.append(email.id!)
                     } else {
                         logger.warning("confirmation email deferred", metadata: ["reply": "\(reply.text)", "retryInSeconds": "\(Int(wait))"])
-                        try database.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
+                        do throws(AppealsError) {
+                            try await store.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
+                        } catch {
+                            // Whatever happens to the rest of the batch, the emails handed over are not sent again.
+                            try? await store.removeFromOutbox(done)
+                            throw error
+                        }
                     }
                 }
             }
-            try database.removeFromOutbox(done)
-            done = []
+            try await store.removeFromOutbox(done)
             if due.count < 100 { return }
         }
     }

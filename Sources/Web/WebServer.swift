@@ -14,20 +14,20 @@ public struct WebServer: Sendable {
     ///     dashboard is closed.
     ///   - outboxWaiting: called when a confirmation email is stored, to wake the ``ConfirmationMailer``.
     /// - Throws: ``AppealsError/invalidInput(_:)`` for a secret shorter than 16 characters.
-    public init(database: AppDatabase, config: AppConfig, adminSecret: String?,
+    public init(store: any WebStore, config: AppConfig, adminSecret: String?,
                 now: @escaping @Sendable () -> Date = Date.init, outboxWaiting: @escaping @Sendable () -> Void = {},
-                logger: Logger) throws(AppealsError) {
+                logger: Logger) async throws(AppealsError) {
         if let adminSecret, adminSecret.count < 16 {
             throw .invalid(InputLocation(file: "environment", field: config.web.adminSecretEnv),
                            "the dashboard's secret must be at least 16 characters (it has \(adminSecret.count))")
         }
-        let key = try database.secretKey(named: "web")
+        let key = try await store.webKey()
         let base = URLComponents(string: config.web.baseURL)
         let origin = base.map { "\($0.scheme ?? "http")://\($0.host ?? "")" + ($0.port.map { ":\($0)" } ?? "") } ?? config.web.baseURL
         site = WebSite(
-            database: database, config: config, pages: try Self.loadPages(), forms: FormGuard(key: key, origin: origin, secureCookies: base?.scheme == "https"),
+            store: store, config: config, pages: try Self.loadPages(), forms: FormGuard(key: key, origin: origin, secureCookies: base?.scheme == "https"),
             admin: AdminSession(key: key, secretHash: adminSecret.map { Data(SHA256.hash(data: Data($0.utf8))) }),
-            commits: GroupCommit(database: database), threads: DatabaseThreads(count: 4), messageIDs: MessageIDGenerator(domain: config.sender.domain), now: now,
+            messageIDs: MessageIDGenerator(domain: config.sender.domain), now: now,
             outboxWaiting: outboxWaiting, logger: logger)
     }
 
@@ -55,7 +55,7 @@ public struct WebServer: Sendable {
             }
         }
         router.get("/") { _, _ in
-            let campaigns = try await site.db { () throws(AppealsError) in try site.database.campaigns() }
+            let campaigns = try await site.store.campaigns()
             let links = campaigns.filter { $0.status == .active }.map { ["url": "/c/\($0.slug)", "text": $0.title] }
             return site.message("Campaigns", links.isEmpty ? ["No campaign is open at the moment."] : [], language: "en", links: links)
         }
@@ -74,10 +74,5 @@ public struct WebServer: Sendable {
         return Application(router: router(), server: .http1(configuration: .init(idleTimeout: .seconds(30))),
                            configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            services: services, logger: site.logger)
-    }
-
-    /// Stops the database threads; call after the server stopped.
-    public func shutdown() {
-        site.threads.shutdown()
     }
 }

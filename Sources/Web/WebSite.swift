@@ -6,7 +6,7 @@ import Logging
 
 /// Everything the pages share: the store, the templates, the guards and limits, and the outbox's wake-up.
 struct WebSite: Sendable {
-    let database: AppDatabase
+    let store: any WebStore
     let config: AppConfig
     let pages: Pages
     let countries = CountryList()
@@ -17,19 +17,11 @@ struct WebSite: Sendable {
     let clients = ClientLimits(window: 600)
     let campaignPages = PageCache()
     let composers = ComposerCache()
-    /// The writes of submissions and confirmations, committed together.
-    let commits: GroupCommit
-    let threads: DatabaseThreads
     let messageIDs: MessageIDGenerator
     let now: @Sendable () -> Date
     /// Tells the confirmation mailer that an email is waiting.
     let outboxWaiting: @Sendable () -> Void
     let logger: Logger
-
-    /// Runs a store call on a database thread.
-    func db<T: Sendable>(_ body: @Sendable () throws(AppealsError) -> T) async throws(AppealsError) -> T {
-        try await threads.run(body)
-    }
 
     /// The message page: a heading, paragraphs, and a link back.
     func message(_ heading: String, _ paragraphs: [String], language: String, status: HTTPResponse.Status = .ok,

@@ -27,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if config.usesPostgres {
                 // Not the URL itself: a password put in it by mistake would be printed.
-                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (the config's database): campaign update, target update and remove, supporter erase, bounces and serve are still to come there; keep that work on the SQLite file until then (docs/postgresql.md)")
+                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (the config's database): campaign update, target update and remove, supporter erase and bounces are still to come there; keep that work on the SQLite file until then (docs/postgresql.md)")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
@@ -50,14 +50,15 @@ extension GlobalOptions {
 
     /// Connects to the PostgreSQL database the config names, runs `body` with it, and disconnects; the
     /// password comes from the variable `databasePasswordEnv` names.
-    func withPostgres<T: Sendable>(_ config: AppConfig, create: Bool = false, storageExit: Int32 = 1, notesConnections: Int = 2,
+    func withPostgres<T: Sendable>(_ config: AppConfig, create: Bool = false, storageExit: Int32 = 1, connections: Int = 3, notesConnections: Int = 2,
                                    _ body: (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
         let location = try reporting { () throws(AppealsError) in
             try PostgresLocation(url: config.database, field: db != nil ? InputLocation(file: "--db") : InputLocation(file: self.config ?? "appeal.json", field: "database"))
         }
         let password = ProcessInfo.processInfo.environment[config.databasePasswordEnv]
         return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
-            try await PostgresStore.withStore(location, password: password, create: create, notesConnections: notesConnections, body)
+            try await PostgresStore.withStore(location, password: password, create: create, connections: connections,
+                                              notesConnections: notesConnections, body)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 import Mailer
@@ -28,17 +29,41 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        let database = try options.openDatabase()
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
-        let logger = ServiceRunner.logger("appeal.serve", verbose: options.verbose)
-        let sender = try await ServiceRunner.sender(store: database, config: config, transport: transport, campaign: nil,
-                                              pollSeconds: pollSeconds, logger: logger)
-        let mailer = ConfirmationMailer(database: database, transport: transport, logger: logger)
-        let secret = ProcessInfo.processInfo.environment[config.web.adminSecretEnv].flatMap { $0.isEmpty ? nil : $0 }
-        let server = try reporting { () throws(AppealsError) in
-            try WebServer(database: database, config: config, adminSecret: secret, outboxWaiting: mailer.wake, logger: logger)
+        guard config.usesPostgres else {
+            let database = try options.openDatabase()
+            let store = SQLiteWebStore(database: database)
+            defer { store.shutdown() }
+            try await serve(web: store, delivery: database, config: config, transport: transport)
+            return
         }
-        defer { server.shutdown() }
+        let command = self
+        // The sender's notes take one connection per SMTP connection and one more; the pages share the main pool.
+        let failure = try await options.withPostgres(config, connections: Self.postgresConnections,
+                                                     notesConnections: config.smtp.connections + 1) { store throws(AppealsError) -> (any Error)? in
+            do {
+                try await command.serve(web: store, delivery: PostgresDeliveryStore(store), config: config, transport: transport)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Connections of a `serve` process's main pool on PostgreSQL: the sender's 3 and the pages' requests.
+    static let postgresConnections = 10
+
+    /// The command itself, on either store.
+    private func serve(web store: any WebStore, delivery: any DeliveryStore, config: AppConfig, transport: any MailTransport) async throws {
+        let logger = ServiceRunner.logger("appeal.serve", verbose: options.verbose)
+        let sender = try await ServiceRunner.sender(store: delivery, config: config, transport: transport, campaign: nil,
+                                                    pollSeconds: pollSeconds, logger: logger)
+        let mailer = ConfirmationMailer(store: store, transport: transport, logger: logger)
+        let secret = ProcessInfo.processInfo.environment[config.web.adminSecretEnv].flatMap { $0.isEmpty ? nil : $0 }
+        let server = try await reporting { () async throws(AppealsError) in
+            try await WebServer(store: store, config: config, adminSecret: secret, outboxWaiting: mailer.wake, logger: logger)
+        }
         if secret == nil {
             logger.warning("the dashboard is closed: \(config.web.adminSecretEnv) is not set")
         }

@@ -19,7 +19,7 @@ struct AdminTests {
 
     @Test("Without a session the dashboard shows only the login form; a wrong secret is refused")
     func login() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let form = try await browser.get("/admin")
             #expect(form.status == .ok && form.html.contains("type=\"password\""))
@@ -42,8 +42,8 @@ struct AdminTests {
 
     @Test("A forged, tampered or expired session cookie opens nothing")
     func forgedSessions() async throws {
-        let fixture = try WebFixture()
-        let other = try WebFixture()
+        let fixture = try await WebFixture()
+        let other = try await WebFixture()
         try await fixture.test { browser in
             let valid = try #require(try await Self.logIn(browser).headers[values: .setCookie].first { $0.hasPrefix("appeal_admin=") })
             let value = String(valid.split(separator: ";")[0].dropFirst("appeal_admin=".count))
@@ -67,7 +67,7 @@ struct AdminTests {
 
     @Test("The campaign's page shows counts by status and target, failures with replies, the chart, and refreshes while sending")
     func campaignPage() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.store.importSupporters("supporters-crlf.csv")
         _ = try await fixture.store.queue()
         try await fixture.database.writer.write { db in
@@ -100,7 +100,7 @@ struct AdminTests {
 
     @Test("Pause and open work from the dashboard with its token, and not without")
     func pauseAndOpen() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             try await Self.logIn(browser)
             let page = try await browser.get("/admin/c/\(WebFixture.slug)")
@@ -121,7 +121,7 @@ struct AdminTests {
 
     @Test("Without a secret the dashboard is closed; a secret under 16 characters is refused at start")
     func noSecret() async throws {
-        let fixture = try WebFixture(adminSecret: nil)
+        let fixture = try await WebFixture(adminSecret: nil)
         try await fixture.test { browser in
             let page = try await browser.get("/admin")
             #expect(page.html.contains("The dashboard is closed"))
@@ -130,6 +130,6 @@ struct AdminTests {
             #expect(try await browser.post("/admin/login", [("secret", "")], csrf: campaign.csrf).status == .unauthorized)
             #expect(try await browser.post("/admin/login", [("secret", WebFixture.secret)], csrf: campaign.csrf).status == .unauthorized)
         }
-        #expect(throws: AppealsError.self) { try WebFixture(adminSecret: "short") }
+        await #expect(throws: AppealsError.self) { try await WebFixture(adminSecret: "short") }
     }
 }

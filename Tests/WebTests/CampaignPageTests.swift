@@ -10,7 +10,7 @@ import Testing
 struct CampaignPageTests {
     @Test("The campaign page shows the case, the officials and a labelled form, with a CSRF cookie")
     func page() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             #expect(page.status == .ok)
@@ -30,7 +30,7 @@ struct CampaignPageTests {
 
     @Test("The page is served in the browser's language among the campaign's, and ?lang= switches it")
     func languages() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let french = try await browser.get("/c/\(WebFixture.slug)", headers: [.acceptLanguage: "de-DE, fr-CA;q=0.8, en;q=0.5"])
             #expect(french.html.contains("<html lang=\"fr\">"))
@@ -47,7 +47,7 @@ struct CampaignPageTests {
 
     @Test("An unknown or draft campaign is not found; a paused or closed one says so and takes no letters")
     func closedCampaigns() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             #expect(try await browser.get("/c/no-such-campaign").status == .notFound)
             let open = try await browser.get("/c/\(WebFixture.slug)")
@@ -77,7 +77,7 @@ struct CampaignPageTests {
 
     @Test("The preview shows every official and the embassy in the supporter's country, with the note in place")
     func preview() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let preview = try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(note: "Libérez-le maintenant."), csrf: page.csrf)
@@ -97,7 +97,7 @@ struct CampaignPageTests {
 
     @Test("Edit brings the form back filled in; bad values are listed by field and kept, and nothing is stored")
     func editAndErrors() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let edit = try await browser.post("/c/\(WebFixture.slug)/edit", supporterFields(city: "Marseille"), csrf: page.csrf)

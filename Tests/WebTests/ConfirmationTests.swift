@@ -29,7 +29,7 @@ struct ConfirmationTests {
 
     @Test("Sending asks for confirmation by email; only the link's button creates the supporter and queues exactly the letters previewed")
     func confirmation() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let previewed = try await Self.submit(browser)
             #expect(previewed.count == 5)
@@ -76,7 +76,7 @@ struct ConfirmationTests {
 
     @Test("A link past its time confirms nothing; unknown and malformed links are not found")
     func expiredAndUnknown() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             try await Self.submit(browser)
             let token = try fixture.lastToken()
@@ -97,7 +97,7 @@ struct ConfirmationTests {
 
     @Test("The same email again creates no second set of letters, and the page a stranger sees is the same")
     func sameEmailTwice() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             try await Self.submit(browser)
             let first = try fixture.lastToken()
@@ -121,7 +121,7 @@ struct ConfirmationTests {
 
     @Test("\"It wasn't me\" forgets the request and its personal data; the link then confirms nothing")
     func notMe() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             try await Self.submit(browser)
             let token = try fixture.lastToken()
@@ -140,7 +140,7 @@ struct ConfirmationTests {
 
     @Test("A campaign closed after the request confirms nothing; a paused one queues the letters, to be sent when it reopens")
     func campaignClosedMeanwhile() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             try await Self.submit(browser)
             let first = try fixture.lastToken()

@@ -12,7 +12,7 @@ import Testing
 struct SecurityTests {
     @Test("A form without the token, with a token from another cookie, or from another site is refused and changes nothing")
     func csrf() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let path = "/c/\(WebFixture.slug)/submit"
@@ -37,7 +37,7 @@ struct SecurityTests {
 
     @Test("Form posts per client address, and confirmation emails per address, are limited")
     func rateLimits() async throws {
-        let fixture = try WebFixture { config in
+        let fixture = try await WebFixture { config in
             config.web.formPostsPerAddress = 4
             config.web.emailsPerAddressPerHour = 2
         }
@@ -62,7 +62,7 @@ struct SecurityTests {
 
     @Test("A filled honeypot field gets the usual answer and nothing is stored or sent")
     func honeypot() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let fields = supporterFields().map { $0.0 == "website" ? ("website", "http://spam.example") : $0 }
@@ -74,7 +74,7 @@ struct SecurityTests {
 
     @Test("A body over the limit is refused with 413 and nothing is stored; a body that is not a form, with 415")
     func bodyLimit() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let huge = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(note: String(repeating: "x", count: 70_000)), csrf: page.csrf)
@@ -88,7 +88,7 @@ struct SecurityTests {
 
     @Test("Markup typed by a supporter shows as text in the preview, the letters page and the dashboard")
     func escaping() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         let attack = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
         try await fixture.test { browser in
             let fields = supporterFields(name: "Ana \(attack)", city: attack, note: attack)
@@ -119,7 +119,7 @@ struct SecurityTests {
         "/c/azerbaijan-rufat-safarov", "/admin", "/no-such-page", "/confirm/unknown", "/static/site.css",
     ])
     func headers(path: String) async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get(path)
             let policy = try #require(page.headers[.contentSecurityPolicy])
@@ -155,7 +155,7 @@ struct TokenTests {
 struct HardeningTests {
     @Test("The dashboard's export defuses formulas typed on the campaign page; erasing a supporter removes their requests")
     func exportAndErasure() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let name = "=HYPERLINK(\"http://evil/\",\"x\")"
             try await ConfirmationTests.submit(browser, supporterFields(name: name, city: "@SUM(1)"))
@@ -176,7 +176,7 @@ struct HardeningTests {
 
     @Test("A campaign paused between the check and the write gets its page, not an error")
     func pausedMidSubmit() async throws {
-        let fixture = try WebFixture()
+        let fixture = try await WebFixture()
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)

@@ -20,7 +20,7 @@ final class WebFixture: Sendable {
     let server: WebServer
     private let clock = TestClock()
 
-    init(adminSecret: String? = WebFixture.secret, configure: (inout AppConfig) -> Void = { _ in }) throws {
+    init(adminSecret: String? = WebFixture.secret, configure: (inout AppConfig) -> Void = { _ in }) async throws {
         store = try TestDatabase()
         try store.createExampleCampaign()
         let clock = self.clock
@@ -28,8 +28,8 @@ final class WebFixture: Sendable {
         config.web.baseURL = "https://appeals.example.org"
         config.smtp.url = "file://" + store.folder.appendingPathComponent("outbox").path
         configure(&config)
-        server = try WebServer(database: store.database, config: config, adminSecret: adminSecret,
-                               now: { clock.now }, logger: Logger(label: "test"))
+        server = try await WebServer(store: SQLiteWebStore(database: store.database), config: config, adminSecret: adminSecret,
+                                     now: { clock.now }, logger: Logger(label: "test"))
     }
 
     var database: AppDatabase { store.database }

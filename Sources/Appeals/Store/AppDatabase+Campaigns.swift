@@ -80,7 +80,8 @@ public final class ComposerCache: Sendable {
 
     public init() {}
 
-    func composer(campaign: Campaign, sources: [[String]], timeZone: TimeZone) -> LetterComposer? {
+    /// The composer kept for `campaign`, if its templates (`sources`), fields and time zone are those it was made from.
+    public func composer(campaign: Campaign, sources: [[String]], timeZone: TimeZone) -> LetterComposer? {
         entries.withLock { entries in
             guard let entry = entries[campaign.slug], entry.composer.campaign == campaign, entry.sources == sources,
                   entry.timeZone == timeZone else { return nil }
@@ -88,7 +89,7 @@ public final class ComposerCache: Sendable {
         }
     }
 
-    func keep(_ composer: LetterComposer, sources: [[String]], timeZone: TimeZone) {
+    public func keep(_ composer: LetterComposer, sources: [[String]], timeZone: TimeZone) {
         entries.withLock { $0[composer.campaign.slug] = Entry(composer: composer, sources: sources, timeZone: timeZone) }
     }
 }

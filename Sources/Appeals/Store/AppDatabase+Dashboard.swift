@@ -11,6 +11,15 @@ public struct CampaignActivity: Sendable {
         public var outcome: String
         public var code: Int?
         public var reply: String
+
+        public init(at: Date, targetName: String, targetEmail: String, outcome: String, code: Int?, reply: String) {
+            self.at = at
+            self.targetName = targetName
+            self.targetEmail = targetEmail
+            self.outcome = outcome
+            self.code = code
+            self.reply = reply
+        }
     }
 
     /// Letters sent in each of the last hours, oldest first, an hour with none counted as 0.
@@ -20,6 +29,13 @@ public struct CampaignActivity: Sendable {
     public var pendingConfirmations: Int
     /// Letters being sent or due now: the page refreshes itself while there are some.
     public var inFlight: Int
+
+    public init(sentPerHour: [(hour: Date, count: Int)], recentFailures: [Failure], pendingConfirmations: Int, inFlight: Int) {
+        self.sentPerHour = sentPerHour
+        self.recentFailures = recentFailures
+        self.pendingConfirmations = pendingConfirmations
+        self.inFlight = inFlight
+    }
 }
 
 extension AppDatabase {
@@ -28,19 +44,14 @@ extension AppDatabase {
         try read { db in
             let campaign = try Self.campaign(slug, in: db)
             let id = campaign.id!
-            let calendar = Self.utcCalendar
-            let thisHour = calendar.dateInterval(of: .hour, for: now)!.start
-            let first = thisHour.addingTimeInterval(-3600 * Double(hours - 1))
+            let first = CampaignActivity.firstHour(now: now, hours: hours)
             var counts = [Date: Int]()
             for row in try Row.fetchAll(db, sql: """
                 SELECT substr(sent_at, 1, 13), COUNT(*) FROM letter WHERE campaign_id = ? AND status = 'sent' AND sent_at >= ? GROUP BY 1
                 """, arguments: [id, first]) {
                 if let hour = Self.hourFormat.date(from: row[0]) { counts[hour] = row[1] }
             }
-            let series = (0..<hours).map { offset in
-                let hour = first.addingTimeInterval(3600 * Double(offset))
-                return (hour: hour, count: counts[hour] ?? 0)
-            }
+            let series = CampaignActivity.series(counts, from: first, hours: hours)
             let failures = try Row.fetchAll(db, sql: """
                 SELECT a.attempted_at, t.name, t.email, a.outcome, a.code, a.reply
                 FROM delivery_attempt a JOIN letter l ON l.id = a.letter_id JOIN target t ON t.id = l.target_id
@@ -57,12 +68,6 @@ extension AppDatabase {
             return CampaignActivity(sentPerHour: series, recentFailures: failures, pendingConfirmations: pending, inFlight: inFlight)
         }
     }
-
-    private static let utcCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
 
     /// The first 13 characters of a stored date: `2026-11-30 14`.
     private static let hourFormat = DateFormatter.utc("yyyy-MM-dd HH")

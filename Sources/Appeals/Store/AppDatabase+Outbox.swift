@@ -8,13 +8,20 @@ extension AppDatabase {
             """, arguments: [email.recipient, email.envelopeFrom, email.message, due, due])
     }
 
-    /// Emails of the outbox whose time has come, oldest first.
-    public func dueOutbox(now: Date, limit: Int) throws(AppealsError) -> [OutboxMessage] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, recipient, envelope_from, message, attempts FROM outbox WHERE due_at <= ? ORDER BY id LIMIT ?",
-                             arguments: [now, limit]).map { row in
+    /// Emails of the outbox whose time has come, oldest first, taken by this process: another `serve` on the
+    /// file does not get them for ``outboxHoldSeconds``.
+    public func takeDueOutbox(now: Date, limit: Int) throws(AppealsError) -> [OutboxMessage] {
+        try write { db in
+            let due = try Row.fetchAll(db, sql: "SELECT id, recipient, envelope_from, message, attempts FROM outbox WHERE due_at <= ? ORDER BY id LIMIT ?",
+                                       arguments: [now, limit]).map { row in
                 OutboxMessage(id: row[0], recipient: row[1], envelopeFrom: row[2], message: row[3], attempts: row[4])
             }
+            let ids = due.map { $0.id! }
+            if !ids.isEmpty {
+                try db.execute(sql: "UPDATE outbox SET due_at = ? WHERE id IN (\(sqlPlaceholders(ids.count)))",
+                               arguments: StatementArguments([now.addingTimeInterval(outboxHoldSeconds)] + ids))
+            }
+            return due
         }
     }
 

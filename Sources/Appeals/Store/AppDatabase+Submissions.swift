@@ -31,6 +31,14 @@ public struct SupporterLetters: Sendable {
         public var subject: String
         public var body: String
         public var sentAt: Date?
+
+        public init(target: Target, status: LetterStatus, subject: String, body: String, sentAt: Date?) {
+            self.target = target
+            self.status = status
+            self.subject = subject
+            self.body = body
+            self.sentAt = sentAt
+        }
     }
 
     public var campaign: Campaign
@@ -38,23 +46,16 @@ public struct SupporterLetters: Sendable {
     public var supporter: Supporter?
     public var pageLanguage: String
     public var letters: [Item]
+
+    public init(campaign: Campaign, supporter: Supporter?, pageLanguage: String, letters: [Item]) {
+        self.campaign = campaign
+        self.supporter = supporter
+        self.pageLanguage = pageLanguage
+        self.letters = letters
+    }
 }
 
 extension AppDatabase {
-    /// Whether a campaign takes submissions on its page at `now`: active, and its deadline not passed.
-    public static func takesSubmissions(_ campaign: Campaign, at now: Date) -> Bool {
-        takesSubmissions(status: campaign.status, deadline: campaign.deadline, at: now)
-    }
-
-    static func takesSubmissions(status: CampaignStatus?, deadline: String?, at now: Date) -> Bool {
-        status == .active && !Campaign.deadlinePassed(deadline, at: now)
-    }
-
-    /// Whether a confirmation may still queue letters: for active and paused campaigns, until the deadline.
-    static func takesConfirmations(status: CampaignStatus?, deadline: String?, at now: Date) -> Bool {
-        status?.acceptsLetters == true && !Campaign.deadlinePassed(deadline, at: now)
-    }
-
     /// The campaign's status and deadline only: decoding the whole campaign cost more than the rest of a write.
     static func campaignState(_ id: Int64?, in db: Database) throws -> (status: CampaignStatus?, deadline: String?) {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT status, deadline FROM campaign WHERE id = ?"), arguments: [id])
@@ -69,7 +70,7 @@ extension AppDatabase {
     public static func storeSubmission(_ submission: Submission, email: OutboxMessage, perEmailPerHour: Int, now: Date,
                                        in db: Database) throws -> Bool {
         let state = try campaignState(submission.campaignId, in: db)
-        guard takesSubmissions(status: state.status, deadline: state.deadline, at: now) else {
+        guard Campaign.takesSubmissions(status: state.status, deadline: state.deadline, at: now) else {
             throw AppealsError.conflict("the campaign takes no letters now")
         }
         let recent = try Int.fetchOne(db, sql: """
@@ -113,11 +114,7 @@ extension AppDatabase {
     public func confirmationPlan(tokenHash: Data, now: Date, timeZone: TimeZone = .current,
                                  composers: ComposerCache? = nil) throws(AppealsError) -> (Submission, Campaign, ConfirmationPlan)? {
         guard let (found, campaign) = try submission(tokenHash: tokenHash) else { return nil }
-        if found.confirmedAt != nil { return (found, campaign, .answer(.alreadyConfirmed)) }
-        if found.expiresAt <= now { return (found, campaign, .answer(.expired)) }
-        guard Self.takesConfirmations(status: campaign.status, deadline: campaign.deadline, at: now) else {
-            return (found, campaign, .answer(.campaignClosed))
-        }
+        if let answer = ConfirmationPlan.answer(for: found, campaign: campaign, now: now) { return (found, campaign, .answer(answer)) }
         return (found, campaign, .confirm(try composer(for: campaign.slug, timeZone: timeZone, cache: composers)))
     }
 
@@ -128,9 +125,9 @@ extension AppDatabase {
         let campaign = composer.campaign
         // Cached statements throughout: preparing them was a good part of a confirmation's time.
         let state = try campaignState(campaign.id, in: db)
-        guard takesConfirmations(status: state.status, deadline: state.deadline, at: now) else { return .campaignClosed }
+        guard Campaign.takesConfirmations(status: state.status, deadline: state.deadline, at: now) else { return .campaignClosed }
         // Another request may have confirmed it since it was read.
-        guard var submission = try Self.submission(tokenHash: tokenHash, in: db) else { return .unknown }
+        guard let submission = try Self.submission(tokenHash: tokenHash, in: db) else { return .unknown }
         if submission.confirmedAt != nil { return .alreadyConfirmed }
         var created = false
         var supporter = try Supporter.fetchOne(db.cachedStatement(sql: "SELECT * FROM supporter WHERE campaign_id = ? AND email_key = ?"),
@@ -141,21 +138,9 @@ extension AppDatabase {
             supporter = new
             created = true
             let targets = try Target.fetchAll(db.cachedStatement(sql: "SELECT * FROM target WHERE campaign_id = ?"), arguments: [campaign.id])
-            let letters = Targeting(targets).targets(for: new).map { target in
-                let rendered = composer.compose(supporter: new, target: target, now: now)
-                return (Letter.queued(supporter: new, target: target, language: rendered.language, messageId: messageIDs.next(), at: now),
-                        rendered)
-            }
-            _ = try insertLetters(letters, in: db)
+            _ = try insertLetters(composer.letters(for: new, targets: targets, messageIDs: messageIDs, now: now), in: db)
         }
-        submission.confirmedAt = now
-        submission.supporterId = supporter!.id
-        // The supporter holds the data now: the request keeps only what its link and the limits need.
-        submission.name = ""
-        submission.email = ""
-        submission.city = nil
-        submission.personalNote = nil
-        try submission.update(db)
+        try submission.confirmed(supporterId: supporter!.id!, at: now).update(db)
         return .confirmed(supporterId: supporter!.id!, created: created)
     }
 

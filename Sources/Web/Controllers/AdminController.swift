@@ -9,10 +9,10 @@ struct AdminController: Sendable {
     func addRoutes(to router: Router<WebContext>) {
         router.get("/admin") { request, context in
             guard site.admin.admits(request, now: site.now()) else { return try login(request).response(from: request, context: context) }
-            let rows = try await site.db { () throws(AppealsError) in
-                try site.database.campaigns().map { campaign throws(AppealsError) in
-                    (campaign, try site.database.report(campaign: campaign.slug), try site.database.activity(campaign: campaign.slug, hours: 1).pendingConfirmations)
-                }
+            var rows: [(Campaign, CampaignReport, Int)] = []
+            for campaign in try await site.store.campaigns() {
+                rows.append((campaign, try await site.store.report(campaign: campaign.slug),
+                             try await site.store.activity(campaign: campaign.slug, now: site.now(), hours: 1).pendingConfirmations))
             }
             let campaigns = rows.map { campaign, report, pending -> [String: Any] in
                 ["slug": campaign.slug, "title": campaign.title, "status": campaign.status.rawValue, "supporters": report.supporters,
@@ -45,9 +45,9 @@ struct AdminController: Sendable {
             guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
             let slug = try context.parameters.require("slug")
             let now = site.now()
-            let found = try? await site.db { () throws(AppealsError) in
-                (try site.database.campaign(slug), try site.database.report(campaign: slug), try site.database.activity(campaign: slug, now: now))
-            }
+            let found = try? await { () async throws(AppealsError) in
+                (try await site.store.campaign(slug), try await site.store.report(campaign: slug), try await site.store.activity(campaign: slug, now: now, hours: 24))
+            }()
             guard let (campaign, report, activity) = found else { throw HTTPError(.notFound) }
             let (token, cookies) = site.forms.token(for: request)
             let html = site.pages.render("admin-campaign", AdminCampaignPage(campaign: campaign, report: report, activity: activity).context(csrf: token))
@@ -61,7 +61,7 @@ struct AdminController: Sendable {
                     return try refusal.response(from: request, context: context)
                 }
                 do {
-                    _ = try await site.db { () throws(AppealsError) in try site.database.setStatus(status, ofCampaign: slug) }
+                    _ = try await site.store.setStatus(status, ofCampaign: slug)
                 } catch AppealsError.notFound {
                     throw HTTPError(.notFound)
                 }
@@ -73,11 +73,7 @@ struct AdminController: Sendable {
         router.get("/admin/c/:slug/export.csv") { request, context in
             guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
             let slug = try context.parameters.require("slug")
-            let csv = try? await site.db { () throws(AppealsError) in
-                var text = ""
-                try site.database.exportLetters(campaign: slug, spreadsheetSafe: true) { text += $0 }
-                return text
-            }
+            let csv = try? await site.store.exportText(campaign: slug, spreadsheetSafe: true)
             guard let csv else { throw HTTPError(.notFound) }
             return Response(status: .ok, headers: [
                 .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",

@@ -49,7 +49,7 @@ struct CampaignPageController: Sendable {
         }
         let campaign = try await activeCampaign(slug)
         let language = PageLanguage.choose(for: request, campaign: campaign)
-        let targets = try await site.db { () throws(AppealsError) in try site.database.targets(ofCampaign: campaign.slug) }
+        let targets = try await site.store.targets(ofCampaign: campaign.slug)
         let page = CampaignPage(site: site, campaign: campaign, language: language, now: now)
         let html = site.pages.render("campaign", page.context(targets: targets, form: SupporterForm(), issues: [], csrf: PageCache.tokenMark))
         return HTML(body: site.campaignPages.store(html, slug: slug, language: wanted, now: now).body(token: token), cookies: cookies)
@@ -58,7 +58,7 @@ struct CampaignPageController: Sendable {
     /// The page, with the form filled in and its problems listed when a submission was refused.
     func page(_ request: Request, _ campaign: Campaign, form: SupporterForm = SupporterForm(), issues: [InputIssue] = []) async throws -> HTML {
         let language = PageLanguage.choose(for: request, campaign: campaign)
-        let targets = try await site.db { () throws(AppealsError) in try site.database.targets(ofCampaign: campaign.slug) }
+        let targets = try await site.store.targets(ofCampaign: campaign.slug)
         let (token, cookies) = site.forms.token(for: request)
         let page = CampaignPage(site: site, campaign: campaign, language: language, now: site.now())
         let html = site.pages.render("campaign", page.context(targets: targets, form: form, issues: issues, csrf: token))
@@ -78,7 +78,7 @@ struct CampaignPageController: Sendable {
         case .refused(let refusal): return try refusal.response(from: request, context: context)
         case .accepted(let values): form = values
         }
-        guard AppDatabase.takesSubmissions(campaign, at: site.now()) else {
+        guard campaign.takesSubmissions(at: site.now()) else {
             return try await page(request, campaign).response(from: request, context: context)
         }
         if !form.text("website").isEmpty {
@@ -100,11 +100,9 @@ struct CampaignPageController: Sendable {
     private func preview(_ campaign: Campaign, _ supporter: Supporter, _ form: FormValues, language: String,
                          request: Request) async throws -> any ResponseGenerator {
         let now = site.now()
-        let letters = try await site.db { () throws(AppealsError) in
-            let composer = try site.database.composer(for: campaign.slug, cache: site.composers)
-            let targeting = Targeting(try site.database.targets(ofCampaign: campaign.slug))
-            return targeting.targets(for: supporter).map { (target: $0, letter: composer.compose(supporter: supporter, target: $0, now: now)) }
-        }
+        let composer = try await site.store.composer(for: campaign.slug, cache: site.composers)
+        let targeting = Targeting(try await site.store.targets(ofCampaign: campaign.slug))
+        let letters = targeting.targets(for: supporter).map { (target: $0, letter: composer.compose(supporter: supporter, target: $0, now: now)) }
         let (token, cookies) = site.forms.token(for: request)
         let page = CampaignPage(site: site, campaign: campaign, language: language, now: now)
         let html = site.pages.render("preview", page.previewContext(letters: letters, supporter: supporter, form: form.supporterForm, csrf: token))
@@ -120,9 +118,7 @@ struct CampaignPageController: Sendable {
         let limit = site.config.web.emailsPerAddressPerHour
         let outcome: Result<Bool, AppealsError>
         do {
-            outcome = .success(try await site.commits.write { db in
-                try AppDatabase.storeSubmission(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now, in: db)
-            })
+            outcome = .success(try await site.store.storeSubmission(submission, email: email, perEmailPerHour: limit == 0 ? .max : limit, now: now))
         } catch {
             outcome = .failure(error)
         }
@@ -140,7 +136,7 @@ struct CampaignPageController: Sendable {
 
     /// A campaign the public may see: not a draft.
     private func activeCampaign(_ slug: String) async throws -> Campaign {
-        let campaign = try? await site.db { () throws(AppealsError) in try site.database.campaign(slug) }
+        let campaign = try? await site.store.campaign(slug)
         guard let campaign, campaign.status != .draft else { throw HTTPError(.notFound) }
         return campaign
     }

@@ -17,9 +17,7 @@ struct ConfirmationController: Sendable {
             let language = submission.pageLanguage
             if submission.confirmedAt != nil { return Response.seeOther("/letters/\(token)") }
             if submission.expiresAt <= site.now() { return try expired(language).response(from: request, context: context) }
-            let count = try await site.db { () throws(AppealsError) in
-                Targeting(try site.database.targets(ofCampaign: campaign.slug)).targets(for: submission.supporter(at: submission.createdAt)).count
-            }
+            let count = Targeting(try await site.store.targets(ofCampaign: campaign.slug)).targets(for: submission.supporter(at: submission.createdAt)).count
             let question = site.pages.text("confirmText", language, ["count": count, "name": submission.name, "title": campaign.title])
             return try buttonPage(request, campaign: campaign, language: language, heading: site.pages.text("confirmHeading", language),
                                   question: question, button: site.pages.text("confirmButton", language), action: "/confirm/\(token)",
@@ -31,18 +29,14 @@ struct ConfirmationController: Sendable {
             if let refusal = try await checkPost(request, context, language: browserLanguage(request)) { return refusal }
             let now = site.now()
             let hash = SecretToken.hash(token)
-            let found = try await site.db { () throws(AppealsError) in
-                try site.database.confirmationPlan(tokenHash: hash, now: now, composers: site.composers)
-            }
+            let found = try await site.store.confirmationPlan(tokenHash: hash, now: now, composers: site.composers)
             guard let (submission, campaign, plan) = found else { return try unknown(request).response(from: request, context: context) }
             let language = submission.pageLanguage
             let outcome: Confirmation
             switch plan {
             case .answer(let answer): outcome = answer
             case .confirm(let composer):
-                outcome = try await site.commits.write { db in
-                    try AppDatabase.confirmSubmission(tokenHash: hash, composer: composer, messageIDs: site.messageIDs, now: now, in: db)
-                }
+                outcome = try await site.store.confirmSubmission(tokenHash: hash, composer: composer, messageIDs: site.messageIDs, now: now)
             }
             switch outcome {
             case .confirmed(let supporterId, let created):
@@ -61,7 +55,7 @@ struct ConfirmationController: Sendable {
         router.get("/letters/:token") { request, context in
             let token = try context.parameters.require("token")
             guard SecretToken.isWellFormed(token),
-                  let letters = try await site.db({ () throws(AppealsError) in try site.database.supporterLetters(tokenHash: SecretToken.hash(token)) })
+                  let letters = try await site.store.supporterLetters(tokenHash: SecretToken.hash(token))
             else { return try unknown(request).response(from: request, context: context) }
             let already = request.uri.queryParameters["already"] != nil
             return try LettersPage(site: site, letters: letters, already: already).html.response(from: request, context: context)
@@ -81,7 +75,7 @@ struct ConfirmationController: Sendable {
             guard let (submission, campaign) = try await lookUp(token) else { return try unknown(request).response(from: request, context: context) }
             let language = submission.pageLanguage
             if let refusal = try await checkPost(request, context, language: language) { return refusal }
-            let withdrawn = try await site.db { () throws(AppealsError) in try site.database.withdrawSubmission(tokenHash: SecretToken.hash(token)) }
+            let withdrawn = try await site.store.withdrawSubmission(tokenHash: SecretToken.hash(token))
             guard withdrawn else { return try unknown(request).response(from: request, context: context) }
             site.logger.info("submission withdrawn: it wasn't me", metadata: ["campaign": "\(campaign.slug)"])
             return try site.message(site.pages.text("forgottenHeading", language), [site.pages.text("forgottenText", language)],
@@ -91,7 +85,7 @@ struct ConfirmationController: Sendable {
 
     private func lookUp(_ token: String) async throws -> (Submission, Campaign)? {
         guard SecretToken.isWellFormed(token) else { return nil }
-        return try await site.db { () throws(AppealsError) in try site.database.submission(tokenHash: SecretToken.hash(token)) }
+        return try await site.store.submission(tokenHash: SecretToken.hash(token))
     }
 
     /// Rate limit, body size and CSRF for the buttons' posts; `nil` when the post may go on.

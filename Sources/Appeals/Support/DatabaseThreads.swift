@@ -1,4 +1,3 @@
-import Appeals
 import Synchronization
 
 /// A few threads of their own for the store's blocking SQLite calls, so that request handlers never block
