@@ -56,22 +56,23 @@ struct SupporterCommand: ParsableCommand {
         }
     }
 
-    struct Erase: ParsableCommand {
+    struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a supporter's personal data (name, email, city, note, letters' bodies), keeping the counts.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
         @Option(help: "The supporter's email.") var email: String
 
-        func run() throws {
+        func run() async throws {
             let config = try options.loadConfig()
-            let database = try options.openDatabase()
-            let report = try reporting { () throws(AppealsError) in try database.eraseSupporter(email: email, campaign: campaign) }
+            let (email, campaign) = (email, campaign)
+            let report = try await options.onStore(sqlite: { database throws(AppealsError) in try database.eraseSupporter(email: email, campaign: campaign) },
+                                                   postgres: { store throws(AppealsError) in try await store.eraseSupporter(email: email, campaign: campaign) })
             print("erased \(email) from \(campaign): \(plural(report.lettersErased, "letter")) emptied, "
                   + "\(plural(report.lettersCancelled, "unsent letter")) cancelled, \(plural(report.repliesScrubbed, "stored server reply", "stored server replies")) cleaned")
             if let outbox = try? config.makeTransport() as? FileTransport {
                 // A running send may be writing one of their messages at this very moment: let it finish first.
-                if SendRunLease.anyAlive(databasePath: database.path) { usleep(300_000) }
+                if config.usesPostgres || SendRunLease.anyAlive(databasePath: config.database) { usleep(300_000) }
                 print("removed \(plural(outbox.removeMessages(report.messageIds), "message file")) of theirs from the outbox \(outbox.folder)")
             }
             print("copies made earlier outside this database (exports, messages already sent, backups) are beyond its reach")

@@ -100,6 +100,28 @@ final class CLIRunner {
         return Running(process: process, outFile: outFile, errFile: errFile)
     }
 
+    /// Everything the database holds, as bytes to search: the SQLite file and its log as they are on disk, or
+    /// PostgreSQL's rows as `pg_dump` writes them.
+    func databaseBytes() throws -> Data {
+        guard let database else {
+            return ["appeals.sqlite", "appeals.sqlite-wal"].reduce(into: Data()) { data, name in
+                data += FileManager.default.contents(atPath: path(name)) ?? Data()
+            }
+        }
+        let bin = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last)
+        let dump = Process()
+        dump.executableURL = URL(fileURLWithPath: "/usr/lib/postgresql/\(bin)/bin/pg_dump")
+        dump.arguments = ["--data-only", database]
+        let output = path("dump.sql")
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        dump.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        try dump.run()
+        dump.waitUntilExit()
+        try #require(dump.terminationStatus == 0)
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        return try Data(contentsOf: URL(fileURLWithPath: output))
+    }
+
     /// A database holding the example campaign and its sample supporters.
     func prepareExample() throws {
         try #require(try run("init").code == 0)

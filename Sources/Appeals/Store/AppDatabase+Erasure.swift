@@ -13,6 +13,22 @@ public struct ErasureReport: Sendable, Equatable {
     /// The Message-IDs of the supporter's letters, so that copies outside the database (the `file://` outbox)
     /// can be found.
     public var messageIds: [String] = []
+
+    public init() {}
+}
+
+extension Supporter {
+    /// The supporter once erased: the row stays, for the counts, without a name, address, city or note.
+    public func erased(at now: Date) -> Supporter {
+        var supporter = self
+        supporter.name = ""
+        supporter.email = nil
+        supporter.emailKey = nil
+        supporter.city = nil
+        supporter.personalNote = nil
+        supporter.erasedAt = now
+        return supporter
+    }
 }
 
 extension AppDatabase {
@@ -23,7 +39,7 @@ extension AppDatabase {
     public func eraseSupporter(email: String, campaign slug: String, now: Date = Date()) throws(AppealsError) -> ErasureReport {
         let report = try write { db in
             let campaign = try Self.campaign(slug, in: db)
-            guard var supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db)
+            guard let supporter = try Supporter.filter(Column("campaign_id") == campaign.id! && Column("email_key") == EmailAddress.key(email)).fetchOne(db)
             else { throw AppealsError.notFound("\(email) is not a supporter of \(slug) (or was erased already)") }
             var report = ErasureReport()
             report.lettersCancelled = try Self.cancelUnsentLetters(db, where: "supporter_id", is: supporter.id!, now: now)
@@ -36,13 +52,7 @@ extension AppDatabase {
             report.repliesScrubbed += try Self.eraseFromBounces(db, supporter: supporter, campaignId: campaign.id!, scrubber: scrub)
             // The requests from the campaign page held the same data.
             try db.execute(sql: "DELETE FROM submission WHERE campaign_id = ? AND email_key = ?", arguments: [campaign.id, supporter.emailKey])
-            supporter.name = ""
-            supporter.email = nil
-            supporter.emailKey = nil
-            supporter.city = nil
-            supporter.personalNote = nil
-            supporter.erasedAt = now
-            try supporter.update(db)
+            try supporter.erased(at: now).update(db)
             return report
         }
         // The old row versions sit in the write-ahead log until a checkpoint: fold them into the file (where
@@ -63,7 +73,6 @@ extension AppDatabase {
     /// - Returns: how many stored texts changed.
     static func eraseFromBounces(_ db: Database, supporter: Supporter, campaignId: Int64, scrubber: ReplyScrubber) throws -> Int {
         guard let key = supporter.emailKey else { return 0 }
-        let search = AddressSearch(key)
         let mine = "letter_id IN (SELECT id FROM letter WHERE supporter_id = ?)"
         try db.execute(sql: "DELETE FROM bounce WHERE lower(recipient) = ? AND (letter_id IS NULL OR \(mine))", arguments: [key, supporter.id])
         var changed = db.changesCount
@@ -81,13 +90,7 @@ extension AppDatabase {
         for row in try Row.fetchAll(db, sql: "SELECT id, sender, subject, outcome, problem, raw FROM bounce_message WHERE id IN (\(messages))",
                                     arguments: [campaignId]) {
             let texts: [String?] = [row[1], row[2], row[3], row[4]]
-            var clean = texts.map { $0.map(scrubber.scrubbed) }
-            var raw: Data? = row[5]
-            // The parts decoded, and the raw bytes: a preamble, an epilogue or a part of no text type is in them only.
-            if let bytes = raw, search.found(in: bytes) || ReceivedMessage(parsing: [UInt8](bytes)).mentions(search) {
-                raw = nil
-                clean[2] = (clean[2] ?? "") + " (the message was removed when a supporter it named was erased)"
-            }
+            let (clean, raw) = scrubber.scrubbedMessage(texts: texts, raw: row[5])
             guard clean != texts || raw != row[5] else { continue }
             try db.execute(sql: "UPDATE bounce_message SET sender = ?, subject = ?, outcome = ?, problem = ?, raw = ? WHERE id = ?",
                            arguments: [clean[0], clean[1], clean[2], clean[3], raw, row[0] as Int64])
@@ -99,25 +102,38 @@ extension AppDatabase {
 
 /// Removes a supporter's address and name from the SMTP replies stored for their letters (a server may quote
 /// the `Cc` address), and from a target's disabling reason.
-struct ReplyScrubber {
+public struct ReplyScrubber: Sendable {
     let email: String
     let name: String
     /// What is replaced: the address in its quoted forms, and the name. A name of a few letters would also match
     /// ordinary words of the reply.
     private let values: [String]
+    /// The address, in every form a kept message may hold it.
+    let search: AddressSearch
     static let mark = "[erased]"
 
-    init(email: String, name: String) {
+    public init(email: String, name: String) {
         self.email = email
         self.name = name
+        search = AddressSearch(EmailAddress.key(email))
         values = (AddressSearch.quotedForms(of: email) + [name]).filter { $0.count >= 4 }
     }
 
     /// The address's local part, as every quoted form of it has it.
-    var localPart: String { String(email.lowercased().split(separator: "@").first ?? "") }
+    public var localPart: String { String(email.lowercased().split(separator: "@").first ?? "") }
 
-    func scrubbed(_ text: String) -> String {
+    public func scrubbed(_ text: String) -> String {
         values.reduce(text) { text, value in text.replacingOccurrences(of: value, with: Self.mark, options: .caseInsensitive) }
+    }
+
+    /// A kept bounce message's texts (sender, subject, outcome, problem) scrubbed, and its raw bytes dropped when
+    /// they mention the address anywhere: the parts decoded, and the raw bytes (a preamble, an epilogue or a
+    /// part of no text type is in them only).
+    public func scrubbedMessage(texts: [String?], raw: Data?) -> (texts: [String?], raw: Data?) {
+        var clean = texts.map { $0.map(scrubbed) }
+        guard let bytes = raw, search.found(in: bytes) || ReceivedMessage(parsing: [UInt8](bytes)).mentions(search) else { return (clean, raw) }
+        clean[2] = (clean[2] ?? "") + " (the message was removed when a supporter it named was erased)"
+        return (clean, nil)
     }
 
     /// - Returns: how many stored texts changed.
