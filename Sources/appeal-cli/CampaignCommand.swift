@@ -8,15 +8,16 @@ struct CampaignCommand: ParsableCommand {
         commandName: "campaign", abstract: "Create, list, show, open, pause or close campaigns.",
         subcommands: [Create.self, Update.self, List.self, Show.self, Open.self, Pause.self, Close.self])
 
-    struct Update: ParsableCommand {
+    struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read an existing campaign's folder again, check all of it, apply it, and write its unsent letters again.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The campaign folder.") var folder: String
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let update = try reporting { () throws(AppealsError) in try database.updateCampaign(try CampaignFolder(path: folder)) }
+        func run() async throws {
+            let folder = folder
+            let update = try await options.onStore(sqlite: { database throws(AppealsError) in try database.updateCampaign(try CampaignFolder(path: folder)) },
+                                                   postgres: { store throws(AppealsError) in try await store.updateCampaign(try CampaignFolder(path: folder)) })
             if update.isEmpty { print("nothing changed in the campaign's fields, templates or targets") }
             if !update.changedKeys.isEmpty { print("changed in campaign.json: \(update.changedKeys.joined(separator: ", "))") }
             if !update.changedTemplates.isEmpty { print("templates changed for: \(update.changedTemplates.joined(separator: ", "))") }

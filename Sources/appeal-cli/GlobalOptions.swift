@@ -27,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if config.usesPostgres {
                 // Not the URL itself: a password put in it by mistake would be printed.
-                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (the config's database): campaign update, target update and remove, and bounces are still to come there; keep that work on the SQLite file until then (docs/postgresql.md)")
+                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (the config's database): bounces are still to come there; keep that work on the SQLite file until then (docs/postgresql.md)")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path

@@ -45,7 +45,7 @@ struct TargetCommand: ParsableCommand {
         }
     }
 
-    struct Update: ParsableCommand {
+    struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a target's address or details; its unsent letters are written again, sent letters keep their history.")
         @OptionGroup var options: GlobalOptions
@@ -61,8 +61,7 @@ struct TargetCommand: ParsableCommand {
         @Option(help: "Fax number (\"\" clears it).") var fax: String?
         @Option(help: "IANA time zone, such as Asia/Baku (\"\" clears it).") var timezone: String?
 
-        func run() throws {
-            let database = try options.openDatabase()
+        func run() async throws {
             var changes = TargetChanges()
             changes.email = newEmail
             changes.name = name
@@ -73,7 +72,12 @@ struct TargetCommand: ParsableCommand {
             changes.postalAddress = postalAddress
             changes.fax = fax
             changes.timezone = timezone
-            let update = try reporting { () throws(AppealsError) in try database.updateTarget(campaign: campaign, email: email, changes: changes) }
+            let (campaign, email, wanted) = (campaign, email, changes)
+            let update = try await options.onStore(sqlite: { database throws(AppealsError) in
+                try database.updateTarget(campaign: campaign, email: email, changes: wanted)
+            }, postgres: { store throws(AppealsError) in
+                try await store.updateTarget(campaign: campaign, email: email, changes: wanted)
+            })
             print("updated \(update.after.name) <\(update.after.email)>: \(plural(update.rewritten, "unsent letter")) written again")
             if update.beingSent > 0 {
                 print("\(plural(update.beingSent, "letter")) being sent by a running send at this moment keep\(update.beingSent == 1 ? "s" : "") the old text")
@@ -111,15 +115,16 @@ struct TargetCommand: ParsableCommand {
                                   postgres: { store throws(AppealsError) in try await store.setTargetEnabled(enabled, campaign: campaign, email: email).held })
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a target: its unsent letters are cancelled; the counts stay.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
         @Option(help: "The target's email.") var email: String
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let result = try reporting { () throws(AppealsError) in try database.removeTarget(campaign: campaign, email: email) }
+        func run() async throws {
+            let (campaign, email) = (campaign, email)
+            let result = try await options.onStore(sqlite: { database throws(AppealsError) in try database.removeTarget(campaign: campaign, email: email) },
+                                                   postgres: { store throws(AppealsError) in try await store.removeTarget(campaign: campaign, email: email) })
             print("removed \(result.0.email) from \(campaign): \(plural(result.cancelled, "unsent letter")) cancelled")
         }
     }

@@ -4,9 +4,9 @@ import TestSupport
 
 @Suite("A campaign folder changed after the campaign started", .serialized)
 struct CampaignUpdateTests {
-    @Test("campaign update applies the folder, writes unsent letters again, leaves sent ones, and says what changed")
-    func update() throws {
-        let cli = try CLIRunner()
+    @Test("campaign update applies the folder, writes unsent letters again, leaves sent ones, and says what changed", arguments: StoreKind.allCases)
+    func update(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         let folder = try StrictInputTests.campaignCopy(cli) { $0 }
         #expect(try cli.run("init").code == 0)
         #expect(try cli.run("campaign", "create", folder).code == 0)
@@ -43,9 +43,9 @@ struct CampaignUpdateTests {
         #expect(try cli.run("campaign", "update", folder).stdout.contains("nothing changed"))
     }
 
-    @Test("campaign update checks the folder as create does, and a slug cannot change")
-    func refused() throws {
-        let cli = try CLIRunner()
+    @Test("campaign update checks the folder as create does, and a slug cannot change", arguments: StoreKind.allCases)
+    func refused(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         let folder = try StrictInputTests.campaignCopy(cli) { $0 }
         #expect(try cli.run("init").code == 0)
         #expect(try cli.run("campaign", "create", folder).code == 0)

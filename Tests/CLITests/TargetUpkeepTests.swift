@@ -8,9 +8,9 @@ struct TargetUpkeepTests {
         try #require((status["targets"] as? [[String: Any]])?.first { $0["email"] as? String == email })
     }
 
-    @Test("target update: unsent letters are written again for the new address and name; sent ones keep theirs")
-    func update() throws {
-        let cli = try CLIRunner()
+    @Test("target update: unsent letters are written again for the new address and name; sent ones keep theirs", arguments: StoreKind.allCases)
+    func update(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         try cli.writeConfig(url: "file://\(cli.path("outbox"))")
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
@@ -36,9 +36,9 @@ struct TargetUpkeepTests {
         #expect(bad.code == 2 && bad.stderr.contains("timezone"), "\(bad.stderr)")
     }
 
-    @Test("target disable holds its letters (status shows them, retry leaves them); enable lets them go")
-    func disableEnable() throws {
-        let cli = try CLIRunner()
+    @Test("target disable holds its letters (status shows them, retry leaves them); enable lets them go", arguments: StoreKind.allCases)
+    func disableEnable(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         try cli.writeConfig(url: "file://\(cli.path("outbox"))")
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
@@ -55,18 +55,18 @@ struct TargetUpkeepTests {
         #expect(president["disabled"] as? Bool == false && president["held"] as? Int == 0 && president["sent"] as? Int == 20)
     }
 
-    @Test("retry leaves the letters of a disabled target alone and says so")
-    func retryHeld() throws {
-        let cli = try CLIRunner()
+    @Test("retry leaves the letters of a disabled target alone and says so", arguments: StoreKind.allCases)
+    func retryHeld(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         let server = try cli.sendRefusingThePresident()
         defer { server.stop() }
         let retry = try cli.run("retry", "--campaign", CLIRunner.slug)
         #expect(retry.code == 0 && retry.stdout.contains("0 letters of") && retry.stdout.contains("1 more letter stays held"), "\(retry.stdout)")
     }
 
-    @Test("target remove cancels its unsent letters, keeps the counts, and queue writes to it no more")
-    func remove() throws {
-        let cli = try CLIRunner()
+    @Test("target remove cancels its unsent letters, keeps the counts, and queue writes to it no more", arguments: StoreKind.allCases)
+    func remove(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         try cli.writeConfig(url: "file://\(cli.path("outbox"))")
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)

@@ -29,6 +29,11 @@ public struct TargetUpdate: Sendable, Equatable {
     public var rewritten = 0
     /// Letters a running `send` holds: they go with the text they had.
     public var beingSent = 0
+
+    public init(before: Target, after: Target) {
+        self.before = before
+        self.after = after
+    }
 }
 
 extension AppDatabase {
@@ -41,17 +46,7 @@ extension AppDatabase {
         let composer = try composer(for: slug, timeZone: timeZone)
         return try write { db in
             let before = try Self.target(email, campaign: composer.campaign, in: db)
-            var values = before.csvValues
-            for case let (column, value?) in changes.byColumn { values[column] = value }
-            let (parsed, issues) = Target.parse([CSVTable.Row(line: 0, values: values)], file: "target update", campaignId: before.campaignId)
-            let templates = try Self.templateSources(campaignId: before.campaignId, in: db)
-            let problems = issues + Target.missingSalutations(parsed, file: "target update", templates: templates)
-            if !problems.isEmpty { throw AppealsError.invalidInput(problems) }
-            var after = parsed[0].target
-            after.id = before.id
-            after.disabled = before.disabled
-            after.disabledReason = before.disabledReason
-            after.removedAt = before.removedAt
+            let after = try before.applying(changes, templates: try Self.templateSources(campaignId: before.campaignId, in: db))
             if after.emailKey != before.emailKey,
                try Target.filter(Column("campaign_id") == before.campaignId && Column("email_key") == after.emailKey).fetchCount(db) > 0 {
                 throw AppealsError.conflict("\(after.email) is already another target of \(slug)")
@@ -81,15 +76,12 @@ extension AppDatabase {
         let targets = try Target.filter(keys: Set(letters.map(\.targetId))).fetchAll(db).keyed { $0.id! }
         let updateText = try db.cachedStatement(sql: "UPDATE letter_text SET subject = ?, body = ? WHERE letter_id = ?")
         let updateLetter = try db.cachedStatement(sql: "UPDATE letter SET language = ?, updated_at = ? WHERE id = ?")
-        var rewritten = 0
-        for letter in letters {
-            guard let supporter = supporters[letter.supporterId], let target = targets[letter.targetId] else { continue }
-            let rendered = composer.compose(supporter: supporter, target: target, now: now)
-            try updateText.execute(arguments: [rendered.subject, rendered.body, letter.id])
-            try updateLetter.execute(arguments: [rendered.language, now, letter.id])
-            rewritten += 1
+        let rewritten = composer.rewritten(letters, supporters: supporters, targets: targets, now: now)
+        for (id, rendered) in rewritten {
+            try updateText.execute(arguments: [rendered.subject, rendered.body, id])
+            try updateLetter.execute(arguments: [rendered.language, now, id])
         }
-        return rewritten
+        return rewritten.count
     }
 
     /// Enables or disables a target. A disabled target receives nothing: its letters are held (kept queued)
@@ -111,12 +103,8 @@ extension AppDatabase {
     /// - Returns: the target, and how many letters were cancelled.
     public func removeTarget(campaign slug: String, email: String, now: Date = Date()) throws(AppealsError) -> (Target, cancelled: Int) {
         try write { db in
-            var target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db)
-            if target.removedAt != nil { throw AppealsError.notFound("\(target.email) was removed from \(slug) already") }
+            let target = try Self.target(email, campaign: try Self.campaign(slug, in: db), in: db).removed(at: now, campaign: slug)
             let cancelled = try Self.cancelUnsentLetters(db, where: "target_id", is: target.id!, now: now)
-            target.disabled = true
-            target.disabledReason = "removed by the organizer"
-            target.removedAt = now
             try target.update(db)
             return (target, cancelled)
         }
