@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 
 /// Matches a bounce's reports to letters and acts on them, inside the ingest's transaction.
 ///
 /// Trust: with VERP, a report acts only when the message carries a valid token for the letter and reports on
 /// that letter's target (and, when it returns the original headers, on that letter's Message-ID). Without
 /// VERP configured, a match by Message-ID or by address acts, as nothing better can be had.
-struct BounceMatcher {
+struct BounceMatcher<Ledger: BounceLedger> {
     struct MatchedReport {
         var report: RecipientReport
         var letterId: Int64?
@@ -26,38 +25,12 @@ struct BounceMatcher {
         var matchedLetter = false
     }
 
-    /// A letter as a bounce is checked against.
-    struct LetterRow {
-        var id: Int64, campaignId: Int64, targetId: Int64, status: String, messageId: String
-        var targetEmail: String, targetName: String, targetDisabled: Bool, supporterEmail: String?
-
-        init(_ row: Row) {
-            (id, campaignId, targetId, status, messageId) = (row["id"], row["campaign_id"], row["target_id"], row["status"], row["message_id"])
-            (targetEmail, targetName, targetDisabled, supporterEmail) = (row["target_email"], row["target_name"], row["target_disabled"], row["supporter_email"])
-        }
-
-        func isTarget(_ report: RecipientReport) -> Bool {
-            [report.recipient, report.finalRecipient].contains { $0.map(EmailAddress.key) == EmailAddress.key(targetEmail) }
-        }
-
-        func isSupporter(_ report: RecipientReport) -> Bool {
-            guard let supporterEmail else { return false }
-            return [report.recipient, report.finalRecipient].contains { $0.map(EmailAddress.key) == EmailAddress.key(supporterEmail) }
-        }
-    }
-
-    static let letterQuery = """
-        SELECT l.id, l.campaign_id, l.target_id, l.status, l.message_id, t.email AS target_email, t.name AS target_name,
-               t.disabled AS target_disabled, s.email AS supporter_email
-        FROM letter l JOIN target t ON t.id = l.target_id JOIN supporter s ON s.id = l.supporter_id
-        """
-
-    let db: Database
+    let ledger: Ledger
     let policy: BouncePolicy
     let now: Date
 
-    init(db: Database, policy: BouncePolicy, now: Date) {
-        self.db = db
+    init(ledger: Ledger, policy: BouncePolicy, now: Date) {
+        self.ledger = ledger
         self.policy = policy
         self.now = now
     }
@@ -69,11 +42,11 @@ struct BounceMatcher {
             return Verdict(verp: "forged", campaignId: nil, reports: reports.map { unmatched($0, "forged return path: changed nothing") },
                            outcome: "return path token \(text.prefix(40)) is not one of ours: changed nothing")
         case .test(let targetId)?:
-            let campaignId = try Int64.fetchOne(db, sql: "SELECT campaign_id FROM target WHERE id = ?", arguments: [targetId])
+            let campaignId = try ledger.campaign(ofTarget: targetId)
             return Verdict(verp: "test", campaignId: campaignId, reports: reports.map { unmatched($0, "a --test-to sample: changed nothing") },
                            outcome: "bounce of a --test-to sample (\(analysis.overallClass.rawValue)): changed nothing")
         case .letter(let id)?:
-            guard let letter = try fetchLetter("l.id = ?", [id]) else {
+            guard let letter = try ledger.letter(.id(id)) else {
                 return Verdict(verp: "forged", campaignId: nil, reports: reports.map { unmatched($0, "no such letter: changed nothing") },
                                outcome: "return path names letter \(id), which does not exist: changed nothing")
             }
@@ -85,14 +58,14 @@ struct BounceMatcher {
             return try verdict(analysis, reports: reports, letter: letter, matchedBy: "verp", verified: true, verp: "letter")
         case nil:
             let verified = policy.returnPath == nil
-            if let returned = analysis.originalMessageID, let letter = try fetchLetter("l.message_id = ?", [returned]) {
+            if let returned = analysis.originalMessageID, let letter = try ledger.letter(.messageId(returned)) {
                 return try verdict(analysis, reports: reports, letter: letter, matchedBy: "message-id", verified: verified, verp: "none")
             }
             return try byRecipient(analysis, reports: reports, verified: verified)
         }
     }
 
-    private func verdict(_ analysis: BounceAnalysis, reports: [RecipientReport], letter: LetterRow, matchedBy: String, verified: Bool,
+    private func verdict(_ analysis: BounceAnalysis, reports: [RecipientReport], letter: BounceLetter, matchedBy: String, verified: Bool,
                          verp: String) throws -> Verdict {
         var matched: [MatchedReport] = []
         for report in reports {
@@ -135,8 +108,7 @@ struct BounceMatcher {
         for report in reports {
             let keys = [report.recipient, report.finalRecipient].compactMap { $0 }.map(EmailAddress.key)
             if report.bounceClass.isFailure || report.bounceClass == .delayed,
-               let letter = try fetchLetter("t.email_key IN (?, ?) AND l.status IN ('sent', 'bounced') AND l.sent_at >= ? ORDER BY l.sent_at DESC, l.id DESC LIMIT 1",
-                                            [keys[0], keys.last!, since]) {
+               let letter = try ledger.letter(.sentTo(keys: keys, since: since)) {
                 campaignId = campaignId ?? letter.campaignId
                 matched.append(try act(report, letter: letter, matchedBy: "recipient", verified: verified))
             } else {
@@ -155,7 +127,7 @@ struct BounceMatcher {
     }
 
     /// Moves the letter and its target on, as the report's class says.
-    private func act(_ report: RecipientReport, letter: LetterRow, matchedBy: String, verified: Bool) throws -> MatchedReport {
+    private func act(_ report: RecipientReport, letter: BounceLetter, matchedBy: String, verified: Bool) throws -> MatchedReport {
         var result = MatchedReport(report: report, letterId: letter.id, targetId: letter.targetId, matchedBy: matchedBy, counted: false, effect: "")
         let about = "letter \(letter.id) to \(letter.targetEmail)"
         let code = [report.status, report.diagnostic].compactMap { $0 }.joined(separator: " ")
@@ -169,10 +141,8 @@ struct BounceMatcher {
         if report.bounceClass.bouncesLetter {
             // The reply code the bounce quotes (the relay's 250 no longer describes the letter).
             let smtpCode = (report.diagnostic ?? "").firstMatch(of: /\b[45][0-9][0-9]\b/).flatMap { Int($0.output) }
-            try db.execute(sql: """
-                UPDATE letter SET status = 'bounced', bounced_at = ?, updated_at = ?, last_code = ?, last_reply = ? WHERE id = ? AND status = 'sent'
-                """, arguments: [now, now, smtpCode, String("bounced: \(code)".prefix(2000)), letter.id])
-            effects.append(db.changesCount > 0 ? "\(about) bounced (\(report.bounceClass.rawValue))" : "\(about) was \(letter.status) already")
+            let bounced = try ledger.markBounced(letterId: letter.id, code: smtpCode, reply: String("bounced: \(code)".prefix(2000)), at: now)
+            effects.append(bounced ? "\(about) bounced (\(report.bounceClass.rawValue))" : "\(about) was \(letter.status) already")
         }
         switch report.bounceClass {
         case .mailbox:
@@ -197,25 +167,15 @@ struct BounceMatcher {
     /// - Returns: what it did, if anything.
     func disableAfterRepeatedTransientFailures(targetId: Int64) throws -> String? {
         let since = now.addingTimeInterval(-Double(policy.transientWindowDays) * 86_400)
-        let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(DISTINCT substr(received_at, 1, 10)), MIN(received_at) FROM bounce
-            WHERE target_id = ? AND counted = 1 AND class = 'transient' AND received_at >= ?
-            """, arguments: [targetId, since])
-        let days: Int = row?[0] ?? 0
+        let (days, first) = try ledger.transientFailureDays(targetId: targetId, since: since)
         guard days >= policy.transientDays else { return nil }
-        let first: String = row?[1] ?? ""
-        let reason = "temporary failures reported on \(days) days since \(first.prefix(10)) (last: \(DateFormatter.utc("yyyy-MM-dd").string(from: now)))"
+        let day = DateFormatter.utc("yyyy-MM-dd")
+        let reason = "temporary failures reported on \(days) days since \(first.map(day.string(from:)) ?? "") (last: \(day.string(from: now)))"
         return try disable(targetId, reason: reason) ? "target disabled after temporary failures on \(days) days" : nil
     }
 
     /// - Returns: whether the target was enabled and is now disabled.
     private func disable(_ targetId: Int64, reason: String) throws -> Bool {
-        try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = ? WHERE id = ? AND disabled = 0 AND removed_at IS NULL",
-                       arguments: [String(reason.prefix(500)), targetId])
-        return db.changesCount > 0
-    }
-
-    private func fetchLetter(_ condition: String, _ arguments: [any DatabaseValueConvertible]) throws -> LetterRow? {
-        try Row.fetchOne(db, sql: Self.letterQuery + " WHERE " + condition, arguments: StatementArguments(arguments)).map(LetterRow.init)
+        try ledger.disable(targetId: targetId, reason: String(reason.prefix(500)))
     }
 }
