@@ -133,6 +133,9 @@ public struct PostgresStore: Sendable {
         if "\(type(of: error))" == "ConnectionPoolError" {
             return "cannot connect (is the server running, on that host and port, and does it accept this user from here?)"
         }
+        if let error = error as? PSQLError, error.code == .authMechanismRequiresPassword {
+            return "the server asks for a password, and none is set: put it in the environment variable the config's databasePasswordEnv names (APPEAL_DATABASE_PASSWORD unless set)"
+        }
         if let error = error as? PSQLError, error.code == .sslUnsupported {
             return "the server does not offer TLS, which this sslmode asks for"
         }

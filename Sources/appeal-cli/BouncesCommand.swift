@@ -1,4 +1,5 @@
 import Appeals
+import AppealsPostgres
 import ArgumentParser
 import Foundation
 
@@ -7,7 +8,7 @@ struct BouncesCommand: ParsableCommand {
         commandName: "bounces", abstract: "Read bounce messages and act on them; list what was received.",
         subcommands: [Ingest.self, List.self, Show.self])
 
-    struct Ingest: ParsableCommand {
+    struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read bounces from a Maildir, an mbox file, or one message on standard input (-).",
             discussion: """
@@ -27,17 +28,17 @@ struct BouncesCommand: ParsableCommand {
             if let standardInput, standardInput != "-" { throw ValidationError("unexpected argument \(standardInput): use - for standard input") }
         }
 
-        func run() throws {
-            if standardInput != nil { return try ingestStandardInput() }
+        func run() async throws {
+            if standardInput != nil { return try await ingestStandardInput() }
             let config = try options.loadConfig()
+            let (maildir, mbox) = (maildir, mbox)
             // A locked or failing database: a cron job tries again.
-            let database = try options.openDatabase(storageExit: 75)
-            let summary = try reporting(storageExit: 75) { () throws(AppealsError) in
-                let ingester = try BounceIngester(database: database, config: config)
+            let summary = try await options.onBounceStore(config, storageExit: 75) { store throws(AppealsError) in
+                let ingester = try BounceIngester(database: store, config: config)
                 if let maildir {
-                    return try ingester.ingest(maildir: try Maildir(path: maildir), each: printResult)
+                    return try ingester.ingest(maildir: try Maildir(path: maildir), each: Self.printResult)
                 }
-                return try ingester.ingest(mbox: mbox!, each: printResult)
+                return try ingester.ingest(mbox: mbox!, each: Self.printResult)
             }
             for (name, reason) in summary.skipped {
                 printWarning("\(maildir ?? ""): \(terminalSafe(name)) not read, left in the Maildir: \(reason)")
@@ -55,19 +56,18 @@ struct BouncesCommand: ParsableCommand {
         }
 
         /// One message from a mail system's pipe: read whole first, so the mail system never sees a broken pipe.
-        private func ingestStandardInput() throws {
+        private func ingestStandardInput() async throws {
             let (bytes, size) = readStandardInput(limit: InboundMessage.maxBytes)
             let environment = ProcessInfo.processInfo.environment
             // Postfix's local(8) and pipe(8) name the envelope recipient: the VERP address the bounce came to.
             let recipient = environment["ORIGINAL_RECIPIENT"] ?? environment["RECIPIENT"]
             do {
-                let database = try options.openDatabase()
                 let config = try options.loadConfig()
-                let result = try reporting(storageExit: 75) { () throws(AppealsError) in
-                    try BounceIngester(database: database, config: config)
+                let result = try await options.onBounceStore(config, storageExit: 75) { store throws(AppealsError) in
+                    try BounceIngester(database: store, config: config)
                         .ingest(InboundMessage(bytes: bytes, size: size, source: "standard input", envelopeRecipient: recipient))
                 }
-                printResult("standard input", result)
+                Self.printResult("standard input", result)
                 var summary = BounceIngester.Summary()
                 summary.add(result)
                 printSummary(summary)
@@ -82,7 +82,7 @@ struct BouncesCommand: ParsableCommand {
             }
         }
 
-        private func printResult(_ source: String, _ result: BounceIngestResult) {
+        @Sendable private static func printResult(_ source: String, _ result: BounceIngestResult) {
             let problem = result.problem.map { " (\($0))" } ?? ""
             print(terminalSafe("\(source): \(result.bounceClass.rawValue)\(problem): \(result.outcome)"))
             // A long run killed midway still shows what it stored.
@@ -90,7 +90,7 @@ struct BouncesCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the bounces received for a campaign, and those matched to none.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
@@ -101,9 +101,10 @@ struct BouncesCommand: ParsableCommand {
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
         }
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let listings = try reporting { () throws(AppealsError) in try database.bounces(campaign: campaign, limit: limit) }
+        func run() async throws {
+            let (campaign, limit) = (campaign, limit)
+            let listings = try await options.onStore(sqlite: { database throws(AppealsError) in try database.bounces(campaign: campaign, limit: limit) },
+                                                     postgres: { store throws(AppealsError) in try await store.bounces(campaign: campaign, limit: limit) })
             if json {
                 print(OrderedJSON.array(listings.map(\.json)).text)
                 return
@@ -130,16 +131,17 @@ struct BouncesCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a kept bounce message (one that matched no letter).",
             discussion: "Byte for byte into a file or a pipe; on a terminal, with its control characters shown as U+FFFD.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The message's number, as `bounces list` shows it.") var id: Int64
 
-        func run() throws {
-            let database = try options.openDatabase()
-            let raw = try reporting { () throws(AppealsError) in try database.keptBounce(id: id) }
+        func run() async throws {
+            let id = id
+            let raw = try await options.onStore(sqlite: { database throws(AppealsError) in try database.keptBounce(id: id) },
+                                                postgres: { store throws(AppealsError) in try await store.keptBounce(id: id) })
             // A message from outside may carry escape sequences that a terminal would act on.
             guard isatty(STDOUT_FILENO) == 1 else { return StandardOutput.write(bytes: Array(raw)) }
             StandardOutput.write(MailText.printable(String(decoding: raw, as: UTF8.self)))

@@ -8,7 +8,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Config file (default: ./appeal.json if present, else built-in defaults).")
     var config: String?
 
-    @Option(help: "Database file; overrides the config's `database`.")
+    @Option(help: "Database file, or a postgres:// URL; overrides the config's `database`.")
     var db: String?
 
     @Flag(help: "Log send's steps and replies to standard error (never a password or a letter's text).")
@@ -27,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
         return try reporting(storageExit: storageExit) { () throws(AppealsError) in
             if config.usesPostgres {
                 // Not the URL itself: a password put in it by mistake would be printed.
-                throw .conflict("this command works on a SQLite file only in this version, not on PostgreSQL (the config's database): bounces are still to come there; keep that work on the SQLite file until then (docs/postgresql.md)")
+                throw .conflict("db copy copies from a SQLite file, and the config's database is PostgreSQL: name the file with --db FILE")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
@@ -59,6 +59,22 @@ extension GlobalOptions {
         return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
             try await PostgresStore.withStore(location, password: password, create: create, connections: connections,
                                               notesConnections: notesConnections, body)
+        }
+    }
+}
+
+extension GlobalOptions {
+    /// Runs work whose store calls block (bounces) on a thread of its own, on the store the config names.
+    func onBounceStore<T: Sendable>(_ config: AppConfig, storageExit: Int32 = 1,
+                                    _ body: @escaping @Sendable (any BounceStore) throws(AppealsError) -> T) async throws -> T {
+        if config.usesPostgres {
+            return try await withPostgres(config, storageExit: storageExit) { store throws(AppealsError) in
+                try await ThreadExecutor.run(name: "appeal-bounces") { () throws(AppealsError) in try body(PostgresDeliveryStore(store)) }
+            }
+        }
+        let database = try openDatabase(storageExit: storageExit)
+        return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
+            try await ThreadExecutor.run(name: "appeal-bounces") { () throws(AppealsError) in try body(database) }
         }
     }
 }

@@ -20,10 +20,10 @@ struct BounceCLITests {
         try #require((status["targets"] as? [[String: Any]])?.first { $0["email"] as? String == email })
     }
 
-    @Test("Postfix relays the letters, the ministry's server refuses the president, Postfix's own DSNs land in a Maildir, and ingest bounces and disables")
-    func postfixEndToEnd() throws {
+    @Test("Postfix relays the letters, the ministry's server refuses the president, Postfix's own DSNs land in a Maildir, and ingest bounces and disables", arguments: StoreKind.allCases)
+    func postfixEndToEnd(_ store: StoreKind) throws {
         // Given a relay (Postfix) in front of a destination that has no mailbox for the president
-        let cli = try CLIRunner()
+        let cli = try CLIRunner(store: store)
         let destination = try SMTPTestServer(["--reject-rcpt", "president@"])
         defer { destination.stop() }
         let postfix = try PostfixInstance(folder: cli.path("postfix"), relayPort: destination.port, bounceDomain: Self.bounceDomain)
@@ -72,9 +72,9 @@ struct BounceCLITests {
         #expect(listed.count == 20 && listed.allSatisfy { $0["verp"] as? String == "letter" && $0["class"] as? String == "mailbox" })
     }
 
-    @Test("under VERP the supporter's copy goes apart with the plain sender, and --test-to samples carry a test token")
-    func envelopes() throws {
-        let cli = try CLIRunner()
+    @Test("under VERP the supporter's copy goes apart with the plain sender, and --test-to samples carry a test token", arguments: StoreKind.allCases)
+    func envelopes(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         let server = try SMTPTestServer()
         defer { server.stop() }
         try cli.prepareExample()
@@ -119,9 +119,9 @@ struct BounceCLITests {
         return folder
     }
 
-    @Test("two ingest runs at once on one Maildir read each message once")
-    func concurrentMaildir() throws {
-        let cli = try CLIRunner()
+    @Test("two ingest runs at once on one Maildir read each message once", arguments: StoreKind.allCases)
+    func concurrentMaildir(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         let folder = try Self.maildir(cli, count: 300)
         let runs = try (0..<2).map { _ in try cli.start(["bounces", "ingest", "--maildir", folder]) }
@@ -195,9 +195,9 @@ struct BounceCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/cur").filter { $0.hasSuffix(":2,S") }.count == 2)
     }
 
-    @Test("an mbox with random bytes, malformed MIME and bounces: each message gets its line, the run goes on, a rerun changes nothing")
-    func mbox() throws {
-        let cli = try CLIRunner()
+    @Test("an mbox with random bytes, malformed MIME and bounces: each message gets its line, the run goes on, a rerun changes nothing", arguments: StoreKind.allCases)
+    func mbox(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         var random = SeededRandom(seed: 5)
         let noise = String(decoding: (0..<3000).map { _ in UInt8.random(in: 0x20...0x7E, using: &random) }, as: UTF8.self)
@@ -226,9 +226,9 @@ struct BounceCLITests {
         #expect(try cli.run("bounces", "list", "--campaign", CLIRunner.slug, "--json").stdout.contains("other@") == false)
     }
 
-    @Test("what a bounce says reaches the terminal without its escape sequences")
-    func terminalSafety() throws {
-        let cli = try CLIRunner()
+    @Test("what a bounce says reaches the terminal without its escape sequences", arguments: StoreKind.allCases)
+    func terminalSafety(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
         try cli.prepareExample()
         // An escape sequence that sets the terminal's title, raw in the From field and encoded in the Subject.
         let encoded = "=?utf-8?B?\(Data("\u{1B}]0;owned\u{07}\u{9B}31m".utf8).base64EncodedString())?="

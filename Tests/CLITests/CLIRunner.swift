@@ -156,7 +156,14 @@ final class CLIRunner {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/bash")
         shell.arguments = ["-c", script + "; exit ${PIPESTATUS[0]}"]
-        shell.environment = ProcessInfo.processInfo.environment.merging(["APPEAL": Self.executable.path]) { _, new in new }
+        var appeal = Self.executable.path
+        if let database {
+            // On PostgreSQL, the pipeline's commands get --db too.
+            appeal = path(".appeal-on-postgres")
+            try "#!/bin/sh\nexec '\(Self.executable.path)' --db '\(database)' \"$@\"\n".write(toFile: appeal, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: appeal)
+        }
+        shell.environment = ProcessInfo.processInfo.environment.merging(["APPEAL": appeal]) { _, new in new }
         shell.currentDirectoryURL = folder
         try shell.run()
         shell.waitUntilExit()

@@ -105,8 +105,8 @@ import TestSupport
         // No command prints a URL with a password in it: it is refused, and stays unsaid.
         let secret = try cli.run("--db", "postgres://appeal:S3cret@127.0.0.1:\(postgres.port)/appeal", "queue", "--campaign", CLIRunner.slug)
         #expect(secret.code == 2 && !secret.stderr.contains("S3cret") && secret.stderr.contains("databasePasswordEnv"), "\(secret.stderr)")
-        let notThere = try cli.run("--db", "postgres://appeal:S3cret@127.0.0.1:\(postgres.port)/appeal", "bounces", "list", "--campaign", CLIRunner.slug)
-        #expect(notThere.code == 2 && !notThere.stderr.contains("S3cret") && notThere.stderr.contains("SQLite file only"), "\(notThere.stderr)")
+        let notThere = try cli.run("--db", "postgres://appeal:S3cret@127.0.0.1:\(postgres.port)/appeal", "db", "copy", "--to", postgres.url("second"))
+        #expect(notThere.code == 2 && !notThere.stderr.contains("S3cret") && notThere.stderr.contains("copies from a SQLite file"), "\(notThere.stderr)")
         let down = try cli.run("db", "copy", "--to", "postgres://appeal@127.0.0.1:\(try freePort())/appeal?sslmode=disable")
         #expect(down.code == 1 && down.stderr.contains("Connection refused"), "\(down.stderr)")
     }

@@ -1,5 +1,16 @@
 import Foundation
 
+/// A store that takes bounces: the SQLite file, or PostgreSQL. Its calls block (on a thread of the caller's own).
+public protocol BounceStore: Sendable {
+    /// Stores one message and acts on it, in one transaction (see ``BounceLedgerIngest``).
+    /// - Throws: ``AppealsError/storage(_:)`` when the database cannot be written (a temporary failure for a
+    ///   mail system piping to us).
+    func ingestBounce(_ message: InboundMessage, policy: BouncePolicy, now: Date) throws(AppealsError) -> BounceIngestResult
+    func secretKey(named name: String) throws(AppealsError) -> Data
+}
+
+extension AppDatabase: BounceStore {}
+
 /// Feeds received messages to the store: from a Maildir, an mbox file or one message (standard input).
 /// A message that cannot be read is recorded with its problem and the run goes on; a database that cannot be
 /// written stops the run, leaving what was not stored for the next one.
@@ -19,11 +30,11 @@ public struct BounceIngester: Sendable {
         public init() {}
     }
 
-    let database: AppDatabase
+    let database: any BounceStore
     let policy: BouncePolicy
     let now: @Sendable () -> Date
 
-    public init(database: AppDatabase, config: AppConfig, now: @escaping @Sendable () -> Date = { Date() }) throws(AppealsError) {
+    public init(database: any BounceStore, config: AppConfig, now: @escaping @Sendable () -> Date = { Date() }) throws(AppealsError) {
         self.database = database
         self.policy = BouncePolicy(config: config, verpKey: try database.secretKey(named: "verp"))
         self.now = now

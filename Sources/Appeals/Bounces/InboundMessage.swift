@@ -26,7 +26,7 @@ public struct InboundMessage: Sendable {
 
     /// Identifies the message: the same bounce ingested twice is recognized by it, whatever empty lines an mbox
     /// or a pipe left after its last line.
-    var sha256: Data {
+    public var sha256: Data {
         var hash = SHA256()
         if bytes.count == size {
             let content = Self.withoutTrailingEmptyLines(bytes)

@@ -12,6 +12,19 @@ public struct BounceListing: Sendable {
         public var letterId: Int64?
         public var counted: Bool
         public var effect: String
+
+        public init(recipient: String, status: String?, diagnostic: String?, bounceClass: String, matchedBy: String?, letterId: Int64?,
+                    counted: Bool, effect: String) {
+            (self.recipient, self.status, self.diagnostic, self.bounceClass) = (recipient, status, diagnostic, bounceClass)
+            (self.matchedBy, self.letterId, self.counted, self.effect) = (matchedBy, letterId, counted, effect)
+        }
+    }
+
+    public init(id: Int64, receivedAt: Date, source: String, size: Int, sender: String?, subject: String?, format: String, bounceClass: String,
+                verp: String, campaign: String?, outcome: String, problem: String?, kept: Bool, reports: [Report]) {
+        (self.id, self.receivedAt, self.source, self.size, self.sender, self.subject) = (id, receivedAt, source, size, sender, subject)
+        (self.format, self.bounceClass, self.verp, self.campaign, self.outcome) = (format, bounceClass, verp, campaign, outcome)
+        (self.problem, self.kept, self.reports) = (problem, kept, reports)
     }
 
     public var id: Int64
