@@ -87,7 +87,7 @@ public enum DatabaseCopy {
                 var after: Int64 = 0
                 var copied = 0
                 while true {
-                    let page = try await snapshot.read { db in
+                    let page = try snapshot.read { db in
                         try Row.fetchAll(db, sql: "SELECT rowid, \(table.columns.map(\.0).joined(separator: ", ")) FROM \(table.name) WHERE rowid > ? ORDER BY rowid LIMIT \(batch)",
                                          arguments: [after])
                     }

@@ -132,7 +132,7 @@ struct PostgresBounceLedger: BounceLedger {
     }
 
     func store(_ report: StoredBounceReport) throws {
-        try run { connection, logger in
+        _ = try run { connection, logger in
             try await connection.query("""
                 INSERT INTO bounce (message_id, received_at, letter_id, target_id, matched_by, recipient, action, status, diagnostic, class, counted, effect)
                 VALUES (\(report.messageId), \(report.receivedAt), \(report.letterId), \(report.targetId), \(report.matchedBy), \(report.recipient),
@@ -142,7 +142,7 @@ struct PostgresBounceLedger: BounceLedger {
     }
 
     func setOutcome(_ outcome: String, messageId: Int64) throws {
-        try run { connection, logger in
+        _ = try run { connection, logger in
             try await connection.query("UPDATE bounce_message SET outcome = \(outcome) WHERE id = \(messageId)", logger: logger)
         }
     }

@@ -141,11 +141,13 @@ public final class PostgresDeliveryStore: DeliveryStore {
                     try await connection.query("SELECT pg_advisory_xact_lock(4242002)", logger: self.logger)
                 }
                 var chosen: [Int64] = []
+                let state = try await Self.claimState(rules, on: connection, logger: self.logger)
                 // Sending hours and hourly limits may pass over candidates: look further when the first look
                 // leaves the claim short. The letters looked at stay locked until the commit.
                 for wanted in [rules.limit, rules.limit * 4 + 100] {
-                    let candidates = try await Self.candidates(rules, wanted: wanted, after: nil, lock: true, on: connection, logger: self.logger)
-                    chosen = try await Self.choose(candidates.map(\.candidate), rules: rules, on: connection, logger: self.logger)
+                    let candidates = try await Self.candidates(rules, wanted: wanted, after: nil, excluding: state.closed, lock: true,
+                                                               on: connection, logger: self.logger)
+                    chosen = state.policy.choose(candidates.map(\.candidate), limit: rules.limit, at: rules.now, sentLastHour: state.sentLastHour).chosen
                     if chosen.count >= rules.limit || candidates.count < wanted { break }
                 }
                 if chosen.isEmpty { return [] }
@@ -161,8 +163,10 @@ public final class PostgresDeliveryStore: DeliveryStore {
     public func dueLetters(_ rules: ClaimRules, after: DueKey?) throws(AppealsError) -> (jobs: [DeliveryJob], next: DueKey?) {
         try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
-                let candidates = try await Self.candidates(rules, wanted: rules.limit, after: after, lock: false, on: connection, logger: self.logger)
-                let chosen = try await Self.choose(candidates.map(\.candidate), rules: rules, on: connection, logger: self.logger)
+                let state = try await Self.claimState(rules, on: connection, logger: self.logger)
+                let candidates = try await Self.candidates(rules, wanted: rules.limit, after: after, excluding: state.closed, lock: false,
+                                                           on: connection, logger: self.logger)
+                let chosen = state.policy.choose(candidates.map(\.candidate), limit: rules.limit, at: rules.now, sentLastHour: state.sentLastHour).chosen
                 let next = candidates.count < rules.limit ? nil : candidates.last.map(\.key)
                 return (try await Self.jobs(chosen, on: connection, logger: self.logger), next)
             }
@@ -171,7 +175,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
 
     /// Letters due by status and time, in due order, after `after`, at most `wanted`; with `lock`, locked for
     /// this transaction, passing over those another run's claim has locked.
-    private static func candidates(_ rules: ClaimRules, wanted: Int, after: DueKey?, lock: Bool, on connection: PostgresConnection,
+    private static func candidates(_ rules: ClaimRules, wanted: Int, after: DueKey?, excluding closed: [Int64], lock: Bool, on connection: PostgresConnection,
                                    logger: Logger) async throws -> [(candidate: ClaimPolicy.Candidate, key: DueKey)] {
         var query: PostgresQuery = """
             SELECT l.id, l.campaign_id, l.target_id, to_char(l.due_at, 'YYYY-MM-DD HH24:MI:SS.US')
@@ -179,6 +183,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             WHERE l.status IN ('queued', 'deferred') AND l.due_at <= \(rules.now) AND NOT t.disabled AND c.status = 'active'
               AND (\(rules.campaign)::text IS NULL OR c.slug = \(rules.campaign))
               AND (\(after?.dueAt)::text IS NULL OR (l.due_at, l.id) > (\(after?.dueAt)::timestamptz, \(after?.id ?? 0)))
+              AND NOT (l.target_id = ANY(\(closed)))
             ORDER BY l.due_at, l.id LIMIT \(wanted)
             """
         if lock { query.sql += " FOR UPDATE OF l SKIP LOCKED" }
@@ -189,22 +194,25 @@ public final class PostgresDeliveryStore: DeliveryStore {
         return candidates
     }
 
-    /// The candidates a claim may take under sending hours and hourly limits (``ClaimPolicy``), in order.
-    private static func choose(_ candidates: [ClaimPolicy.Candidate], rules: ClaimRules, on connection: PostgresConnection,
-                               logger: Logger) async throws -> [Int64] {
-        if candidates.isEmpty { return [] }
+    /// What a claim chooses by (``ClaimPolicy``): the active campaigns' sending hours, their enabled targets'
+    /// time zones and letters in the last hour, and the targets that can take nothing now.
+    private static func claimState(_ rules: ClaimRules, on connection: PostgresConnection, logger: Logger)
+        async throws -> (policy: ClaimPolicy, sentLastHour: [Int64: Int], closed: [Int64]) {
         var hours: [Int64: SendingHours] = [:]
         for try await (id, text) in try await connection.query("""
-            SELECT id, sending_hours FROM campaign WHERE id = ANY(\(Array(Set(candidates.map(\.campaignId))))) AND sending_hours IS NOT NULL
+            SELECT id, sending_hours FROM campaign WHERE status = 'active' AND sending_hours IS NOT NULL
+              AND (\(rules.campaign)::text IS NULL OR slug = \(rules.campaign))
             """, logger: logger).decode((Int64, String).self) {
             hours[id] = SendingHours(text)
         }
         let utc = TimeZone(identifier: "UTC")!
-        var zones: [Int64: TimeZone] = [:]
-        for try await (id, zone) in try await connection.query("""
-            SELECT id, timezone FROM target WHERE id = ANY(\(Array(Set(candidates.map(\.targetId)))))
-            """, logger: logger).decode((Int64, String?).self) {
+        var zones: [Int64: TimeZone] = [:], campaignOf: [Int64: Int64] = [:]
+        for try await (id, campaign, zone) in try await connection.query("""
+            SELECT t.id, t.campaign_id, t.timezone FROM target t JOIN campaign c ON c.id = t.campaign_id
+            WHERE c.status = 'active' AND NOT t.disabled AND (\(rules.campaign)::text IS NULL OR c.slug = \(rules.campaign))
+            """, logger: logger).decode((Int64, Int64, String?).self) {
             zones[id] = zone.flatMap(TimeZone.init(identifier:)) ?? utc
+            campaignOf[id] = campaign
         }
         var sentLastHour: [Int64: Int] = [:]
         if rules.perTargetPerHour > 0 {
@@ -216,7 +224,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             }
         }
         let policy = ClaimPolicy(sendingHours: hours, timeZones: zones, perTargetPerHour: rules.perTargetPerHour)
-        return policy.choose(candidates, limit: rules.limit, at: rules.now, sentLastHour: sentLastHour).chosen
+        return (policy, sentLastHour, policy.closedTargets(campaignOf, at: rules.now, sentLastHour: sentLastHour))
     }
 
     /// The letters `ids`, in that order, with their texts, supporters and targets.

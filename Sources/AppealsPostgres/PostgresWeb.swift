@@ -211,11 +211,11 @@ extension PostgresStore: WebStore {
 
     public func removeFromOutbox(_ ids: [Int64]) async throws(AppealsError) {
         guard !ids.isEmpty else { return }
-        try await transaction { connection in try await connection.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger) }
+        _ = try await transaction { connection in try await connection.query("DELETE FROM outbox WHERE id = ANY(\(ids))", logger: logger) }
     }
 
     public func deferOutbox(_ id: Int64, until due: Date) async throws(AppealsError) {
-        try await transaction { connection in
+        _ = try await transaction { connection in
             try await connection.query("UPDATE outbox SET attempts = attempts + 1, due_at = \(due) WHERE id = \(id)", logger: logger)
         }
     }

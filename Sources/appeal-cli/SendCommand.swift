@@ -174,6 +174,8 @@ struct SendCommand: AsyncParsableCommand {
     /// are recorded); a second signal ends it at once.
     private func runService(store: any DeliveryStore, config: AppConfig, transport: any MailTransport) async throws {
         let logger = ServiceRunner.logger("appeal.send", verbose: options.verbose)
+        let presence = try ServiceRunner.presence(on: store)
+        defer { presence?.end() }
         let service = try await ServiceRunner.sender(store: store, config: config, transport: transport, campaign: campaign,
                                                pollSeconds: pollSeconds ?? 10, logger: logger)
         try await ServiceRunner.run([service], logger: logger)

@@ -57,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The command itself, on either store.
     private func serve(web store: any WebStore, delivery: any DeliveryStore, config: AppConfig, transport: any MailTransport) async throws {
         let logger = ServiceRunner.logger("appeal.serve", verbose: options.verbose)
+        let presence = try ServiceRunner.presence(on: delivery)
+        defer { presence?.end() }
         let sender = try await ServiceRunner.sender(store: delivery, config: config, transport: transport, campaign: nil,
                                                     pollSeconds: pollSeconds, logger: logger)
         let mailer = ConfirmationMailer(store: store, transport: transport, logger: logger)

@@ -34,6 +34,13 @@ enum ServiceRunner {
         return SendService(dispatcher: dispatcher, options: SendOptions(campaign: campaign), pollInterval: .seconds(pollSeconds), logger: logger)
     }
 
+    /// A service on the SQLite file (`send --watch`, `serve`) says so for as long as it runs, busy or idle, with
+    /// a lease of its own beside the file: `db copy` refuses to copy a file that a sender may still change.
+    static func presence(on store: any DeliveryStore) throws -> SendRunLease? {
+        guard let database = store as? AppDatabase else { return nil }
+        return try reporting { () throws(AppealsError) in try SendRunLease(databasePath: database.path) }
+    }
+
     /// Runs `services` until the first SIGTERM or SIGINT has stopped them gracefully (a second one ends the
     /// process at once); exit 1 when a service fails.
     /// - Parameter explain: a message and exit code for errors a person can fix, printed instead of the raw error.

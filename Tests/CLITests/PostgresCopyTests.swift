@@ -110,4 +110,33 @@ import TestSupport
         let down = try cli.run("db", "copy", "--to", "postgres://appeal@127.0.0.1:\(try freePort())/appeal?sslmode=disable")
         #expect(down.code == 1 && down.stderr.contains("Connection refused"), "\(down.stderr)")
     }
+
+    @Test("an idle send --watch or serve on the file refuses the copy too: it would go on sending from the file")
+    func idleServices() throws {
+        let postgres = try PostgresInstance.shared()
+        let cli = try CLIRunner()
+        try cli.prepareExample()
+        let port = try freePort()
+        try """
+            { "smtp": { "url": "file://./outbox" }, "web": { "listen": "127.0.0.1:\(port)", "baseURL": "http://127.0.0.1:\(port)" } }
+            """.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        // Nothing is queued: both services wait, idle.
+        for command in [["send", "--watch", "--poll-seconds", "1"], ["serve", "--poll-seconds", "1"]] {
+            let name = "idle_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try postgres.createDatabase(name)
+            let service = try cli.start(command)
+            #expect(cli.waitUntil { (try? String(contentsOfFile: service.errFile.path, encoding: .utf8))?.contains("send --watch started") == true })
+            let copy = try cli.run("db", "copy", "--to", postgres.url(name))
+            kill(service.process.processIdentifier, SIGTERM)
+            let stopped = try service.finish()
+            #expect(copy.code == 2 && copy.stderr.contains("a sender is running"), "\(command): \(copy.stderr)")
+            #expect(try postgres.query("SELECT count(*) FROM pg_tables WHERE tablename = 'campaign'", database: name) == ["0"]
+                    || postgres.query("SELECT count(*) FROM campaign", database: name) == ["0"])
+            #expect(stopped.code == 0, "\(stopped.stderr)")
+        }
+        // Once they stopped, the copy goes.
+        let name = "idle_after_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try postgres.createDatabase(name)
+        #expect(try cli.run("db", "copy", "--to", postgres.url(name)).code == 0)
+    }
 }

@@ -83,4 +83,30 @@ struct TargetUpkeepTests {
         #expect(try cli.run("queue", "--campaign", CLIRunner.slug).stdout.hasPrefix("queued 3 letters"))
         #expect(try cli.run("target", "enable", "--campaign", CLIRunner.slug, "--email", "president@example.org").code == 2)
     }
+
+    @Test("targets at their hourly limit hold nobody else up: a letter far down the queue to another target goes out in the same run",
+          arguments: StoreKind.allCases)
+    func hourlyLimitHoldsNobodyUp(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        // 300 supporters in France: 1,500 letters to the officials and the embassy in France come first; one in
+        // Germany last. At 10 letters per target and hour, the officials and France are full after 50 letters.
+        _ = try cli.writeSupporters(300, country: "FR", name: "france.csv")
+        try #require(try cli.run("supporter", "import", "france.csv", "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("supporter", "add", "--campaign", CLIRunner.slug, "--name", "Last One", "--email", "last@example.de",
+                                 "--country", "DE").code == 0)
+        try cli.writeConfig(url: "file://\(cli.path("outbox"))", extra: "", perSecond: 0)
+        var config = try String(contentsOfFile: cli.path("appeal.json"), encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"messagesPerSecond\": 0", with: "\"messagesPerSecond\": 0, \"perTargetPerHour\": 10")
+        try config.write(toFile: cli.path("appeal.json"), atomically: true, encoding: .utf8)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let sent = try cli.run("send")
+        #expect(sent.code == 0, "\(sent.stderr)")
+        let status = try cli.statusJSON()
+        #expect(try Self.target("president@example.org", in: status)["sent"] as? Int == 10)
+        #expect(try Self.target("embassy.fr@example.net", in: status)["sent"] as? Int == 10)
+        // The embassy in Germany: the Germans among the samples and the last supporter, all sent.
+        let germany = try Self.target("embassy.de@example.net", in: status)
+        #expect(germany["sent"] as? Int == 3 && germany["pending"] as? Int == 0, "\(germany)")
+    }
 }

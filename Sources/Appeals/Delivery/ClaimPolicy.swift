@@ -47,6 +47,17 @@ public struct ClaimPolicy: Sendable {
         return window.contains(date, in: zones[targetId] ?? TimeZone(identifier: "UTC")!)
     }
 
+    /// The targets none of whose letters may be claimed at `date`: outside their campaign's sending hours, or at
+    /// their hourly limit. A claim's look-ahead leaves their letters out, so that a target's thousands of letters
+    /// waiting for its night to end, or for its next hour, never crowd the other targets' letters out of it.
+    /// - Parameter targets: campaign by target.
+    public func closedTargets(_ targets: [Int64: Int64], at date: Date, sentLastHour: [Int64: Int]) -> [Int64] {
+        targets.compactMap { target, campaign in
+            if perTargetPerHour > 0 && sentLastHour[target, default: 0] >= perTargetPerHour { return target }
+            return isInsideSendingHours(campaignId: campaign, targetId: target, at: date) ? nil : target
+        }.sorted()
+    }
+
     /// The candidates a claim takes, in order, up to `limit`.
     /// - Parameters:
     ///   - candidates: in due order; a candidate whose campaign or target is unknown is passed over.

@@ -81,13 +81,15 @@ extension AppDatabase {
     }
 
     static func dueJobs(_ db: Database, _ rules: ClaimRules, after: DueKey? = nil) throws -> (jobs: [DeliveryJob], next: DueKey?) {
+        let state = try claimState(db, rules)
         // Sending hours and per-target quotas may pass over some candidates: when the first page leaves
         // the claim short and more letters are due, over-fetch. Most claims need the first page only.
-        var (chosen, targets, next): ([Int64], [Int64: Target], DueKey?) = ([], [:], nil)
+        var (chosen, next): ([Int64], DueKey?) = ([], nil)
         for wanted in [rules.limit, rules.limit * 4 + 100] {
-            let (candidates, exhausted) = try dueCandidates(db, rules, wanted: wanted, after: after)
+            let (candidates, exhausted) = try dueCandidates(db, rules, wanted: wanted, after: after, excluding: state.closed)
             let examined: Int
-            (chosen, targets, examined) = try choose(from: candidates, in: db, rules)
+            (chosen, examined) = state.policy.choose(candidates.map { ClaimPolicy.Candidate(letterId: $0.id, campaignId: $0.campaignId, targetId: $0.targetId) },
+                                                     limit: rules.limit, at: rules.now, sentLastHour: state.sentLastHour)
             next = examined < candidates.count || !exhausted ? candidates.prefix(examined).last.map(DueKey.init) ?? after : nil
             if chosen.count >= rules.limit || exhausted { break }
         }
@@ -95,13 +97,36 @@ extension AppDatabase {
         // By primary key, ordered here: an ORDER BY would let SQLite walk the whole due-date index instead.
         let position = Dictionary(uniqueKeysWithValues: chosen.enumerated().map { ($1, $0) })
         let letters = try Letter.filter(keys: chosen).fetchAll(db).sorted { position[$0.id!]! < position[$1.id!]! }
-        return (try jobs(for: letters, targets: targets, in: db), next)
+        return (try jobs(for: letters, targets: state.targets, in: db), next)
+    }
+
+    /// What a claim chooses by: the active campaigns' enabled targets, their letters in the last hour, the
+    /// policy, and the targets that can take nothing now.
+    private static func claimState(_ db: Database, _ rules: ClaimRules)
+        throws -> (policy: ClaimPolicy, targets: [Int64: Target], sentLastHour: [Int64: Int], closed: [Int64]) {
+        var campaigns = try Campaign.filter(Column("status") == CampaignStatus.active.rawValue).fetchAll(db)
+        if let slug = rules.campaign { campaigns.removeAll { $0.slug != slug } }
+        let targets = try Target.filter(campaigns.map(\.id!).contains(Column("campaign_id")) && Column("disabled") == false).fetchAll(db)
+        var sentLastHour: [Int64: Int] = [:]
+        if rules.perTargetPerHour > 0 {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT target_id, COUNT(*) FROM letter
+                WHERE status = 'sending' OR (status = 'sent' AND sent_at > ?) GROUP BY target_id
+                """, arguments: [rules.now.addingTimeInterval(-3600)])
+            for row in rows { sentLastHour[row[0]] = row[1] }
+        }
+        let policy = ClaimPolicy(campaigns: campaigns, targets: targets, perTargetPerHour: rules.perTargetPerHour)
+        let closed = policy.closedTargets(Dictionary(targets.map { ($0.id!, $0.campaignId) }, uniquingKeysWith: { first, _ in first }),
+                                          at: rules.now, sentLastHour: sentLastHour)
+        return (policy, targets.keyed { $0.id! }, sentLastHour, closed)
     }
 
     /// Letters due by status and time, in due order, after `after`, at most `wanted` of each status.
     /// - Returns: the candidates, and whether they are all there are.
-    private static func dueCandidates(_ db: Database, _ rules: ClaimRules, wanted: Int, after: DueKey?) throws -> ([LetterRef], exhausted: Bool) {
+    private static func dueCandidates(_ db: Database, _ rules: ClaimRules, wanted: Int, after: DueKey?,
+                                      excluding closed: [Int64]) throws -> ([LetterRef], exhausted: Bool) {
         var campaignFilter = "c.status = 'active'"
+        if !closed.isEmpty { campaignFilter += " AND l.target_id NOT IN (\(closed.map(String.init).joined(separator: ",")))" }
         var campaignArguments: StatementArguments = []
         if let slug = rules.campaign {
             campaignFilter += " AND c.slug = ?"
@@ -136,27 +161,6 @@ extension AppDatabase {
         candidates.sort { DueKey($0) < DueKey($1) }
         if let bound { candidates.removeAll { DueKey($0) > bound } }
         return (candidates, exhausted)
-    }
-
-    /// The candidates a claim may take under sending hours and per-target quotas, in order, up to its
-    /// limit, and the candidates' targets.
-    /// - Returns: also how many candidates were looked at.
-    private static func choose(from candidates: [LetterRef], in db: Database, _ rules: ClaimRules) throws -> ([Int64], [Int64: Target], Int) {
-        if candidates.isEmpty { return ([], [:], 0) }
-        let campaigns = try Campaign.filter(keys: Set(candidates.map(\.campaignId))).fetchAll(db)
-        let targets = try Target.filter(keys: Set(candidates.map(\.targetId))).fetchAll(db)
-        var sentLastHour: [Int64: Int] = [:]
-        if rules.perTargetPerHour > 0 {
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT target_id, COUNT(*) FROM letter
-                WHERE status = 'sending' OR (status = 'sent' AND sent_at > ?) GROUP BY target_id
-                """, arguments: [rules.now.addingTimeInterval(-3600)])
-            for row in rows { sentLastHour[row[0]] = row[1] }
-        }
-        let policy = ClaimPolicy(campaigns: campaigns, targets: targets, perTargetPerHour: rules.perTargetPerHour)
-        let (chosen, examined) = policy.choose(candidates.map { ClaimPolicy.Candidate(letterId: $0.id, campaignId: $0.campaignId, targetId: $0.targetId) },
-                                               limit: rules.limit, at: rules.now, sentLastHour: sentLastHour)
-        return (chosen, targets.keyed { $0.id! }, examined)
     }
 
     static func jobs(for letters: [Letter], targets: [Int64: Target], in db: Database) throws -> [DeliveryJob] {
