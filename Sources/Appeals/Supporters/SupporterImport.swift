@@ -18,8 +18,8 @@ public struct SupporterImport: Sendable {
     let campaignId: Int64
     let skipInvalid: Bool
     let now: Date
-    /// The line each address was first seen on, by the hash of its key: a few bytes per row, not its text.
-    private var firstLine: [Int: Int] = [:]
+    /// The line each address was first seen on, by the hash of its key: twelve bytes per row, not its text.
+    private var firstLine: [Int: UInt32] = [:]
     private var problems = IssueList()
     private var report = ImportReport()
 
@@ -54,8 +54,8 @@ public struct SupporterImport: Sendable {
         }
         if !problems.isEmpty && !skipInvalid { return nil }
         let key = supporter.emailKey!.hashValue
-        let first = firstLine[key]
-        if first == nil { firstLine[key] = row.line }
+        let first = firstLine[key].map(Int.init)
+        if first == nil { firstLine[key] = UInt32(clamping: row.line) }
         return Row(supporter: supporter, location: InputLocation(file: file, line: row.line > 0 ? row.line : nil, field: "email"), firstLine: first)
     }
 
