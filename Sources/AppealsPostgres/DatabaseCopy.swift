@@ -160,7 +160,7 @@ public enum DatabaseCopy {
     /// Inserts rows of `table` in one statement, each row's values in the order of `columns`.
     /// - Returns: the `returning` column of each row inserted, if asked.
     @discardableResult
-    static func insert(_ rows: [[DatabaseValue]], into table: String, columns: [(String, Kind)], returning: String? = nil,
+    static func insert(_ rows: [[DatabaseValue]], into table: String, columns: [(String, Kind)], onConflictDoNothing: Bool = false, returning: String? = nil,
                        connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
         var bindings = PostgresBindings(capacity: rows.count * columns.count)
         var tuples: [String] = []
@@ -190,7 +190,7 @@ public enum DatabaseCopy {
             tuples.append("(" + placeholders.joined(separator: ", ") + ")")
         }
         let sql = "INSERT INTO \(table) (\(columns.map(\.0).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
-            + (returning.map { " RETURNING \($0)" } ?? "")
+            + (onConflictDoNothing ? " ON CONFLICT DO NOTHING" : "") + (returning.map { " RETURNING \($0)" } ?? "")
         let inserted = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
         return returning == nil ? [] : try inserted.map { try $0.decode(Int64.self) }
     }

@@ -40,7 +40,7 @@ extension PostgresStore {
         let found = try await PostgresDeliveryStore.records(Campaign.self, """
             SELECT \(unescaped: PostgresDeliveryStore.columns("campaign")) FROM campaign WHERE slug = \(slug)
             """, on: connection, logger: logger)
-        guard let campaign = found.first else { throw AppealsError.notFound("no campaign \(slug) in \(location)") }
+        guard let campaign = found.first else { throw AppealsError.notFound("no campaign \(slug); `appeal-cli campaign list` shows the campaigns") }
         return campaign
     }
 }

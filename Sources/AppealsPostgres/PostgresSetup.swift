@@ -25,6 +25,8 @@ extension PostgresStore {
     public func createCampaign(_ folder: CampaignFolder) async throws(AppealsError) -> Campaign {
         try await transaction { connection in
             var campaign = folder.campaign
+            // Two creations of one slug at once: the second waits, then finds it.
+            try await connection.query("SELECT pg_advisory_xact_lock(4242006, hashtext(\(campaign.slug)))", logger: logger)
             let existing = try await connection.query("SELECT 1 FROM campaign WHERE slug = \(campaign.slug)", logger: logger).collect()
             if !existing.isEmpty { throw AppealsError.conflict("campaign \(campaign.slug) already exists") }
             campaign.id = try await Self.insert(campaign, into: "campaign", on: connection, logger: logger)
@@ -46,6 +48,7 @@ extension PostgresStore {
     public func importTargets(_ table: CSVTable, campaign slug: String, skipInvalid: Bool = false) async throws(AppealsError) -> ImportReport {
         try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            try await Self.takeImportTurn(campaign, on: connection, logger: logger)
             let existing = try await PostgresDeliveryStore.records(Target.self, """
                 SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target WHERE campaign_id = \(campaign.id!) FOR UPDATE
                 """, on: connection, logger: logger)
@@ -54,6 +57,15 @@ extension PostgresStore {
             for target in targets { _ = try await Self.insert(target, into: "target", on: connection, logger: logger) }
             return report
         }
+    }
+
+    /// Imports into one campaign take turns (rows of one address in two files, in different orders, would make
+    /// two imports at once deadlock), for the whole transaction. The rest of a file is still read after a bad row,
+    /// to list every bad line, with the transaction open: the server's 20-second limit on idle transactions is
+    /// lifted for it.
+    static func takeImportTurn(_ campaign: Campaign, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
+        try await connection.query("SELECT pg_advisory_xact_lock(4242007, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
     }
 
     /// Rows per INSERT of supporters: nine values each.
@@ -67,6 +79,7 @@ extension PostgresStore {
                                  now: Date = Date()) async throws(AppealsError) -> ImportReport {
         try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+            try await Self.takeImportTurn(campaign, on: connection, logger: logger)
             let rules = Mutex(try SupporterImport(file: source.file, campaign: campaign, skipInvalid: skipInvalid, now: now))
             try await ThreadExecutor.run(name: "appeal-import-read") { () throws(AppealsError) in
                 var batch: [SupporterImport.Row] = []
@@ -327,14 +340,15 @@ extension PostgresStore {
     /// Inserts a domain record by its GRDB encoding, in `table`'s columns as ``DatabaseCopy`` knows them; a nil
     /// id is left to the table's identity.
     /// - Returns: the row's id.
-    static func insert(_ record: some EncodableRecord, into table: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+    static func insert(_ record: some EncodableRecord, into table: String, onConflictDoNothing: Bool = false, on connection: PostgresConnection,
+                       logger: Logger) async throws -> Int64? {
         let values = try record.databaseDictionary
         let columns = DatabaseCopy.tables.first { $0.name == table }!.columns.filter { name, _ in
             guard let value = values[name] else { return false }
             return !(name == "id" && value.isNull)
         }
-        let rows = try await DatabaseCopy.insert([columns.map { values[$0.0]! }], into: table, columns: columns, returning: "id",
-                                                 connection: connection, logger: logger)
+        let rows = try await DatabaseCopy.insert([columns.map { values[$0.0]! }], into: table, columns: columns, onConflictDoNothing: onConflictDoNothing,
+                                                 returning: "id", connection: connection, logger: logger)
         return rows.first
     }
 }

@@ -140,14 +140,15 @@ public struct PostgresStore: Sendable {
             return "the server does not offer TLS, which this sslmode asks for"
         }
         if let error = error as? PSQLError, error.code == .connectionError || error.serverInfo == nil, let underlying = error.underlying {
-            return "cannot connect: \(underlying)"
+            // A PSQLError's description hides its cause; its reflection tells it.
+            return "cannot connect: \(underlying is PSQLError ? String(reflecting: underlying) : "\(underlying)")"
         }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let detail = error.serverInfo?[.detail].map { " (\($0))" } ?? ""
                 return message + detail
             }
-            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+            return "\(error.code)" + (error.underlying.map { ": \(String(reflecting: $0))" } ?? "")
         }
         return "\(error)"
     }

@@ -125,7 +125,20 @@ extension PostgresStore: WebStore {
                 """, on: connection, logger: logger).first
             if supporter == nil {
                 var new = submission.supporter(at: now)
-                new.id = try await Self.insert(new, into: "supporter", on: connection, logger: logger)
+                // An import may be adding the same address at this moment: its row wins, and is found below.
+                new.id = try await Self.insert(new, into: "supporter", onConflictDoNothing: true, on: connection, logger: logger)
+                if new.id == nil {
+                    supporter = try await PostgresDeliveryStore.records(Supporter.self, """
+                        SELECT \(unescaped: PostgresDeliveryStore.columns("supporter")) FROM supporter
+                        WHERE campaign_id = \(campaign.id!) AND email_key = \(submission.emailKey)
+                        """, on: connection, logger: logger).first
+                    guard let supporter else { throw AppealsError.storage("supporter \(submission.emailKey) vanished during its confirmation") }
+                    try await connection.query("""
+                        UPDATE submission SET confirmed_at = \(now), supporter_id = \(supporter.id!), name = '', email = '', city = NULL, personal_note = NULL
+                        WHERE id = \(submission.id!)
+                        """, logger: logger)
+                    return .confirmed(supporterId: supporter.id!, created: false)
+                }
                 supporter = new
                 created = true
                 let targets = try await PostgresDeliveryStore.records(Target.self, """

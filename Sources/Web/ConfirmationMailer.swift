@@ -63,38 +63,32 @@ public struct ConfirmationMailer: Service {
         }
     }
 
-    /// Sends every email due now, a batch at a time; those handed over leave the outbox together.
+    /// Sends every email due now, a batch at a time. Each email leaves the outbox as soon as it is handed over
+    /// (or refused for good): a server that dies meanwhile leaves at most the one on the wire to be sent again
+    /// by another, once the emails it took are free again.
     private func sendDue(_ session: any MailSession) async throws(AppealsError) {
         while !Task.isShuttingDownGracefully {
             let due = try await store.takeDueOutbox(now: Date(), limit: 100)
-            var done: [Int64] = []
             for email in due {
                 let reply = session.deliver(Array(email.message), envelope: Envelope(from: email.envelopeFrom, recipients: [email.recipient]))
                 switch reply.kind {
                 case .accepted:
-                    done.append(email.id!)
+                    try await store.removeFromOutbox([email.id!])
                 case .permanent:
                     logger.warning("confirmation email refused", metadata: ["code": "\(reply.code ?? 0)", "reply": "\(reply.text)"])
-                    done.append(email.id!)
+                    try await store.removeFromOutbox([email.id!])
                 default:
                     // Tried again after 1, 2, 4 … minutes, at most an hour apart; given up after a day's tries.
                     let wait = min(3600, 60 * pow(2, Double(email.attempts)))
                     if email.attempts >= 30 {
                         logger.error("confirmation email given up", metadata: ["reply": "\(reply.text)"])
-                        done.append(email.id!)
+                        try await store.removeFromOutbox([email.id!])
                     } else {
                         logger.warning("confirmation email deferred", metadata: ["reply": "\(reply.text)", "retryInSeconds": "\(Int(wait))"])
-                        do throws(AppealsError) {
-                            try await store.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
-                        } catch {
-                            // Whatever happens to the rest of the batch, the emails handed over are not sent again.
-                            try? await store.removeFromOutbox(done)
-                            throw error
-                        }
+                        try await store.deferOutbox(email.id!, until: Date().addingTimeInterval(wait))
                     }
                 }
             }
-            try await store.removeFromOutbox(done)
             if due.count < 100 { return }
         }
     }

@@ -30,6 +30,10 @@ struct GlobalOptions: ParsableArguments {
                 throw .conflict("db copy copies from a SQLite file, and the config's database is PostgreSQL: name the file with --db FILE")
             }
             if !create && !FileManager.default.fileExists(atPath: config.database) {
+                // A mistyped postgres:// URL is taken for a path: it may hold a password, which is not printed.
+                if config.database.contains("@") || config.database.lowercased().contains("postgres") {
+                    throw .notFound("no database file by the name the config or --db gives (not printed: it looks like a mistyped URL, which may hold a password); a PostgreSQL URL starts with postgres://")
+                }
                 let path = URL(fileURLWithPath: config.database).standardizedFileURL.path
                 throw .notFound("no database at \(path): create it with `appeal-cli init` (with the same --config or --db), or name the right one")
             }

@@ -137,6 +137,22 @@ struct CLITests {
         #expect(try cli.statusJSON()["supporters"] as? Int == 9_020)
     }
 
+    @Test("two imports of one list, in opposite orders, at once: both finish, each address stored once", arguments: StoreKind.allCases)
+    func concurrentImports(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        let file = try cli.writeSupporters(4_000)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        try ([String(lines[0])] + lines.dropFirst().reversed().map(String.init)).joined(separator: "\n").appending("\n")
+            .write(toFile: cli.path("reversed.csv"), atomically: true, encoding: .utf8)
+        let runs = try [file, cli.path("reversed.csv")].map { try cli.start(["supporter", "import", $0, "--campaign", CLIRunner.slug]) }
+        let results = try runs.map { try $0.finish() }
+        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map(\.stderr))")
+        let imported = results.compactMap { Int($0.stdout.split(separator: " ")[1]) }
+        #expect(imported.reduce(0, +) == 4_000, "\(results.map { $0.stdout.prefix(80) })")
+        #expect(try cli.statusJSON()["supporters"] as? Int == 4_020)
+    }
+
     @Test("three queue runs at once queue each letter once", arguments: StoreKind.allCases)
     func concurrentQueues(_ store: StoreKind) throws {
         let cli = try CLIRunner(store: store)
