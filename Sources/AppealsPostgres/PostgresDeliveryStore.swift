@@ -631,11 +631,7 @@ struct ReplyNote: PostgresPreparedStatement {
         var bindings = PostgresBindings()
         bindings.append(runId)
         bindings.append(outcome.letterId)
-        bindings.append(outcome.result.journalName)
-        bindings.append(outcome.code)
-        bindings.append(outcome.disablesTarget)
-        bindings.append(outcome.at)
-        bindings.append(outcome.reply)
+        bindings.appendReply(outcome)
         return bindings
     }
 
@@ -663,13 +659,21 @@ struct ReplyAndStartedNote: PostgresPreparedStatement {
         bindings.append(runId)
         bindings.append(letterId)
         bindings.append(replyLetterId)
-        bindings.append(outcome?.result.journalName)
-        bindings.append(outcome?.code.map { Int32(clamping: $0) })
-        bindings.append(outcome?.disablesTarget ?? false)
-        bindings.append(outcome?.at)
-        bindings.append(outcome?.reply)
+        bindings.appendReply(outcome)
         return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}
+
+extension PostgresBindings {
+    /// A reply's columns in `send_journal` (result, code, disables, at, reply); all NULL (and disables false)
+    /// for a letter that was never tried.
+    mutating func appendReply(_ outcome: DeliveryOutcome?) {
+        append(outcome?.result.journalName)
+        append(outcome?.code.map { Int32(clamping: $0) })
+        append(outcome?.disablesTarget ?? false)
+        append(outcome?.at)
+        append(outcome?.reply)
+    }
 }

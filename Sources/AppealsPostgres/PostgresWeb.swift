@@ -118,41 +118,37 @@ extension PostgresStore: WebStore {
             guard let submission = try await submission(tokenHash: tokenHash, on: connection, lock: true) else { return .unknown }
             if submission.confirmedAt != nil { return .alreadyConfirmed }
             try await lockAddress(submission.emailKey, campaign: campaign.id!, on: connection)
+            let existing = { () async throws -> Supporter? in
+                try await PostgresDeliveryStore.records(Supporter.self, """
+                    SELECT \(unescaped: PostgresDeliveryStore.columns("supporter")) FROM supporter
+                    WHERE campaign_id = \(campaign.id!) AND email_key = \(submission.emailKey)
+                    """, on: connection, logger: logger).first
+            }
             var created = false
-            var supporter = try await PostgresDeliveryStore.records(Supporter.self, """
-                SELECT \(unescaped: PostgresDeliveryStore.columns("supporter")) FROM supporter
-                WHERE campaign_id = \(campaign.id!) AND email_key = \(submission.emailKey)
-                """, on: connection, logger: logger).first
+            var supporter = try await existing()
             if supporter == nil {
                 var new = submission.supporter(at: now)
-                // An import may be adding the same address at this moment: its row wins, and is found below.
+                // An import may be adding the same address at this moment: then its row wins, and is read again.
                 new.id = try await Self.insert(new, into: "supporter", onConflictDoNothing: true, on: connection, logger: logger)
                 if new.id == nil {
-                    supporter = try await PostgresDeliveryStore.records(Supporter.self, """
-                        SELECT \(unescaped: PostgresDeliveryStore.columns("supporter")) FROM supporter
-                        WHERE campaign_id = \(campaign.id!) AND email_key = \(submission.emailKey)
-                        """, on: connection, logger: logger).first
-                    guard let supporter else { throw AppealsError.storage("supporter \(submission.emailKey) vanished during its confirmation") }
-                    try await connection.query("""
-                        UPDATE submission SET confirmed_at = \(now), supporter_id = \(supporter.id!), name = '', email = '', city = NULL, personal_note = NULL
-                        WHERE id = \(submission.id!)
-                        """, logger: logger)
-                    return .confirmed(supporterId: supporter.id!, created: false)
+                    supporter = try await existing()
+                } else {
+                    supporter = new
+                    created = true
+                    let targets = try await PostgresDeliveryStore.records(Target.self, """
+                        SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target WHERE campaign_id = \(campaign.id!)
+                        """, on: connection, logger: logger)
+                    _ = try await insertLetters(composer.letters(for: new, targets: targets, messageIDs: messageIDs, now: now), on: connection)
                 }
-                supporter = new
-                created = true
-                let targets = try await PostgresDeliveryStore.records(Target.self, """
-                    SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target WHERE campaign_id = \(campaign.id!)
-                    """, on: connection, logger: logger)
-                _ = try await insertLetters(composer.letters(for: new, targets: targets, messageIDs: messageIDs, now: now), on: connection)
             }
-            let confirmed = submission.confirmed(supporterId: supporter!.id!, at: now)
+            guard let supporter else { throw AppealsError.storage("supporter \(submission.emailKey) vanished during its confirmation") }
+            let confirmed = submission.confirmed(supporterId: supporter.id!, at: now)
             try await connection.query("""
                 UPDATE submission SET confirmed_at = \(confirmed.confirmedAt), supporter_id = \(confirmed.supporterId), name = \(confirmed.name),
                     email = \(confirmed.email), city = \(confirmed.city), personal_note = \(confirmed.personalNote)
                 WHERE id = \(submission.id!)
                 """, logger: logger)
-            return .confirmed(supporterId: supporter!.id!, created: created)
+            return .confirmed(supporterId: supporter.id!, created: created)
         }
     }
 
