@@ -60,7 +60,7 @@ public enum DatabaseCopy {
     ///   during the copy (nothing is then copied), or when `store` already holds campaigns;
     ///   ``AppealsError/storage(_:)`` when either database fails (nothing is then copied either).
     public static func copy(from source: AppDatabase, to store: PostgresStore, policy: RetryPolicy,
-                            progress: @Sendable (String, Int) -> Void = { _, _ in }) async throws(AppealsError) -> Report {
+                            progress: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws(AppealsError) -> Report {
         try refuseWhileSending(source)
         // Letters a stopped run left claimed are settled first, from its journal, as `send` would.
         _ = try source.recoverDeadRuns(now: Date(), policy: policy)

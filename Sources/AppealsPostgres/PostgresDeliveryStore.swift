@@ -461,7 +461,9 @@ public final class PostgresDeliveryStore: DeliveryStore {
     /// the server's failures (and the rows' that cannot be decoded) in this module's words.
     func query<T>(_ query: PostgresQuery, notes: Bool = false, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
         do {
-            return try await (notes ? store.notesClient : store.client).query(query, logger: logger).collect().map(decode)
+            let logger = logger
+            return try await store.leased(notes: notes) { connection in try await connection.query(query, logger: logger).collect() }
+                .map(decode)
         } catch {
             throw PostgresStore.appealsError(error, location)
         }
@@ -545,8 +547,11 @@ struct PostgresJournal: SendJournal {
         let store = store
         let noted = try store.store.blocking { () async throws(AppealsError) -> Bool in
             do {
-                for try await _ in try await store.store.notesClient.execute(note, logger: store.logger) { return true }
-                return false
+                let logger = store.logger
+                return try await store.store.leased(notes: true) { connection in
+                    for try await _ in try await connection.execute(note, logger: logger) { return true }
+                    return false
+                }
             } catch {
                 throw PostgresStore.appealsError(error, store.location)
             }
@@ -561,12 +566,15 @@ struct PostgresJournal: SendJournal {
         let store = store
         try? store.store.blocking { () async throws(AppealsError) in
             do {
-                if let outcome {
-                    for try await _ in try await store.store.notesClient.execute(ReplyNote(runId: runId, outcome: outcome), logger: store.logger) {}
-                } else {
-                    try await store.store.notesClient.query("""
-                        INSERT INTO send_journal (run_id, letter_id, event) VALUES (\(runId), \(letterId), 'untried')
-                        """, logger: store.logger)
+                let logger = store.logger
+                try await store.store.leased(notes: true) { connection in
+                    if let outcome {
+                        for try await _ in try await connection.execute(ReplyNote(runId: runId, outcome: outcome), logger: logger) {}
+                    } else {
+                        try await connection.query("""
+                            INSERT INTO send_journal (run_id, letter_id, event) VALUES (\(runId), \(letterId), 'untried')
+                            """, logger: logger)
+                    }
                 }
             } catch {
                 throw PostgresStore.appealsError(error, store.location)

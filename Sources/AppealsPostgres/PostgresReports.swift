@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Appeals
 import Foundation
 import PostgresNIO
@@ -62,31 +63,61 @@ extension PostgresStore {
 }
 
 extension PostgresStore {
-    /// Streams one CSV line per letter of a campaign (header first) to `write`, as the SQLite store does, a row at
-    /// a time from one consistent view.
+    /// Streams one CSV line per letter of a campaign (header first) to `write`, as the SQLite store does, a page
+    /// of rows at a time from one consistent view.
     public func exportLetters(campaign slug: String, status: LetterStatus? = nil, spreadsheetSafe: Bool = false,
                               write: (String) throws -> Void) async throws(AppealsError) {
         let status = status?.rawValue
-        try await transaction { connection in
-            // One snapshot for the whole export, as the file's single read transaction gives.
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
-            try write(CSVWriter.line(AppDatabase.exportColumns))
-            let dates = ISO8601DateFormatter()
-            let rows = try await connection.query("""
-                SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply, l.sent_at, l.message_id,
-                       l.possible_duplicate
-                FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
-                WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id
-                """, logger: logger)
-            for try await row in rows {
-                let (name, email, targetName, targetEmail, kind, letterStatus, attempts, code, reply, sentAt, messageId, duplicate)
-                    = try row.decode((String?, String?, String, String, String, String, Int, Int?, String?, Date?, String, Bool).self)
-                let letter = ExportedLetter(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
-                                            targetKind: kind, status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply,
-                                            sentAt: sentAt, messageId: messageId, possibleDuplicate: duplicate)
-                try write(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: dates))
+        // The rows are read in a transaction of their own task and handed over a page at a time, so that `write`
+        // runs here, in the caller's task.
+        let pages = AsyncThrowingChannel<[String], any Error>()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await transaction { connection in try await exportPages(slug, status: status, spreadsheetSafe: spreadsheetSafe,
+                                                                                    to: pages, on: connection) }
+                        pages.finish()
+                    } catch {
+                        pages.fail(error)
+                    }
+                }
+                defer { group.cancelAll() }
+                for try await page in pages {
+                    for line in page { try write(line) }
+                }
+            }
+        } catch {
+            throw Self.appealsError(error, location)
+        }
+    }
+
+    private func exportPages(_ slug: String, status: String?, spreadsheetSafe: Bool, to pages: AsyncThrowingChannel<[String], any Error>,
+                             on connection: PostgresConnection) async throws {
+        // One snapshot for the whole export, as the file's single read transaction gives.
+        try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+        let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
+        var page = [CSVWriter.line(AppDatabase.exportColumns)]
+        let dates = ISO8601DateFormatter()
+        let rows = try await connection.query("""
+            SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply, l.sent_at, l.message_id,
+                   l.possible_duplicate
+            FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
+            WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id
+            """, logger: logger)
+        for try await row in rows {
+            let (name, email, targetName, targetEmail, kind, letterStatus, attempts, code, reply, sentAt, messageId, duplicate)
+                = try row.decode((String?, String?, String, String, String, String, Int, Int?, String?, Date?, String, Bool).self)
+            let letter = ExportedLetter(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
+                                        targetKind: kind, status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply,
+                                        sentAt: sentAt, messageId: messageId, possibleDuplicate: duplicate)
+            page.append(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: dates))
+            if page.count == 1000 {
+                await pages.send(page)
+                try Task.checkCancellation()
+                page.removeAll(keepingCapacity: true)
             }
         }
+        await pages.send(page)
     }
 }

@@ -205,7 +205,7 @@ extension PostgresStore {
                              batchLetters: Int = 2500, waiting: @escaping @Sendable () -> Void = {}) async throws(AppealsError) -> QueueReport {
         let campaign = try await self.campaign(slug)
         do {
-            return try await client.withConnection { turn in
+            return try await leased { turn in
                 // The turn is a session lock on a connection of its own, given back when the run ends however it ends.
                 let free = try await turn.query("SELECT pg_try_advisory_lock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
                     .collect().first?.decode(Bool.self) ?? false

@@ -13,6 +13,8 @@ public struct PostgresStore: Sendable {
     /// (`synchronous_commit = off`): a note is made before each message and after each reply, and it only has
     /// to outlive the sender's process, not the database server's.
     let notesClient: PostgresClient
+    /// For probing the server alone when the pools wait for a connection (see ``ConnectionWatch``).
+    let password: String?
     let logger: Logger
 
     /// Connects, runs `body` with the migrated store, and closes every connection, however `body` ends.
@@ -41,9 +43,11 @@ public struct PostgresStore: Sendable {
                 group.addTask { await client.run() }
                 group.addTask { await notesClient.run() }
                 defer { group.cancelAll() }
-                let store = PostgresStore(location: location, client: client, notesClient: notesClient, logger: logger)
+                let store = PostgresStore(location: location, client: client, notesClient: notesClient, password: password, logger: logger)
                 if !create {
-                    let found = try await client.query("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger).collect()
+                    let found = try await store.leased { connection in
+                        try await connection.query("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger).collect()
+                    }
                     if try found.first?.decode(Bool.self) != true {
                         throw AppealsError.notFound("\(location) holds no appeal data: give it appeal's tables with appeal-cli init, or move a campaign there with appeal-cli db copy --to URL")
                     }
@@ -108,11 +112,34 @@ public struct PostgresStore: Sendable {
     }
 
     /// Runs `body` in one transaction; a failure rolls everything back.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(AppealsError) -> T {
+    /// - Throws: ``AppealsError/storage(_:)`` also when the connection is lost under `body` or none comes within
+    ///   ``answerSeconds`` (see ``ConnectionWatch``).
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws(AppealsError) -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await leased { connection in
+                try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+            }
         } catch {
             throw Self.appealsError(error, location)
+        }
+    }
+
+    /// Leases a connection (of the notes' pool if `notes`) for `body`, which gives it up when the connection is
+    /// lost under it or none comes within ``answerSeconds``, rather than waiting for ever (see ``ConnectionWatch``).
+    func leased<T: Sendable>(notes: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let client = notes ? notesClient : client
+        let (location, password, logger) = (location, password, logger)
+        return try await ConnectionWatch.shared.run(location, leaseLimit: .seconds(Self.answerSeconds), probe: { () throws(AppealsError) in
+            do {
+                try await Self.probe(location, password: password, logger: logger)
+            } catch {
+                throw Self.appealsError(error, location)
+            }
+        }) { leased in
+            try await client.withConnection { connection in
+                leased(connection)
+                return try await body(connection)
+            }
         }
     }
 
@@ -139,9 +166,25 @@ public struct PostgresStore: Sendable {
         if let error = error as? PSQLError, error.code == .sslUnsupported {
             return "the server does not offer TLS, which this sslmode asks for"
         }
+        if let error = error as? PSQLError, error.code == .serverClosedConnection || error.code == .clientClosedConnection {
+            // The server's last words, when it said why (a restart, or its session ended by an administrator).
+            let reason = (error.underlying as? PSQLError)?.serverInfo?[.message].map { ": \($0)" } ?? ""
+            return "the connection was lost\(reason); what it had not committed was rolled back"
+        }
+        if let error = error as? PSQLError, let underlying = error.underlying as? NIOConnectionError,
+           let failure = underlying.connectionErrors.first {
+            // The socket's own words ("Connection refused"), not the whole chain of wrappers.
+            let reason = (failure.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(failure.error)"
+            return "cannot connect to \(underlying.host):\(underlying.port): \(reason) (is the server running, on that host and port?)"
+        }
         if let error = error as? PSQLError, error.code == .connectionError || error.serverInfo == nil, let underlying = error.underlying {
             // A PSQLError's description hides its cause; its reflection tells it.
             return "cannot connect: \(underlying is PSQLError ? String(reflecting: underlying) : "\(underlying)")"
+        }
+        if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState], state.hasPrefix("57P") || state.hasPrefix("08"),
+           let message = error.serverInfo?[.message] {
+            // The server ended the session (a restart, an administrator) or the connection failed.
+            return "the connection was lost: \(message); what it had not committed was rolled back"
         }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {

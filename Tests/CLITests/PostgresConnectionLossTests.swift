@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Commands whose PostgreSQL connections are lost under them (the server ends their sessions, or stops): each
+/// ends with a message and exit 1 instead of waiting for ever, and leaves only whole work behind.
+@Suite("PostgreSQL connections lost under a running command", .serialized)
+struct PostgresConnectionLossTests {
+    @Test("queue: its sessions ended midway, it stops with a message; queue again adds exactly the missing letters")
+    func queueLosesItsSessions() throws {
+        let cli = try CLIRunner(store: .postgres)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(20_000), "--campaign", CLIRunner.slug).code == 0)
+
+        let queue = try cli.start(["queue", "--campaign", CLIRunner.slug])
+        // Once letters are being written, every session of the command is ended by the server.
+        #expect(cli.waitUntil(seconds: 60) { (try? server.query("SELECT count(*) > 0 FROM letter", database: name)) == ["t"] })
+        let ended = try server.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
+        #expect(ended != ["0"])
+        let result = try finish(queue, cli: cli)
+        #expect(result.code == 1 && result.stderr.contains("the connection was lost"), "\(result.code) \(result.stdout) \(result.stderr)")
+        let partial = try #require(Int(try server.query("SELECT count(*) FROM letter", database: name).first ?? ""))
+        #expect(partial < 20_000 * 5, "the queue was not stopped midway: \(partial) letters")
+
+        // Whole batches only: every letter has its text; queue again completes the rest.
+        let again = try cli.run("queue", "--campaign", CLIRunner.slug)
+        #expect(again.code == 0, "\(again.stderr)")
+        let counts = try server.query("SELECT count(*), count(t.letter_id) FROM letter l LEFT JOIN letter_text t ON t.letter_id = l.id", database: name)
+        #expect(counts.count == 1 && counts.first?.split(separator: "|").count == 2 && Set(counts[0].split(separator: "|")).count == 1, "\(counts)")
+        // Each of the 20,000 supporters in France writes to the four officials and the embassy: five letters each.
+        #expect(try server.query("""
+            SELECT count(*) FROM supporter s WHERE s.email LIKE 'supporter%' AND (SELECT count(*) FROM letter WHERE supporter_id = s.id) <> 5
+            """, database: name) == ["0"])
+        #expect(try server.query("SELECT count(*) FROM supporter WHERE email LIKE 'supporter%'", database: name) == ["20000"])
+    }
+
+    @Test("supporter import: its session ended midway, it stops with a message and imports nothing; a second import takes all")
+    func importLosesItsSession() throws {
+        let cli = try CLIRunner(store: .postgres)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        try #require(try cli.run("init").code == 0)
+        try #require(try cli.run("campaign", "create", CLIRunner.exampleCampaign).code == 0)
+        let file = try cli.writeSupporters(150_000)
+
+        let importing = try cli.start(["supporter", "import", file, "--campaign", CLIRunner.slug])
+        // Once the import's transaction has begun, its session is ended by the server.
+        #expect(cli.waitUntil(seconds: 60) {
+            (try? server.query("""
+                SELECT count(*) > 0 FROM pg_stat_activity
+                WHERE datname = '\(name)' AND (state LIKE 'idle in transaction%' OR (state = 'active' AND query LIKE '%supporter%'))
+                """)) == ["t"]
+        })
+        _ = try server.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
+        let result = try finish(importing, cli: cli)
+        #expect(result.code == 1 && result.stderr.contains("the connection was lost"), "\(result.code) \(result.stdout) \(result.stderr)")
+        #expect(try server.query("SELECT count(*) FROM supporter", database: name) == ["0"])
+
+        let again = try cli.run("supporter", "import", file, "--campaign", CLIRunner.slug)
+        #expect(again.code == 0, "\(again.stderr)")
+        #expect(try server.query("SELECT count(*) FROM supporter", database: name) == ["150000"])
+    }
+
+    @Test("the server stops under queue and send --watch: both stop with a message")
+    func serverStops() throws {
+        let server = try PostgresInstance()
+        defer { server.stop() }
+        let cli = try CLIRunner()
+        try cli.writeConfig(url: "file://outbox", database: server.url())
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(40_000), "--campaign", CLIRunner.slug).code == 0)
+        let watching = try cli.start(["send", "--watch"])
+        let queue = try cli.start(["queue", "--campaign", CLIRunner.slug])
+        // Letters are being queued and sent when the server stops.
+        #expect(cli.waitUntil(seconds: 60) { ((try? FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")))?.count ?? 0) > 100 })
+        #expect(queue.process.isRunning)
+        server.stop()
+        for running in [queue, watching] {
+            let result = try finish(running, cli: cli)
+            #expect(result.code == 1 && (result.stderr.contains("the connection was lost") || result.stderr.contains("cannot connect")),
+                    "\(result.code) \(result.stdout) \(result.stderr)")
+        }
+    }
+
+    /// Waits for a command that must end by itself: one still running after a minute is killed and counted
+    /// as a failure (it would have waited for ever).
+    private func finish(_ running: CLIRunner.Running, cli: CLIRunner) throws -> CLIRunner.Result {
+        let ended = cli.waitUntil(seconds: 60) { !running.process.isRunning }
+        if !ended {
+            kill(running.process.processIdentifier, SIGKILL)
+            Issue.record("the command was still waiting a minute after its connections were lost")
+        }
+        return try running.finish()
+    }
+}
