@@ -27,6 +27,32 @@ struct ImportTests {
         #expect(try store.database.supporter(email: "bom@example.org", campaign: TestDatabase.slug).name == "Bom Person")
     }
 
+    @Test("a file cut short or added to while it is imported is refused, naming it, and nothing is stored", arguments: [false, true])
+    func fileChangedDuringImport(_ added: Bool) throws {
+        let store = try TestDatabase()
+        try store.createExampleCampaign()
+        let path = store.folder.appendingPathComponent("changing.csv").path
+        var text = "name,email,country,city,language\n"
+        for index in 0..<40_000 { text += "Supporter \(index),supporter\(index)@example.net,FR,Lyon,en\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(text.utf8.count > 2_000_000 && text.utf8.count < 4_000_000)
+        // The file changes once its first rows have been read: another program saving over it.
+        let source = ChangingFile(csv: try CSVFile(path: path, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns)) {
+            if added {
+                let handle = FileHandle(forWritingAtPath: path)
+                _ = try? handle?.seekToEnd()
+                try? handle?.write(contentsOf: Data("Late Comer,late@example.net,FR,Lyon,en\n".utf8))
+                try? handle?.close()
+            } else {
+                #expect(truncate(path, 2_000_000) == 0)
+            }
+        }
+        let found = issues { _ = try store.database.importSupporters(source, campaign: TestDatabase.slug) }
+        #expect(found.count == 1 && found.first?.location.file == path, "\(found)")
+        #expect(found.first?.message.contains("the file changed while it was being read") == true, "\(found)")
+        #expect(try store.count("supporter") == 0)
+    }
+
     @Test("a bad file is rejected whole, every bad line listed, nothing stored")
     func allOrNothing() throws {
         let store = try TestDatabase()
@@ -103,5 +129,21 @@ struct ImportTests {
         #expect(report.imported == 1)
         #expect(report.alreadyPresent.listed.map { $0.location.line } == [6])
         #expect(try store.count("target") == 15)
+    }
+}
+
+/// A CSV file that `change` alters after its tenth row has been handed out.
+private struct ChangingFile: CSVRowSource {
+    let csv: CSVFile
+    let change: () -> Void
+    var file: String { csv.file }
+
+    func forEachItem(_ body: (CSVItem) throws -> Void) throws {
+        var handed = 0
+        try csv.forEachItem { item in
+            handed += 1
+            if handed == 10 { change() }
+            try body(item)
+        }
     }
 }

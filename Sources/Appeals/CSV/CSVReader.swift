@@ -27,20 +27,19 @@ public struct CSVReader: Sendable {
         self.knownColumns = knownColumns
     }
 
-    /// Parses every record; blank lines are skipped.
-    /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record.
     /// The field separator: `;` when the first line is known column names separated by semicolons
     /// (spreadsheets in much of Europe save CSV so), else `,`.
-    static func separator(of bytes: UnsafeBufferPointer<UInt8>.SubSequence, knownColumns: [String]) -> UInt8 {
+    static func separator(ofFirstLine line: [UInt8], knownColumns: [String]) -> UInt8 {
         let comma = UInt8(ascii: ","), semicolon = UInt8(ascii: ";")
         guard !knownColumns.isEmpty else { return comma }
-        let line = bytes.prefix(4096).prefix { $0 != UInt8(ascii: "\n") }
         guard !line.contains(comma), line.contains(semicolon) else { return comma }
         let names = String(decoding: line, as: UTF8.self).split(separator: ";", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
         return names.allSatisfy(knownColumns.contains) ? semicolon : comma
     }
 
+    /// Parses every record; blank lines are skipped.
+    /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record.
     public func records(from bytes: [UInt8]) throws(AppealsError) -> [CSVRecord] {
         var records: [CSVRecord] = []
         try AppealsError.rethrown { try bytes.withUnsafeBufferPointer { buffer in try forEachRecord(in: buffer) { records.append($0) } } }
@@ -52,12 +51,15 @@ public struct CSVReader: Sendable {
     /// - Throws: ``AppealsError/invalidInput(_:)`` naming the line of the first malformed record, or what
     ///   `body` throws.
     public func forEachRecord(in bytes: UnsafeBufferPointer<UInt8>, _ body: (CSVRecord) throws -> Void) throws {
-        var index = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        try forEachRecord(from: CSVInput(bytes, file: file), body)
+    }
+
+    /// Hands each record of `input` to `body` as it is read (see ``forEachRecord(in:_:)``).
+    func forEachRecord(from input: CSVInput, _ body: (CSVRecord) throws -> Void) throws {
+        if try input.peek() == 0xEF && input.peek(1) == 0xBB && input.peek(2) == 0xBF { input.advance(3) }
         var line = 1
-        let end = bytes.count
         let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
-        let comma = Self.separator(of: bytes[index...], knownColumns: knownColumns)
+        let comma = Self.separator(ofFirstLine: try input.prefixLine(limit: 4096), knownColumns: knownColumns)
         /// The header's names, to say which column a bad field is in.
         var header: [String]?
 
@@ -87,63 +89,66 @@ public struct CSVReader: Sendable {
             }
             field.append(byte)
         }
+        /// The length of the line end starting with `byte`: CRLF is one line end.
+        func lineEnd(_ byte: UInt8) throws(AppealsError) -> Int {
+            guard byte == cr else { return 1 }
+            return try input.peek(1) == lf ? 2 : 1
+        }
 
-        while index < end {
+        while let byte = try input.peek() {
             if atRecordStart {
                 recordLine = line
                 atRecordStart = false
                 // A blank line is not a record.
-                if bytes[index] == lf || bytes[index] == cr {
-                    index += (bytes[index] == cr && index + 1 < end && bytes[index + 1] == lf) ? 2 : 1
+                if byte == lf || byte == cr {
+                    input.advance(try lineEnd(byte))
                     line += 1
                     atRecordStart = true
                     continue
                 }
             }
-            if bytes[index] == quote && field.isEmpty {
+            if byte == quote && field.isEmpty {
                 // Quoted field: runs to the next lone quote.
                 let openedOn = line
-                index += 1
+                input.advance(1)
                 var closed = false
-                while index < end {
-                    let byte = bytes[index]
+                while let byte = try input.peek() {
                     if byte == quote {
-                        if index + 1 < end && bytes[index + 1] == quote {
+                        if try input.peek(1) == quote {
                             try append(quote)
-                            index += 2
+                            input.advance(2)
                             continue
                         }
-                        index += 1
+                        input.advance(1)
                         closed = true
                         break
                     }
-                    if byte == lf || (byte == cr && !(index + 1 < end && bytes[index + 1] == lf)) { line += 1 }
+                    if try byte == lf || (byte == cr && input.peek(1) != lf) { line += 1 }
                     try append(byte)
-                    index += 1
+                    input.advance(1)
                 }
                 if !closed { throw fail("a quoted field opened on line \(openedOn) is never closed", at: openedOn) }
-                if index < end && bytes[index] != comma && bytes[index] != lf && bytes[index] != cr {
+                if let next = try input.peek(), next != comma && next != lf && next != cr {
                     throw fail("unexpected character after a closing quote in field \(fields.count + 1)", at: line)
                 }
                 continue
             }
-            let byte = bytes[index]
             if byte == comma {
                 try finishField()
-                index += 1
+                input.advance(1)
             } else if byte == lf || byte == cr {
                 try finishField()
                 if header == nil { header = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
                 try body(CSVRecord(line: recordLine, fields: fields))
                 fields.removeAll(keepingCapacity: true)
-                index += (byte == cr && index + 1 < end && bytes[index + 1] == lf) ? 2 : 1
+                input.advance(try lineEnd(byte))
                 line += 1
                 atRecordStart = true
             } else if byte == quote {
                 throw fail("a quote inside unquoted field \(fields.count + 1) (quote the whole field and double the quote)", at: line)
             } else {
                 try append(byte)
-                index += 1
+                input.advance(1)
             }
         }
         if !atRecordStart {

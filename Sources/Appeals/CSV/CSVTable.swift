@@ -97,29 +97,40 @@ extension CSVTable: CSVRowSource {
 /// A CSV file read from disk as it is used, its header checked when it is opened.
 public struct CSVFile: CSVRowSource, Sendable {
     public let file: String
-    private let data: Data
     private let known: [String]
     private let required: [String]
 
-    /// Maps the file (its pages are read as needed, not copied) and checks its header.
+    /// Checks the file's header (its first line).
     /// - Throws: ``AppealsError/invalidInput(_:)`` when it cannot be read or its header is wrong.
     public init(path: String, known: [String], required: [String]) throws(AppealsError) {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw .invalid(InputLocation(file: path), "cannot read the file")
-        }
         self.file = path
-        self.data = data
         self.known = known
         self.required = required
         // The header alone: the first line (a header has no quoted line breaks worth allowing).
-        let firstLine = Array(data.prefix(64 << 10).prefix { $0 != 0x0A })
+        let firstLine = try Self.reading(path) { input throws(AppealsError) in try input.prefixLine(limit: 64 << 10) }
         _ = try CSVTable(file: path, bytes: firstLine, known: known, required: required)
     }
 
     public func forEachItem(_ body: (CSVItem) throws -> Void) throws {
-        try data.withUnsafeBytes { raw in
-            _ = try CSVHeader.forEachItem(in: raw.bindMemory(to: UInt8.self), file: file, known: known, required: required, body)
+        try Self.reading(file) { input in
+            _ = try CSVHeader.forEachItem(from: input, file: file, known: known, required: required, body)
         }
+    }
+
+    /// Opens `path` and runs `body` with its bytes as they are read (see ``CSVInput``).
+    private static func reading<T>(_ path: String, _ body: (CSVInput) throws -> T) throws -> T {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        var status = stat()
+        guard descriptor >= 0, fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            if descriptor >= 0 { close(descriptor) }
+            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file")
+        }
+        defer { close(descriptor) }
+        return try body(CSVInput(descriptor: descriptor, size: Int(status.st_size), file: path))
+    }
+
+    private static func reading<T>(_ path: String, _ body: (CSVInput) throws(AppealsError) -> T) throws(AppealsError) -> T {
+        try AppealsError.rethrown { try reading(path) { input in try body(input) } }
     }
 }
 
@@ -133,8 +144,13 @@ struct CSVHeader {
     /// - Throws: ``AppealsError/invalidInput(_:)`` for a malformed file or header, or what `body` throws.
     static func forEachItem(in bytes: UnsafeBufferPointer<UInt8>, file: String, known: [String], required: [String],
                             _ body: (CSVItem) throws -> Void) throws -> CSVHeader {
+        try forEachItem(from: CSVInput(bytes, file: file), file: file, known: known, required: required, body)
+    }
+
+    static func forEachItem(from input: CSVInput, file: String, known: [String], required: [String],
+                            _ body: (CSVItem) throws -> Void) throws -> CSVHeader {
         var header: CSVHeader?
-        try CSVReader(file: file, knownColumns: known).forEachRecord(in: bytes) { record in
+        try CSVReader(file: file, knownColumns: known).forEachRecord(from: input) { record in
             guard let current = header else {
                 header = try CSVHeader(record, file: file, known: known, required: required)
                 return
