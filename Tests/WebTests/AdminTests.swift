@@ -17,9 +17,9 @@ struct AdminTests {
         return try await browser.post("/admin/login", [("secret", secret)], csrf: login.csrf)
     }
 
-    @Test("Without a session the dashboard shows only the login form; a wrong secret is refused")
-    func login() async throws {
-        let fixture = try await WebFixture()
+    @Test("Without a session the dashboard shows only the login form; a wrong secret is refused", arguments: StoreKind.allCases)
+    func login(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let form = try await browser.get("/admin")
             #expect(form.status == .ok && form.html.contains("type=\"password\""))
@@ -40,10 +40,10 @@ struct AdminTests {
         }
     }
 
-    @Test("A forged, tampered or expired session cookie opens nothing")
-    func forgedSessions() async throws {
-        let fixture = try await WebFixture()
-        let other = try await WebFixture()
+    @Test("A forged, tampered or expired session cookie opens nothing", arguments: StoreKind.allCases)
+    func forgedSessions(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
+        let other = try await WebFixture(kind)
         try await fixture.test { browser in
             let valid = try #require(try await Self.logIn(browser).headers[values: .setCookie].first { $0.hasPrefix("appeal_admin=") })
             let value = String(valid.split(separator: ";")[0].dropFirst("appeal_admin=".count))
@@ -65,20 +65,22 @@ struct AdminTests {
         }
     }
 
-    @Test("The campaign's page shows counts by status and target, failures with replies, the chart, and refreshes while sending")
-    func campaignPage() async throws {
-        let fixture = try await WebFixture()
-        try await fixture.store.importSupporters("supporters-crlf.csv")
-        _ = try await fixture.store.queue()
-        try await fixture.database.writer.write { db in
-            try db.execute(sql: "UPDATE letter SET status = 'sent', sent_at = ?, attempts = 1 WHERE id IN (1, 2, 3)",
-                           arguments: [TestDatabase.fixedNow.addingTimeInterval(-1800)])
-            try db.execute(sql: "UPDATE letter SET status = 'failed', attempts = 1, last_code = 550 WHERE id = 4")
-            try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (4, ?, 550, '550 5.1.1 mailbox unknown', 'failed')",
-                           arguments: [TestDatabase.fixedNow])
-            try db.execute(sql: "UPDATE target SET disabled = 1, disabled_reason = 'mailbox does not exist' WHERE email = 'president@example.org'")
-        }
-        let report = try fixture.database.report(campaign: WebFixture.slug)
+    @Test("The campaign's page shows counts by status and target, failures with replies, the chart, and refreshes while sending", arguments: StoreKind.allCases)
+    func campaignPage(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
+        try await fixture.importSupporters("supporters-crlf.csv")
+        _ = try await fixture.queue()
+        try await fixture.execute("""
+            UPDATE letter SET status = 'sent', sent_at = \(fixture.literal(TestDatabase.fixedNow.addingTimeInterval(-1800))), attempts = 1
+            WHERE id IN (1, 2, 3)
+            """)
+        try await fixture.execute("UPDATE letter SET status = 'failed', attempts = 1, last_code = 550 WHERE id = 4")
+        try await fixture.execute("""
+            INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome)
+            VALUES (4, \(fixture.literal(TestDatabase.fixedNow)), 550, '550 5.1.1 mailbox unknown', 'failed')
+            """)
+        try await fixture.execute("UPDATE target SET disabled = true, disabled_reason = 'mailbox does not exist' WHERE email = 'president@example.org'")
+        let report = try await fixture.report()
         try await fixture.test { browser in
             try await Self.logIn(browser)
             let page = try await browser.get("/admin/c/\(WebFixture.slug)")
@@ -98,30 +100,30 @@ struct AdminTests {
         }
     }
 
-    @Test("Pause and open work from the dashboard with its token, and not without")
-    func pauseAndOpen() async throws {
-        let fixture = try await WebFixture()
+    @Test("Pause and open work from the dashboard with its token, and not without", arguments: StoreKind.allCases)
+    func pauseAndOpen(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             try await Self.logIn(browser)
             let page = try await browser.get("/admin/c/\(WebFixture.slug)")
             #expect(try await browser.post("/admin/c/\(WebFixture.slug)/pause", [], csrf: nil).status == .forbidden)
-            #expect(try fixture.database.campaign(WebFixture.slug).status == .active)
+            #expect(try await fixture.campaign().status == .active)
             #expect(try await browser.post("/admin/c/\(WebFixture.slug)/pause", [], csrf: page.csrf).status == .seeOther)
-            #expect(try fixture.database.campaign(WebFixture.slug).status == .paused)
+            #expect(try await fixture.campaign().status == .paused)
             #expect(try await browser.get("/c/\(WebFixture.slug)").html.contains("Letters are paused"))
             #expect(try await browser.post("/admin/c/\(WebFixture.slug)/open", [], csrf: page.csrf).status == .seeOther)
-            #expect(try fixture.database.campaign(WebFixture.slug).status == .active)
+            #expect(try await fixture.campaign().status == .active)
             // Without a session, the token alone does nothing.
             browser.clearCookies()
             let fresh = try await browser.get("/admin")
             #expect(try await browser.post("/admin/c/\(WebFixture.slug)/pause", [], csrf: fresh.csrf).location == "/admin")
-            #expect(try fixture.database.campaign(WebFixture.slug).status == .active)
+            #expect(try await fixture.campaign().status == .active)
         }
     }
 
-    @Test("Without a secret the dashboard is closed; a secret under 16 characters is refused at start")
-    func noSecret() async throws {
-        let fixture = try await WebFixture(adminSecret: nil)
+    @Test("Without a secret the dashboard is closed; a secret under 16 characters is refused at start", arguments: StoreKind.allCases)
+    func noSecret(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind, adminSecret: nil)
         try await fixture.test { browser in
             let page = try await browser.get("/admin")
             #expect(page.html.contains("The dashboard is closed"))
@@ -130,6 +132,6 @@ struct AdminTests {
             #expect(try await browser.post("/admin/login", [("secret", "")], csrf: campaign.csrf).status == .unauthorized)
             #expect(try await browser.post("/admin/login", [("secret", WebFixture.secret)], csrf: campaign.csrf).status == .unauthorized)
         }
-        await #expect(throws: AppealsError.self) { try await WebFixture(adminSecret: "short") }
+        await #expect(throws: AppealsError.self) { try await WebFixture(kind, adminSecret: "short") }
     }
 }

@@ -3,14 +3,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import TestSupport
 import Testing
 @testable import Web
 
 @Suite("Campaign page and preview")
 struct CampaignPageTests {
-    @Test("The campaign page shows the case, the officials and a labelled form, with a CSRF cookie")
-    func page() async throws {
-        let fixture = try await WebFixture()
+    @Test("The campaign page shows the case, the officials and a labelled form, with a CSRF cookie", arguments: StoreKind.allCases)
+    func page(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             #expect(page.status == .ok)
@@ -28,9 +29,9 @@ struct CampaignPageTests {
         }
     }
 
-    @Test("The page is served in the browser's language among the campaign's, and ?lang= switches it")
-    func languages() async throws {
-        let fixture = try await WebFixture()
+    @Test("The page is served in the browser's language among the campaign's, and ?lang= switches it", arguments: StoreKind.allCases)
+    func languages(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let french = try await browser.get("/c/\(WebFixture.slug)", headers: [.acceptLanguage: "de-DE, fr-CA;q=0.8, en;q=0.5"])
             #expect(french.html.contains("<html lang=\"fr\">"))
@@ -45,13 +46,13 @@ struct CampaignPageTests {
         }
     }
 
-    @Test("An unknown or draft campaign is not found; a paused or closed one says so and takes no letters")
-    func closedCampaigns() async throws {
-        let fixture = try await WebFixture()
+    @Test("An unknown or draft campaign is not found; a paused or closed one says so and takes no letters", arguments: StoreKind.allCases)
+    func closedCampaigns(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             #expect(try await browser.get("/c/no-such-campaign").status == .notFound)
             let open = try await browser.get("/c/\(WebFixture.slug)")
-            _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)
+            _ = try await fixture.setStatus(.paused)
             // The page, kept for two seconds, shows a change made elsewhere (the command line) after that.
             #expect(try await browser.get("/c/\(WebFixture.slug)").html.contains("/preview"))
             fixture.advance(hours: 2.5 / 3600)
@@ -65,19 +66,19 @@ struct CampaignPageTests {
             let posted = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: open.csrf)
             #expect(posted.status == .ok)
             #expect(posted.html.contains("Letters are paused for now"))
-            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
-            _ = try fixture.database.setStatus(.closed, ofCampaign: WebFixture.slug)
+            #expect(try await fixture.counts("submission", "outbox") == [0, 0])
+            _ = try await fixture.setStatus(.closed)
             fixture.advance(hours: 2.5 / 3600)
             #expect(try await browser.get("/c/\(WebFixture.slug)").html.contains("The campaign is over"))
-            _ = try fixture.database.setStatus(.draft, ofCampaign: WebFixture.slug)
+            _ = try await fixture.setStatus(.draft)
             fixture.advance(hours: 2.5 / 3600)
             #expect(try await browser.get("/c/\(WebFixture.slug)").status == .notFound)
         }
     }
 
-    @Test("The preview shows every official and the embassy in the supporter's country, with the note in place")
-    func preview() async throws {
-        let fixture = try await WebFixture()
+    @Test("The preview shows every official and the embassy in the supporter's country, with the note in place", arguments: StoreKind.allCases)
+    func preview(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let preview = try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(note: "Libérez-le maintenant."), csrf: page.csrf)
@@ -88,16 +89,16 @@ struct CampaignPageTests {
             #expect(!preview.html.contains("no embassy"))
             #expect(preview.headers[.cacheControl] == "no-store")
             // Nothing is stored by a preview.
-            #expect(try fixture.count("submission") == 0 && fixture.count("supporter") == 0)
+            #expect(try await fixture.counts("submission", "supporter") == [0, 0])
             let japan = try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(country: "JP"), csrf: page.csrf)
             #expect(japan.html.occurrences(of: "<article class=\"letter\">") == 4)
             #expect(japan.html.contains("The campaign lists no embassy in your country"))
         }
     }
 
-    @Test("Edit brings the form back filled in; bad values are listed by field and kept, and nothing is stored")
-    func editAndErrors() async throws {
-        let fixture = try await WebFixture()
+    @Test("Edit brings the form back filled in; bad values are listed by field and kept, and nothing is stored", arguments: StoreKind.allCases)
+    func editAndErrors(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let edit = try await browser.post("/c/\(WebFixture.slug)/edit", supporterFields(city: "Marseille"), csrf: page.csrf)
@@ -115,7 +116,7 @@ struct CampaignPageTests {
             let noConsent = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(consent: false), csrf: page.csrf)
             #expect(noConsent.status == .unprocessableContent)
             #expect(noConsent.html.contains("<a href=\"#consent\">"))
-            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
+            #expect(try await fixture.counts("submission", "outbox") == [0, 0])
         }
     }
 }

@@ -27,34 +27,34 @@ struct ConfirmationTests {
         return try await browser.post("/confirm/\(token)", [], csrf: page.csrf)
     }
 
-    @Test("Sending asks for confirmation by email; only the link's button creates the supporter and queues exactly the letters previewed")
-    func confirmation() async throws {
-        let fixture = try await WebFixture()
+    @Test("Sending asks for confirmation by email; only the link's button creates the supporter and queues exactly the letters previewed", arguments: StoreKind.allCases)
+    func confirmation(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let previewed = try await Self.submit(browser)
             #expect(previewed.count == 5)
-            #expect(try fixture.count("supporter") == 0 && fixture.count("letter") == 0)
-            let email = try PythonEmail.parse(try #require(fixture.outbox().first))
+            #expect(try await fixture.counts("supporter", "letter") == [0, 0])
+            let email = try PythonEmail.parse(try #require(try await fixture.outbox().first))
             #expect(email.to.map(\.address) == ["ana@example.com"])
             #expect(email.subject.hasPrefix("Confirm your letters"))
             #expect(email.body.contains("https://appeals.example.org/not-me/"))
             #expect(email.defects.isEmpty)
-            let token = try fixture.lastToken()
+            let token = try await fixture.lastToken()
             // The database keeps only the token's hash.
-            let stored = try await fixture.database.writer.read { db in try Data.fetchOne(db, sql: "SELECT token_hash FROM submission") }
-            #expect(stored == SecretToken.hash(token))
-            #expect(try await fixture.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE instr(token_hash, ?) > 0", arguments: [token]) } == 0)
+            let stored = try await fixture.rows("SELECT token_hash FROM submission").map { $0["token_hash"] as Data }
+            #expect(stored == [SecretToken.hash(token)])
+            #expect(!stored[0].contains(Data(token.utf8)) && stored[0].count == 32)
 
             let opened = try await browser.get("/confirm/\(token)")
             #expect(opened.html.contains("Send 5 letters in the name of Ana Martins"))
-            #expect(try fixture.count("supporter") == 0)
+            #expect(try await fixture.count("supporter") == 0)
             let done = try await browser.post("/confirm/\(token)", [], csrf: opened.csrf)
             #expect(done.status == .seeOther && done.location == "/letters/\(token)")
-            #expect(try fixture.count("supporter") == 1 && fixture.count("letter") == 5)
-            let bodies = try await fixture.database.writer.read { db in try String.fetchAll(db, sql: "SELECT body FROM letter_text ORDER BY letter_id") }
+            #expect(try await fixture.counts("supporter", "letter") == [1, 5])
+            let bodies = try await fixture.rows("SELECT body FROM letter_text ORDER BY letter_id").map { $0["body"] as String }
             #expect(Set(bodies) == Set(previewed))
-            let consent = try await fixture.database.writer.read { db in try Bool.fetchOne(db, sql: "SELECT consent FROM supporter") }
-            #expect(consent == true)
+            let consent = try await fixture.rows("SELECT consent FROM supporter").map { $0["consent"] as Bool }
+            #expect(consent == [true])
 
             let letters = try await browser.get("/letters/\(token)")
             #expect(letters.status == .ok)
@@ -64,28 +64,26 @@ struct ConfirmationTests {
             #expect(try await browser.get("/confirm/\(token)").location == "/letters/\(token)")
             let again = try await browser.post("/confirm/\(token)", [], csrf: opened.csrf)
             #expect(again.location == "/letters/\(token)")
-            #expect(try fixture.count("letter") == 5)
+            #expect(try await fixture.count("letter") == 5)
             // A letter sent shows as sent.
-            try await fixture.database.writer.write { db in
-                try db.execute(sql: "UPDATE letter SET status = 'sent', sent_at = ?, attempts = 1 WHERE id = 1", arguments: [TestDatabase.fixedNow])
-            }
+            try await fixture.execute("UPDATE letter SET status = 'sent', sent_at = \(fixture.literal(TestDatabase.fixedNow)), attempts = 1 WHERE id = 1")
             let after = try await browser.get("/letters/\(token)")
             #expect(after.html.occurrences(of: "Waiting to be sent") == 4 && after.html.contains("status-sent"))
         }
     }
 
-    @Test("A link past its time confirms nothing; unknown and malformed links are not found")
-    func expiredAndUnknown() async throws {
-        let fixture = try await WebFixture()
+    @Test("A link past its time confirms nothing; unknown and malformed links are not found", arguments: StoreKind.allCases)
+    func expiredAndUnknown(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             try await Self.submit(browser)
-            let token = try fixture.lastToken()
+            let token = try await fixture.lastToken()
             let page = try await browser.get("/confirm/\(token)")
             fixture.advance(hours: 48.01)
             #expect(try await browser.get("/confirm/\(token)").status == .gone)
             let late = try await browser.post("/confirm/\(token)", [], csrf: page.csrf)
             #expect(late.status == .gone && late.html.contains("This link has expired"))
-            #expect(try fixture.count("supporter") == 0 && fixture.count("letter") == 0)
+            #expect(try await fixture.counts("supporter", "letter") == [0, 0])
             var wrong = Array(token)
             wrong[0] = wrong[0] == "A" ? "B" : "A"
             #expect(try await browser.get("/confirm/\(String(wrong))").status == .notFound)
@@ -95,23 +93,23 @@ struct ConfirmationTests {
         }
     }
 
-    @Test("The same email again creates no second set of letters, and the page a stranger sees is the same")
-    func sameEmailTwice() async throws {
-        let fixture = try await WebFixture()
+    @Test("The same email again creates no second set of letters, and the page a stranger sees is the same", arguments: StoreKind.allCases)
+    func sameEmailTwice(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             try await Self.submit(browser)
-            let first = try fixture.lastToken()
+            let first = try await fixture.lastToken()
             _ = try await Self.confirm(browser, token: first)
-            #expect(try fixture.count("letter") == 5)
+            #expect(try await fixture.count("letter") == 5)
             // A stranger submits the same address: same answer as for anyone, and the email goes to the owner.
             let stranger = Browser(client: browser.client)
             try await Self.submit(stranger, supporterFields(name: "Someone Else", email: "ANA@example.com", country: "GB"))
-            #expect(try fixture.outbox().count == 2)
-            let second = try fixture.lastToken()
+            #expect(try await fixture.outbox().count == 2)
+            let second = try await fixture.lastToken()
             #expect(second != first)
             let confirmed = try await Self.confirm(stranger, token: second)
             #expect(confirmed.location == "/letters/\(second)?already=1")
-            #expect(try fixture.count("supporter") == 1 && fixture.count("letter") == 5)
+            #expect(try await fixture.counts("supporter", "letter") == [1, 5])
             let page = try await stranger.get("/letters/\(second)?already=1")
             #expect(page.html.contains("You had already written"))
             #expect(page.html.occurrences(of: "<article class=\"letter\">") == 5)
@@ -119,40 +117,40 @@ struct ConfirmationTests {
         }
     }
 
-    @Test("\"It wasn't me\" forgets the request and its personal data; the link then confirms nothing")
-    func notMe() async throws {
-        let fixture = try await WebFixture()
+    @Test("\"It wasn't me\" forgets the request and its personal data; the link then confirms nothing", arguments: StoreKind.allCases)
+    func notMe(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             try await Self.submit(browser)
-            let token = try fixture.lastToken()
+            let token = try await fixture.lastToken()
             let page = try await browser.get("/not-me/\(token)")
             #expect(page.status == .ok && page.html.contains("Forget this request"))
-            #expect(try fixture.count("submission") == 1)
+            #expect(try await fixture.count("submission") == 1)
             let forgotten = try await browser.post("/not-me/\(token)", [], csrf: page.csrf)
             #expect(forgotten.status == .ok && forgotten.html.contains("Request forgotten"))
-            #expect(try fixture.count("submission") == 0)
+            #expect(try await fixture.count("submission") == 0)
             #expect(try await browser.get("/confirm/\(token)").status == .notFound)
             let form = try await browser.get("/c/\(WebFixture.slug)")
             #expect(try await browser.post("/confirm/\(token)", [], csrf: form.csrf).status == .notFound)
-            #expect(try fixture.count("supporter") == 0)
+            #expect(try await fixture.count("supporter") == 0)
         }
     }
 
-    @Test("A campaign closed after the request confirms nothing; a paused one queues the letters, to be sent when it reopens")
-    func campaignClosedMeanwhile() async throws {
-        let fixture = try await WebFixture()
+    @Test("A campaign closed after the request confirms nothing; a paused one queues the letters, to be sent when it reopens", arguments: StoreKind.allCases)
+    func campaignClosedMeanwhile(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             try await Self.submit(browser)
-            let first = try fixture.lastToken()
+            let first = try await fixture.lastToken()
             try await Self.submit(browser, supporterFields(email: "bo@example.com"))
-            let second = try fixture.lastToken()
-            _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)
+            let second = try await fixture.lastToken()
+            _ = try await fixture.setStatus(.paused)
             #expect(try await Self.confirm(browser, token: first).status == .seeOther)
-            #expect(try fixture.count("letter") == 5)
-            _ = try fixture.database.setStatus(.closed, ofCampaign: WebFixture.slug)
+            #expect(try await fixture.count("letter") == 5)
+            _ = try await fixture.setStatus(.closed)
             let closed = try await Self.confirm(browser, token: second)
             #expect(closed.status == .conflict && closed.html.contains("The campaign is over"))
-            #expect(try fixture.count("supporter") == 1)
+            #expect(try await fixture.count("supporter") == 1)
         }
     }
 }

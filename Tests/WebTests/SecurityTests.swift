@@ -10,9 +10,9 @@ import Testing
 
 @Suite("Web security: CSRF, rate limits, honeypot, body size, escaping, headers")
 struct SecurityTests {
-    @Test("A form without the token, with a token from another cookie, or from another site is refused and changes nothing")
-    func csrf() async throws {
-        let fixture = try await WebFixture()
+    @Test("A form without the token, with a token from another cookie, or from another site is refused and changes nothing", arguments: StoreKind.allCases)
+    func csrf(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let path = "/c/\(WebFixture.slug)/submit"
@@ -26,18 +26,18 @@ struct SecurityTests {
             let other = Browser(client: browser.client)
             _ = try await other.get("/c/\(WebFixture.slug)")
             #expect(try await other.post(path, supporterFields(), csrf: page.csrf).status == .forbidden)
-            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
+            #expect(try await fixture.counts("submission", "outbox") == [0, 0])
             // The same form from our own origin goes through.
             let ok = try await browser.post(path, supporterFields(), csrf: page.csrf,
                                             headers: [.origin: "https://appeals.example.org", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"])
             #expect(ok.status == .seeOther)
-            #expect(try fixture.count("submission") == 1)
+            #expect(try await fixture.count("submission") == 1)
         }
     }
 
-    @Test("Form posts per client address, and confirmation emails per address, are limited")
-    func rateLimits() async throws {
-        let fixture = try await WebFixture { config in
+    @Test("Form posts per client address, and confirmation emails per address, are limited", arguments: StoreKind.allCases)
+    func rateLimits(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind) { config in
             config.web.formPostsPerAddress = 4
             config.web.emailsPerAddressPerHour = 2
         }
@@ -49,32 +49,32 @@ struct SecurityTests {
             // A third email to the same address within the hour is not sent.
             let third = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf)
             #expect(third.status == .tooManyRequests)
-            #expect(try fixture.outbox().count == 2)
+            #expect(try await fixture.outbox().count == 2)
             // The fifth form post from this address within ten minutes is refused, whatever it is.
             #expect(try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(email: "new@example.com"), csrf: page.csrf).status == .ok)
             let fifth = try await browser.post("/c/\(WebFixture.slug)/preview", supporterFields(email: "new@example.com"), csrf: page.csrf)
             #expect(fifth.status == .tooManyRequests)
             fixture.advance(hours: 1.01)
             #expect(try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf).status == .seeOther)
-            #expect(try fixture.outbox().count == 3)
+            #expect(try await fixture.outbox().count == 3)
         }
     }
 
-    @Test("A filled honeypot field gets the usual answer and nothing is stored or sent")
-    func honeypot() async throws {
-        let fixture = try await WebFixture()
+    @Test("A filled honeypot field gets the usual answer and nothing is stored or sent", arguments: StoreKind.allCases)
+    func honeypot(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let fields = supporterFields().map { $0.0 == "website" ? ("website", "http://spam.example") : $0 }
             let answer = try await browser.post("/c/\(WebFixture.slug)/submit", fields, csrf: page.csrf)
             #expect(answer.status == .seeOther && answer.location == "/c/\(WebFixture.slug)/sent?lang=en")
-            #expect(try fixture.count("submission") == 0 && fixture.count("outbox") == 0)
+            #expect(try await fixture.counts("submission", "outbox") == [0, 0])
         }
     }
 
-    @Test("A body over the limit is refused with 413 and nothing is stored; a body that is not a form, with 415")
-    func bodyLimit() async throws {
-        let fixture = try await WebFixture()
+    @Test("A body over the limit is refused with 413 and nothing is stored; a body that is not a form, with 415", arguments: StoreKind.allCases)
+    func bodyLimit(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
             let huge = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(note: String(repeating: "x", count: 70_000)), csrf: page.csrf)
@@ -82,13 +82,13 @@ struct SecurityTests {
             #expect(huge.headers[.contentSecurityPolicy] != nil)
             let json = try await browser.send("/c/\(WebFixture.slug)/submit", method: .post, headers: [.contentType: "application/json"], body: "{}")
             #expect(json.status == .unsupportedMediaType)
-            #expect(try fixture.count("submission") == 0)
+            #expect(try await fixture.count("submission") == 0)
         }
     }
 
-    @Test("Markup typed by a supporter shows as text in the preview, the letters page and the dashboard")
-    func escaping() async throws {
-        let fixture = try await WebFixture()
+    @Test("Markup typed by a supporter shows as text in the preview, the letters page and the dashboard", arguments: StoreKind.allCases)
+    func escaping(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         let attack = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
         try await fixture.test { browser in
             let fields = supporterFields(name: "Ana \(attack)", city: attack, note: attack)
@@ -96,14 +96,14 @@ struct SecurityTests {
             let preview = try await browser.post("/c/\(WebFixture.slug)/preview", fields, csrf: page.csrf)
             let edit = try await browser.post("/c/\(WebFixture.slug)/edit", fields, csrf: page.csrf)
             try await ConfirmationTests.submit(browser, fields)
-            let token = try fixture.lastToken()
+            let token = try await fixture.lastToken()
             _ = try await ConfirmationTests.confirm(browser, token: token)
             let letters = try await browser.get("/letters/\(token)")
             // A refusal reply holding markup, on the dashboard.
-            try await fixture.database.writer.write { db in
-                try db.execute(sql: "INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome) VALUES (1, ?, 550, ?, 'failed')",
-                               arguments: [TestDatabase.fixedNow, "550 " + attack])
-            }
+            try await fixture.execute("""
+                INSERT INTO delivery_attempt (letter_id, attempted_at, code, reply, outcome)
+                VALUES (1, \(fixture.literal(TestDatabase.fixedNow)), 550, '550 \(attack.replacingOccurrences(of: "'", with: "''"))', 'failed')
+                """)
             let admin = try await AdminTests.logIn(browser)
             let dashboard = try await browser.get("/admin/c/\(WebFixture.slug)")
             #expect(admin.status == .seeOther)
@@ -153,37 +153,37 @@ struct TokenTests {
 
 @Suite("Web hardening")
 struct HardeningTests {
-    @Test("The dashboard's export defuses formulas typed on the campaign page; erasing a supporter removes their requests")
-    func exportAndErasure() async throws {
-        let fixture = try await WebFixture()
+    @Test("The dashboard's export defuses formulas typed on the campaign page; erasing a supporter removes their requests", arguments: StoreKind.allCases)
+    func exportAndErasure(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let name = "=HYPERLINK(\"http://evil/\",\"x\")"
             try await ConfirmationTests.submit(browser, supporterFields(name: name, city: "@SUM(1)"))
-            let token = try fixture.lastToken()
+            let token = try await fixture.lastToken()
             _ = try await ConfirmationTests.confirm(browser, token: token)
             // Once confirmed, the request keeps no personal data.
-            #expect(try await fixture.database.writer.read { db in try String.fetchOne(db, sql: "SELECT name || email FROM submission") } == "")
+            #expect(try await fixture.rows("SELECT name || email AS personal FROM submission").map { $0["personal"] as String? } == [""])
             try await AdminTests.logIn(browser)
             let csv = try await browser.get("/admin/c/\(WebFixture.slug)/export.csv")
             #expect(csv.html.contains("\"'=HYPERLINK(\"\"http://evil/\"\",\"\"x\"\")\""))
             #expect(!csv.html.contains(",\"=HYPERLINK"))
             try await ConfirmationTests.submit(browser, supporterFields(email: "second@example.com"))
-            _ = try fixture.database.eraseSupporter(email: "ana@example.com", campaign: WebFixture.slug)
-            #expect(try fixture.count("submission") == 1)
+            _ = try await fixture.eraseSupporter(email: "ana@example.com")
+            #expect(try await fixture.count("submission") == 1)
             #expect(try await browser.get("/letters/\(token)").status == .notFound)
         }
     }
 
-    @Test("A campaign paused between the check and the write gets its page, not an error")
-    func pausedMidSubmit() async throws {
-        let fixture = try await WebFixture()
+    @Test("A campaign paused between the check and the write gets its page, not an error", arguments: StoreKind.allCases)
+    func pausedMidSubmit(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
         try await fixture.test { browser in
             let page = try await browser.get("/c/\(WebFixture.slug)")
-            _ = try fixture.database.setStatus(.paused, ofCampaign: WebFixture.slug)
+            _ = try await fixture.setStatus(.paused)
             // The post's own check sees the pause too; the page says so either way.
             let answer = try await browser.post("/c/\(WebFixture.slug)/submit", supporterFields(), csrf: page.csrf)
             #expect(answer.status == .ok && answer.html.contains("Letters are paused"))
-            #expect(try fixture.count("submission") == 0)
+            #expect(try await fixture.count("submission") == 0)
         }
     }
 }
