@@ -198,22 +198,13 @@ public final class PostgresDeliveryStore: DeliveryStore {
     /// time zones and letters in the last hour, and the targets that can take nothing now.
     private static func claimState(_ rules: ClaimRules, on connection: PostgresConnection, logger: Logger)
         async throws -> (policy: ClaimPolicy, sentLastHour: [Int64: Int], closed: [Int64]) {
-        var hours: [Int64: SendingHours] = [:]
-        for try await (id, text) in try await connection.query("""
-            SELECT id, sending_hours FROM campaign WHERE status = 'active' AND sending_hours IS NOT NULL
-              AND (\(rules.campaign)::text IS NULL OR slug = \(rules.campaign))
-            """, logger: logger).decode((Int64, String).self) {
-            hours[id] = SendingHours(text)
-        }
-        let utc = TimeZone(identifier: "UTC")!
-        var zones: [Int64: TimeZone] = [:], campaignOf: [Int64: Int64] = [:]
-        for try await (id, campaign, zone) in try await connection.query("""
-            SELECT t.id, t.campaign_id, t.timezone FROM target t JOIN campaign c ON c.id = t.campaign_id
-            WHERE c.status = 'active' AND NOT t.disabled AND (\(rules.campaign)::text IS NULL OR c.slug = \(rules.campaign))
-            """, logger: logger).decode((Int64, Int64, String?).self) {
-            zones[id] = zone.flatMap(TimeZone.init(identifier:)) ?? utc
-            campaignOf[id] = campaign
-        }
+        let campaigns = try await records(Campaign.self, """
+            SELECT \(unescaped: columns("campaign")) FROM campaign
+            WHERE status = 'active' AND (\(rules.campaign)::text IS NULL OR slug = \(rules.campaign))
+            """, on: connection, logger: logger)
+        let targets = try await records(Target.self, """
+            SELECT \(unescaped: columns("target")) FROM target WHERE campaign_id = ANY(\(campaigns.map { $0.id! })) AND NOT disabled
+            """, on: connection, logger: logger)
         var sentLastHour: [Int64: Int] = [:]
         if rules.perTargetPerHour > 0 {
             for try await (target, count) in try await connection.query("""
@@ -223,8 +214,8 @@ public final class PostgresDeliveryStore: DeliveryStore {
                 sentLastHour[target] = count
             }
         }
-        let policy = ClaimPolicy(sendingHours: hours, timeZones: zones, perTargetPerHour: rules.perTargetPerHour)
-        return (policy, sentLastHour, policy.closedTargets(campaignOf, at: rules.now, sentLastHour: sentLastHour))
+        let policy = ClaimPolicy(campaigns: campaigns, targets: targets, perTargetPerHour: rules.perTargetPerHour)
+        return (policy, sentLastHour, policy.closedTargets(targets, at: rules.now, sentLastHour: sentLastHour))
     }
 
     /// The letters `ids`, in that order, with their texts, supporters and targets.

@@ -50,12 +50,11 @@ public struct ClaimPolicy: Sendable {
     /// The targets none of whose letters may be claimed at `date`: outside their campaign's sending hours, or at
     /// their hourly limit. A claim's look-ahead leaves their letters out, so that a target's thousands of letters
     /// waiting for its night to end, or for its next hour, never crowd the other targets' letters out of it.
-    /// - Parameter targets: campaign by target.
-    public func closedTargets(_ targets: [Int64: Int64], at date: Date, sentLastHour: [Int64: Int]) -> [Int64] {
-        targets.compactMap { target, campaign in
-            if perTargetPerHour > 0 && sentLastHour[target, default: 0] >= perTargetPerHour { return target }
-            return isInsideSendingHours(campaignId: campaign, targetId: target, at: date) ? nil : target
-        }.sorted()
+    public func closedTargets(_ targets: [Target], at date: Date, sentLastHour: [Int64: Int]) -> [Int64] {
+        Set(targets.compactMap { target in
+            if perTargetPerHour > 0 && sentLastHour[target.id!, default: 0] >= perTargetPerHour { return target.id! }
+            return isInsideSendingHours(campaignId: target.campaignId, targetId: target.id!, at: date) ? nil : target.id!
+        }).sorted()
     }
 
     /// The candidates a claim takes, in order, up to `limit`.

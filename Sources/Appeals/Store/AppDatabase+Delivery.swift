@@ -116,8 +116,7 @@ extension AppDatabase {
             for row in rows { sentLastHour[row[0]] = row[1] }
         }
         let policy = ClaimPolicy(campaigns: campaigns, targets: targets, perTargetPerHour: rules.perTargetPerHour)
-        let closed = policy.closedTargets(Dictionary(targets.map { ($0.id!, $0.campaignId) }, uniquingKeysWith: { first, _ in first }),
-                                          at: rules.now, sentLastHour: sentLastHour)
+        let closed = policy.closedTargets(targets, at: rules.now, sentLastHour: sentLastHour)
         return (policy, targets.keyed { $0.id! }, sentLastHour, closed)
     }
 
