@@ -117,6 +117,13 @@ public enum DatabaseCopy {
             for (key, value) in counts where key.hasPrefix("letter:") { report.letters[String(key.dropFirst(7))] = value }
             return report
         }
+        // Statistics for the copied rows, before the first sender plans its claims on empty tables' figures.
+        do {
+            let names = tables.map(\.name).joined(separator: ", ")
+            try await store.leased { connection in try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(names)"), logger: store.logger) }
+        } catch {
+            throw PostgresStore.appealsError(error, store.location)
+        }
         return report
     }
 

@@ -142,6 +142,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
                 }
                 var chosen: [Int64] = []
                 let state = try await Self.claimState(rules, on: connection, logger: self.logger)
+                try await Self.dueOrderPlan(on: connection, logger: self.logger)
                 // Sending hours and hourly limits may pass over candidates: look further when the first look
                 // leaves the claim short. The letters looked at stay locked until the commit.
                 for wanted in [rules.limit, rules.limit * 4 + 100] {
@@ -164,6 +165,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
         try store.blocking { () async throws(AppealsError) in
             try await self.store.transaction { connection in
                 let state = try await Self.claimState(rules, on: connection, logger: self.logger)
+                try await Self.dueOrderPlan(on: connection, logger: self.logger)
                 let candidates = try await Self.candidates(rules, wanted: rules.limit, after: after, excluding: state.closed, lock: false,
                                                            on: connection, logger: self.logger)
                 let chosen = state.policy.choose(candidates.map(\.candidate), limit: rules.limit, at: rules.now, sentLastHour: state.sentLastHour).chosen
@@ -171,6 +173,14 @@ public final class PostgresDeliveryStore: DeliveryStore {
                 return (try await Self.jobs(chosen, on: connection, logger: self.logger), next)
             }
         }
+    }
+
+    /// Makes the rest of the transaction read the due letters in order from the `letter_queue` index, whatever
+    /// the table's statistics say: statistics taken before a large `queue` (autovacuum analyzes up to a minute
+    /// later) made the planner sort every queued letter for each claim (0.7 s at 300,000 letters, against 0.3 ms),
+    /// and the run's commits waited behind its claims.
+    static func dueOrderPlan(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)", logger: logger)
     }
 
     /// Letters due by status and time, in due order, after `after`, at most `wanted`; with `lock`, locked for

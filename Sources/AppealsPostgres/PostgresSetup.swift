@@ -221,6 +221,11 @@ extension PostgresStore {
                 }
                 // Given back before the connection goes back to the pool (a broken connection takes it with it).
                 try await turn.query("SELECT pg_advisory_unlock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
+                // Many new letters: fresh statistics for the senders' and reports' queries now, not when autovacuum
+                // gets to it (up to a minute later).
+                if case .success(let report) = result, report.queued >= 10_000 {
+                    try await turn.query("ANALYZE letter, letter_text", logger: logger)
+                }
                 return try result.get()
             }
         } catch {
