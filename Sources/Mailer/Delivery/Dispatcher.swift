@@ -189,6 +189,9 @@ public final class Dispatcher: Sendable {
                 state.claimed(jobs.map { $0.letter.id! })
                 toClaim -= jobs.count
                 await claims.send(jobs)
+                // The commits share this thread: when the sessions take claims as fast as they come (slow claims),
+                // the send above never waits, and the commits would wait for the last claim.
+                await Task.yield()
             } catch {
                 state.halt(.storage(error))
             }
