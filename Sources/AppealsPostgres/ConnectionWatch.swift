@@ -33,6 +33,8 @@ final class ConnectionWatch: Sendable {
         var looking = false
         /// The servers being probed, by URL.
         var probing: Set<String> = []
+        /// When each server last answered a probe: a busy pool is not probed more than once per ``probeAfter``.
+        var answered: [String: ContinuousClock.Instant] = [:]
     }
 
     private let state = Mutex(State())
@@ -108,7 +110,9 @@ final class ConnectionWatch: Sendable {
                         if now - watched.since > watched.leaseLimit {
                             state.watched[id] = nil
                             abandoned.append((watched, .storage("\(watched.location) gave no connection within \(watched.leaseLimit.components.seconds) seconds (out of connections for this user or server? max_connections and each role's connection limit bound appeal's processes)")))
-                        } else if now - watched.since > Self.probeAfter, state.probing.insert("\(watched.location)").inserted {
+                        } else if now - watched.since > Self.probeAfter,
+                                  state.answered["\(watched.location)"].map({ now - $0 > Self.probeAfter }) ?? true,
+                                  state.probing.insert("\(watched.location)").inserted {
                             probes.append(watched)
                         }
                         continue
@@ -135,7 +139,10 @@ final class ConnectionWatch: Sendable {
         let location = "\(watched.location)"
         do throws(AppealsError) {
             try await watched.probe()
-            _ = state.withLock { $0.probing.remove(location) }
+            state.withLock { state in
+                state.probing.remove(location)
+                state.answered[location] = .now
+            }
         } catch {
             let waiting = state.withLock { state in
                 state.probing.remove(location)
