@@ -10,7 +10,7 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "The campaign's slug.") var campaign: String
     @Option(help: "Write to this file instead of standard output.") var out: String?
-    @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
+    @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed, cancelled or bounced.") var status: LetterStatus?
 
     func run() async throws {
         let config = try options.loadConfig()

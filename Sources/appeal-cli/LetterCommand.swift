@@ -14,7 +14,7 @@ struct LetterCommand: ParsableCommand {
             abstract: "List a campaign's letters: target, supporter, status, attempts, last reply.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The campaign's slug.") var campaign: String
-        @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed or cancelled.") var status: LetterStatus?
+        @Option(help: "Only letters in this status: queued, sending, sent, deferred, failed, cancelled or bounced.") var status: LetterStatus?
         @Option(help: "At most this many letters.") var limit = 1000
 
         func run() async throws {

@@ -135,7 +135,7 @@ struct SendCommand: AsyncParsableCommand {
             let why = summary.interrupted ? "the next run (this one was interrupted)"
                 : summary.stopped != nil ? "the next run (this one stopped)"
                 : limit.map({ summary.attempted >= $0 }) == true ? "the next run (this one stopped at --limit)"
-                : "their targets' sending hours or hourly limit; a later run sends them"
+                : "their targets' sending hours or hourly limit, or another sender has them; a later run sends them"
             print("\(plural(waiting.outsideHoursOrLimit, "letter")) \(verb(waiting.outsideHoursOrLimit, "waits", "wait")) for \(why)")
         }
         if waiting.backingOff > 0, let next = waiting.nextRetry {
