@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import Testing
 import TestSupport
@@ -51,6 +52,32 @@ struct ImportTests {
         #expect(found.count == 1 && found.first?.location.file == path, "\(found)")
         #expect(found.first?.message.contains("the file changed while it was being read") == true, "\(found)")
         #expect(try store.count("supporter") == 0)
+    }
+
+    @Test("a named pipe with no writer, a folder or a missing file is refused at once, naming it")
+    func notAPlainFile() throws {
+        let store = try TestDatabase()
+        let pipe = store.folder.appendingPathComponent("supporters.csv").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        for (path, reason) in [(pipe, "not a regular file"), (store.folder.path, "a folder, not a file"),
+                               (store.folder.appendingPathComponent("missing.csv").path, "No such file or directory")] {
+            // Read on a thread of its own: a reader that waits for the pipe's writer is let go, and counted as a failure.
+            let found = Mutex<[InputIssue]?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                let refused = issues { _ = try CSVFile(path: path, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns) }
+                found.withLock { $0 = refused }
+                done.signal()
+            }
+            if done.wait(timeout: .now() + 10) == .timedOut {
+                Issue.record("\(path): still waiting after 10 s")
+                let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+                close(writer)
+                done.wait()
+            }
+            let refused = found.withLock { $0 } ?? []
+            #expect(refused.count == 1 && refused.first?.location.file == path && refused.first?.message.contains(reason) == true, "\(refused)")
+        }
     }
 
     @Test("a bad file is rejected whole, every bad line listed, nothing stored")

@@ -119,12 +119,18 @@ public struct CSVFile: CSVRowSource, Sendable {
 
     /// Opens `path` and runs `body` with its bytes as they are read (see ``CSVInput``).
     private static func reading<T>(_ path: String, _ body: (CSVInput) throws -> T) throws -> T {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        var status = stat()
-        guard descriptor >= 0, fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            if descriptor >= 0 { close(descriptor) }
-            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file")
+        // Opened without waiting (a named pipe with no writer would block here), then refused unless a plain file.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: \(String(cString: strerror(errno)))")
         }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: "
+                                       + ((status.st_mode & S_IFMT) == S_IFDIR ? "a folder, not a file" : "not a regular file"))
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         defer { close(descriptor) }
         return try body(CSVInput(descriptor: descriptor, size: Int(status.st_size), file: path))
     }
