@@ -104,6 +104,8 @@ let package = Package(
         .testTarget(name: "AppealsTests", dependencies: ["Appeals", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MailerTests", dependencies: ["Mailer", "AppealsPostgres", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "PostgresNIO", package: "postgres-nio")]),
+        .testTarget(name: "AppealsPostgresTests", dependencies: ["AppealsPostgres", "Appeals", "TestSupport",
+                                                                .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "WebTests", dependencies: ["Web", "Appeals", "AppealsPostgres", "Mailer", "TestSupport",
                                                       .product(name: "PostgresNIO", package: "postgres-nio"),
                                                       .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -55,8 +55,10 @@ final class ConnectionWatch: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 outcome.wait(continuation)
                 let id = watch(Watched(connection: nil, since: .now, leaseLimit: leaseLimit, location: location, probe: probe) { error in
-                    outcome.cancel()
+                    // This error is the one the waiter gets, not the use's own once cancelled (the pool's "request
+                    // cancelled").
                     outcome.resume(.failure(error))
+                    outcome.cancel()
                 })
                 outcome.start(Task {
                     let result: Result<T, any Error>

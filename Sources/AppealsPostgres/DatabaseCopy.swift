@@ -75,7 +75,7 @@ public enum DatabaseCopy {
             throw .storage("cannot read \(source.path): \(error)")
         }
         let report = try await store.transaction { connection in
-            let existing = try await connection.query("SELECT count(*)::bigint FROM campaign", logger: store.logger).collect()
+            let existing = try await connection.rows("SELECT count(*)::bigint FROM campaign", logger: store.logger)
             if let campaigns = try existing.first?.decode(Int64.self), campaigns > 0 {
                 throw AppealsError.conflict("\(store.location) already holds \(campaigns) campaign\(campaigns == 1 ? "" : "s"): copy into an empty database")
             }
@@ -120,7 +120,7 @@ public enum DatabaseCopy {
         // Statistics for the copied rows, before the first sender plans its claims on empty tables' figures.
         do {
             let names = tables.map(\.name).joined(separator: ", ")
-            try await store.leased { connection in try await connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(names)"), logger: store.logger) }
+            _ = try await store.leased { connection in try await connection.rows(PostgresQuery(unsafeSQL: "ANALYZE \(names)"), logger: store.logger) }
         } catch {
             throw PostgresStore.appealsError(error, store.location)
         }
@@ -147,16 +147,16 @@ public enum DatabaseCopy {
     static func verify(_ expected: [String: Int], connection: PostgresConnection, store: PostgresStore) async throws {
         var found: [String: Int] = [:]
         for table in tables {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM \(table.name)"), logger: store.logger).collect()
+            let rows = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM \(table.name)"), logger: store.logger)
             found[table.name] = Int(try rows.first?.decode(Int64.self) ?? 0)
         }
-        for try await (status, count) in try await connection.query("SELECT status, count(*)::bigint FROM letter GROUP BY status", logger: store.logger)
+        for (status, count) in try await connection.rows("SELECT status, count(*)::bigint FROM letter GROUP BY status", logger: store.logger)
             .decode((String, Int64).self) {
             found["letter:" + status] = Int(count)
         }
-        let attempts = try await connection.query("SELECT coalesce(sum(attempts), 0)::bigint FROM letter", logger: store.logger).collect()
+        let attempts = try await connection.rows("SELECT coalesce(sum(attempts), 0)::bigint FROM letter", logger: store.logger)
         found["letter attempts"] = Int(try attempts.first?.decode(Int64.self) ?? 0)
-        let duplicates = try await connection.query("SELECT count(*)::bigint FROM letter WHERE possible_duplicate", logger: store.logger).collect()
+        let duplicates = try await connection.rows("SELECT count(*)::bigint FROM letter WHERE possible_duplicate", logger: store.logger)
         found["possible duplicates"] = Int(try duplicates.first?.decode(Int64.self) ?? 0)
         if found != expected {
             let differing = expected.keys.sorted().filter { expected[$0] != found[$0] }.map { "\($0): \(expected[$0] ?? 0) in the file, \(found[$0] ?? 0) copied" }
@@ -198,7 +198,7 @@ public enum DatabaseCopy {
         }
         let sql = "INSERT INTO \(table) (\(columns.map(\.0).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
             + (onConflictDoNothing ? " ON CONFLICT DO NOTHING" : "") + (returning.map { " RETURNING \($0)" } ?? "")
-        let inserted = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+        let inserted = try await connection.rows(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         return returning == nil ? [] : try inserted.map { try $0.decode(Int64.self) }
     }
 }

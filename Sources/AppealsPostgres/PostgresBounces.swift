@@ -48,8 +48,7 @@ struct PostgresBounceLedger: BounceLedger {
     }
 
     static func earlierIngest(of sha256: Data, on connection: PostgresConnection, store: PostgresStore) async throws -> BounceIngestResult? {
-        try await connection.query("SELECT class, outcome, problem FROM bounce_message WHERE sha256 = \(sha256)", logger: store.logger)
-            .collect().first.map { row in
+        try await connection.rows("SELECT class, outcome, problem FROM bounce_message WHERE sha256 = \(sha256)", logger: store.logger).first.map { row in
                 let (bounceClass, outcome, problem) = try row.decode((String, String, String?).self)
                 return BounceLedgerIngest.earlier(bounceClass: bounceClass, outcome: outcome, problem: problem)
             }
@@ -62,7 +61,7 @@ struct PostgresBounceLedger: BounceLedger {
 
     func campaign(ofTarget id: Int64) throws -> Int64? {
         try run { connection, logger in
-            try await connection.query("SELECT campaign_id FROM target WHERE id = \(id)", logger: logger).collect().first?.decode(Int64.self)
+            try await connection.rows("SELECT campaign_id FROM target WHERE id = \(id)", logger: logger).first?.decode(Int64.self)
         }
     }
 
@@ -83,7 +82,7 @@ struct PostgresBounceLedger: BounceLedger {
                 query.binds.append(keys)
                 query.binds.append(since)
             }
-            guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
+            guard let row = try await connection.rows(query, logger: logger).first else { return nil }
             let (id, campaignId, targetId, status, messageId, targetEmail, targetName, disabled, supporterEmail)
                 = try row.decode((Int64, Int64, Int64, String, String, String, String, Bool, String?).self)
             return BounceLetter(id: id, campaignId: campaignId, targetId: targetId, status: status, messageId: messageId, targetEmail: targetEmail,
@@ -93,27 +92,27 @@ struct PostgresBounceLedger: BounceLedger {
 
     func markBounced(letterId: Int64, code: Int?, reply: String, at now: Date) throws -> Bool {
         try run { connection, logger in
-            try await !connection.query("""
+            try await !connection.rows("""
                 UPDATE letter SET status = 'bounced', bounced_at = \(now), updated_at = \(now), last_code = \(code), last_reply = \(reply)
                 WHERE id = \(letterId) AND status = 'sent' RETURNING id
-                """, logger: logger).collect().isEmpty
+                """, logger: logger).isEmpty
         }
     }
 
     func disable(targetId: Int64, reason: String) throws -> Bool {
         try run { connection, logger in
-            try await !connection.query("""
+            try await !connection.rows("""
                 UPDATE target SET disabled = true, disabled_reason = \(reason) WHERE id = \(targetId) AND NOT disabled AND removed_at IS NULL RETURNING id
-                """, logger: logger).collect().isEmpty
+                """, logger: logger).isEmpty
         }
     }
 
     func transientFailureDays(targetId: Int64, since: Date) throws -> (days: Int, first: Date?) {
         try run { connection, logger in
-            let row = try await connection.query("""
+            let row = try await connection.rows("""
                 SELECT count(DISTINCT (received_at AT TIME ZONE 'UTC')::date)::bigint, min(received_at) FROM bounce
                 WHERE target_id = \(targetId) AND counted AND class = 'transient' AND received_at >= \(since)
-                """, logger: logger).collect().first
+                """, logger: logger).first
             let (days, first) = try row?.decode((Int64, Date?).self) ?? (Int64(0), nil)
             return (Int(days), first)
         }
@@ -121,13 +120,13 @@ struct PostgresBounceLedger: BounceLedger {
 
     func store(_ message: StoredBounceMessage) throws -> Int64 {
         try run { connection, logger in
-            try await connection.query("""
+            try await connection.rows("""
                 INSERT INTO bounce_message (sha256, received_at, source, size, sender, subject, format, class, verp, campaign_id, outcome, problem, raw)
                 VALUES (\(message.sha256), \(message.receivedAt), \(message.source), \(message.size), \(message.sender), \(message.subject),
                         \(message.format), \(message.bounceClass), \(message.verp), \(message.campaignId), \(message.outcome), \(message.problem),
                         \(message.raw))
                 RETURNING id
-                """, logger: logger).collect().first!.decode(Int64.self)
+                """, logger: logger).first!.decode(Int64.self)
         }
     }
 
@@ -154,16 +153,16 @@ extension PostgresStore {
         try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
             var listings: [BounceListing] = []
-            for row in try await connection.query("""
+            for row in try await connection.rows("""
                 SELECT m.id, m.received_at, m.source, m.size, m.sender, m.subject, m.format, m.class, m.verp, c.slug, m.outcome,
                        m.problem, m.raw IS NOT NULL
                 FROM bounce_message m LEFT JOIN campaign c ON c.id = m.campaign_id
                 WHERE m.campaign_id = \(campaign.id!) OR m.campaign_id IS NULL ORDER BY m.id DESC LIMIT \(limit)
-                """, logger: logger).collect() {
+                """, logger: logger) {
                 let (id, receivedAt, source, size, sender, subject, format, bounceClass, verp, slug, outcome, problem, kept)
                     = try row.decode((Int64, Date, String, Int, String?, String?, String, String, String, String?, String, String?, Bool).self)
                 var reports: [BounceListing.Report] = []
-                for try await (recipient, status, diagnostic, reportClass, matchedBy, letterId, counted, effect) in try await connection.query("""
+                for (recipient, status, diagnostic, reportClass, matchedBy, letterId, counted, effect) in try await connection.rows("""
                     SELECT recipient, status, diagnostic, class, matched_by, letter_id, counted, effect FROM bounce WHERE message_id = \(id) ORDER BY id
                     """, logger: logger).decode((String, String?, String?, String, String?, Int64?, Bool, String).self) {
                     reports.append(BounceListing.Report(recipient: recipient, status: status, diagnostic: diagnostic, bounceClass: reportClass,
@@ -181,7 +180,7 @@ extension PostgresStore {
     /// - Throws: ``AppealsError/notFound(_:)`` when there is no such message, or it was not kept.
     public func keptBounce(id: Int64) async throws(AppealsError) -> Data {
         let raw = try await transaction { connection in
-            try await connection.query("SELECT raw FROM bounce_message WHERE id = \(id) AND raw IS NOT NULL", logger: logger).collect().first?.decode(Data.self)
+            try await connection.rows("SELECT raw FROM bounce_message WHERE id = \(id) AND raw IS NOT NULL", logger: logger).first?.decode(Data.self)
         }
         guard let raw else { throw .notFound("no kept bounce message \(id): `appeal-cli bounces list` shows them (only unmatched ones are kept)") }
         return raw

@@ -31,7 +31,7 @@ extension PostgresStore {
                 WHERE id = \(id)
                 """, logger: logger)
             var old: [String: [String]] = [:]
-            for try await (language, subject, letter) in try await connection.query("""
+            for (language, subject, letter) in try await connection.rows("""
                 SELECT language, subject, letter FROM campaign_template WHERE campaign_id = \(id)
                 """, logger: logger).decode((String, String, String).self) {
                 old[language] = [subject, letter]
@@ -69,24 +69,23 @@ extension PostgresStore {
         let campaignId = composer.campaign.id!
         return try await transaction { connection in
             let before = try await target(email, campaign: composer.campaign, on: connection)
-            let sources = try await connection.query("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaignId)", logger: logger)
-                .collect().map { try $0.decode(String.self) }
+            let sources = try await connection.rows("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaignId)", logger: logger).map { try $0.decode(String.self) }
             let after = try before.applying(changes, templates: sources)
-            if after.emailKey != before.emailKey, try await !connection.query("""
+            if after.emailKey != before.emailKey, try await !connection.rows("""
                 SELECT 1 FROM target WHERE campaign_id = \(campaignId) AND email_key = \(after.emailKey)
-                """, logger: logger).collect().isEmpty {
+                """, logger: logger).isEmpty {
                 throw AppealsError.conflict("\(after.email) is already another target of \(slug)")
             }
-            if after.kind == .embassy, after.country != before.country, let other = try await connection.query("""
+            if after.kind == .embassy, after.country != before.country, let other = try await connection.rows("""
                 SELECT email FROM target WHERE campaign_id = \(campaignId) AND kind = 'embassy' AND country = \(after.country)
-                """, logger: logger).collect().first?.decode(String.self) {
+                """, logger: logger).first?.decode(String.self) {
                 throw AppealsError.conflict("\(slug) already has an embassy in \(after.country!) (\(other)); a country has one embassy")
             }
             try await updateRow(after, on: connection)
             var update = TargetUpdate(before: before, after: after)
-            update.beingSent = Int(try await connection.query("""
+            update.beingSent = Int(try await connection.rows("""
                 SELECT count(*)::bigint FROM letter WHERE target_id = \(before.id!) AND status = 'sending'
-                """, logger: logger).collect().first?.decode(Int64.self) ?? 0)
+                """, logger: logger).first?.decode(Int64.self) ?? 0)
             update.rewritten = try await rewriteUnsentLetters("target_id", before.id!, composer: composer, now: now, on: connection)
             return update
         }
@@ -99,10 +98,10 @@ extension PostgresStore {
         try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
             let target = try await target(email, campaign: campaign, on: connection).removed(at: now, campaign: slug)
-            let cancelled = try await connection.query("""
+            let cancelled = try await connection.rows("""
                 UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
                 WHERE target_id = \(target.id!) AND status IN ('queued', 'deferred', 'sending') RETURNING id
-                """, logger: logger).collect().count
+                """, logger: logger).count
             try await updateRow(target, on: connection)
             return (target, cancelled)
         }

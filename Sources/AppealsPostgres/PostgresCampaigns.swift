@@ -29,9 +29,9 @@ extension PostgresStore {
             try await connection.query("""
                 UPDATE target SET disabled = \(target.disabled), disabled_reason = \(target.disabledReason) WHERE id = \(target.id!)
                 """, logger: logger)
-            let held = try await connection.query("""
+            let held = try await connection.rows("""
                 SELECT count(*) FROM letter WHERE target_id = \(target.id!) AND status IN ('queued', 'deferred')
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
+                """, logger: logger).first?.decode(Int.self) ?? 0
             return (target, held)
         }
     }
@@ -69,7 +69,7 @@ extension PostgresStore {
         return try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
             var letters: [LetterListing] = []
-            for try await (name, email, targetName, targetEmail, letterStatus, attempts, code, reply, updatedAt) in try await connection.query("""
+            for (name, email, targetName, targetEmail, letterStatus, attempts, code, reply, updatedAt) in try await connection.rows("""
                 SELECT s.name, s.email, t.name, t.email, l.status, l.attempts, l.last_code, l.last_reply, l.updated_at
                 FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
                 WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id LIMIT \(limit)
@@ -88,17 +88,17 @@ extension PostgresStore {
         let statuses = statuses.map(\.rawValue)
         return try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
-            let held = try await connection.query("""
+            let held = try await connection.rows("""
                 SELECT count(*) FROM letter WHERE campaign_id = \(campaign.id!) AND status = ANY(\(statuses))
                   AND target_id IN (SELECT id FROM target WHERE disabled)
-                """, logger: logger).collect().first?.decode(Int.self) ?? 0
-            let due = try await connection.query("""
+                """, logger: logger).first?.decode(Int.self) ?? 0
+            let due = try await connection.rows("""
                 UPDATE letter SET status = 'queued', due_at = \(now), updated_at = \(now), bounced_at = NULL,
                     attempts = CASE WHEN status IN ('failed', 'bounced') THEN 0 ELSE attempts END
                 WHERE campaign_id = \(campaign.id!) AND status = ANY(\(statuses))
                   AND target_id NOT IN (SELECT id FROM target WHERE disabled)
                 RETURNING id
-                """, logger: logger).collect().count
+                """, logger: logger).count
             return RetryReport(due: due, held: held)
         }
     }

@@ -72,20 +72,20 @@ public final class PostgresDeliveryStore: DeliveryStore {
     private func settle(deadRun owner: String, now: Date, policy: RetryPolicy) async throws(AppealsError) -> Int {
         try await store.transaction { connection in
             // The lease row, locked: a run that renewed it in time, or that another run is settling, is left alone.
-            let lease = try await connection.query("""
+            let lease = try await connection.rows("""
                 SELECT lease_until < clock_timestamp() FROM send_run WHERE id = \(owner) FOR UPDATE
-                """, logger: self.logger).collect()
+                """, logger: self.logger)
             if let expired = try lease.first?.decode(Bool.self), !expired { return 0 }
             try await connection.query("DELETE FROM send_run WHERE id = \(owner)", logger: self.logger)
-            let held = try await connection.query("""
+            let held = try await connection.rows("""
                 SELECT id FROM letter WHERE status = 'sending' AND claimed_by = \(owner) ORDER BY id FOR UPDATE
-                """, logger: self.logger).collect().map { try $0.decode(Int64.self) }
+                """, logger: self.logger).map { try $0.decode(Int64.self) }
             var replay = JournalReplay()
-            let notes = try await connection.query("""
+            let notes = try await connection.rows("""
                 SELECT letter_id, event, result, code, disables, at, reply FROM send_journal
                 WHERE run_id = \(owner) AND letter_id = ANY(\(held)) ORDER BY seq
                 """, logger: self.logger)
-            for try await (letter, event, result, code, disables, at, reply) in notes.decode((Int64, String, String?, Int?, Bool, Date?, String?).self) {
+            for (letter, event, result, code, disables, at, reply) in try notes.decode((Int64, String, String?, Int?, Bool, Date?, String?).self) {
                 switch event {
                 case "started": replay.noteStarted(letter)
                 case "untried": replay.noteUntried(letter)
@@ -105,11 +105,11 @@ public final class PostgresDeliveryStore: DeliveryStore {
                   AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
                 """, logger: self.logger)
             let unanswered = replay.unanswered
-            duplicates += try await connection.query("""
+            duplicates += try await connection.rows("""
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, due_at = \(now), updated_at = \(now),
                     possible_duplicate = true
                 WHERE id = ANY(\(unanswered)) AND status = 'sending' AND claimed_by = \(owner) RETURNING id
-                """, logger: self.logger).collect().count
+                """, logger: self.logger).count
             // Never handed over: back in the queue as if never claimed.
             try await connection.query("""
                 UPDATE letter SET status = 'queued', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
@@ -198,7 +198,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             """
         if lock { query.sql += " FOR UPDATE OF l SKIP LOCKED" }
         var candidates: [(ClaimPolicy.Candidate, DueKey)] = []
-        for try await (id, campaign, target, due) in try await connection.query(query, logger: logger).decode((Int64, Int64, Int64, String).self) {
+        for (id, campaign, target, due) in try await connection.rows(query, logger: logger).decode((Int64, Int64, Int64, String).self) {
             candidates.append((ClaimPolicy.Candidate(letterId: id, campaignId: campaign, targetId: target), DueKey(dueAt: due, id: id)))
         }
         return candidates
@@ -217,7 +217,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             """, on: connection, logger: logger)
         var sentLastHour: [Int64: Int] = [:]
         if rules.perTargetPerHour > 0 {
-            for try await (target, count) in try await connection.query("""
+            for (target, count) in try await connection.rows("""
                 SELECT target_id, count(*) FROM letter
                 WHERE status = 'sending' OR (status = 'sent' AND sent_at > \(rules.now.addingTimeInterval(-3600))) GROUP BY target_id
                 """, logger: logger).decode((Int64, Int).self) {
@@ -257,7 +257,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
                     """, on: connection, logger: self.logger)
                 // A cancelled letter may be an erased supporter's, emptied: never a sample.
                 var first: [Int64: Int64] = [:]
-                for try await (target, letter) in try await connection.query("""
+                for (target, letter) in try await connection.rows("""
                     SELECT target_id, min(id) FROM letter WHERE campaign_id = \(campaign) AND status <> 'cancelled' GROUP BY target_id
                     """, logger: self.logger).decode((Int64, Int64).self) {
                     first[target] = letter
@@ -285,7 +285,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
                        logger: Logger) async throws -> [Int64: LetterStatus] {
         if outcomes.isEmpty { return [:] }
         var held: [Int64: (attempts: Int, target: Int64)] = [:]
-        for try await (id, attempts, target) in try await connection.query("""
+        for (id, attempts, target) in try await connection.rows("""
             SELECT id, attempts, target_id FROM letter WHERE id = ANY(\(outcomes.map(\.letterId))) AND status = 'sending' AND claimed_by = \(owner)
             ORDER BY id FOR UPDATE
             """, logger: logger).decode((Int64, Int, Int64).self) {
@@ -340,13 +340,13 @@ public final class PostgresDeliveryStore: DeliveryStore {
             try await connection.query("UPDATE target SET disabled = true, disabled_reason = \(reason) WHERE id = \(target)", logger: logger)
         }
         for outcome in erased {
-            let changed = try await connection.query("""
+            let changed = try await connection.rows("""
                 UPDATE letter SET status = 'sent', attempts = attempts + 1, last_code = \(outcome.code), last_reply = \(outcome.reply),
                     sent_at = \(outcome.at), updated_at = \(outcome.at)
                 WHERE id = \(outcome.letterId) AND status = 'cancelled' AND claimed_by IS NULL
                   AND supporter_id IN (SELECT id FROM supporter WHERE erased_at IS NOT NULL)
                 RETURNING id
-                """, logger: logger).collect()
+                """, logger: logger)
             if !changed.isEmpty {
                 statuses[outcome.letterId] = .sent
                 try await connection.query("""
@@ -452,7 +452,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     static func records<Record: FetchableRecord>(_ type: Record.Type, _ query: PostgresQuery, on connection: PostgresConnection,
                                                  logger: Logger) async throws -> [Record] {
         var records: [Record] = []
-        for try await row in try await connection.query(query, logger: logger) {
+        for row in try await connection.rows(query, logger: logger) {
             records.append(try Record(row: try row.grdbRow()))
         }
         return records
@@ -463,7 +463,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
     func query<T>(_ query: PostgresQuery, notes: Bool = false, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
         do {
             let logger = logger
-            return try await store.leased(notes: notes) { connection in try await connection.query(query, logger: logger).collect() }
+            return try await store.leased(notes: notes) { connection in try await connection.rows(query, logger: logger) }
                 .map(decode)
         } catch {
             throw PostgresStore.appealsError(error, location)

@@ -22,15 +22,14 @@ extension PostgresStore {
             else { throw AppealsError.notFound("\(email) is not a supporter of \(slug) (or was erased already)") }
             let id = supporter.id!
             var report = ErasureReport()
-            report.lettersCancelled = try await connection.query("""
+            report.lettersCancelled = try await connection.rows("""
                 UPDATE letter SET status = 'cancelled', claimed_by = NULL, claimed_at = NULL, updated_at = \(now)
                 WHERE supporter_id = \(id) AND status IN ('queued', 'deferred', 'sending') RETURNING id
-                """, logger: logger).collect().count
-            report.lettersErased = try await connection.query("""
+                """, logger: logger).count
+            report.lettersErased = try await connection.rows("""
                 UPDATE letter_text SET subject = '', body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = \(id)) RETURNING letter_id
-                """, logger: logger).collect().count
-            report.messageIds = try await connection.query("SELECT message_id FROM letter WHERE supporter_id = \(id) ORDER BY id", logger: logger)
-                .collect().map { try $0.decode(String.self) }
+                """, logger: logger).count
+            report.messageIds = try await connection.rows("SELECT message_id FROM letter WHERE supporter_id = \(id) ORDER BY id", logger: logger).map { try $0.decode(String.self) }
             let scrubber = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
             let local = scrubber.localPart
             // Replies to their letters, a target's disabling reason, and replies about other letters that quote them.
@@ -48,7 +47,7 @@ extension PostgresStore {
                  """, "delivery_attempt", "reply"),
             ]
             for place in places {
-                for (rowId, text) in try await connection.query(place.select, logger: logger).collect().map({ try $0.decode((Int64, String).self) }) {
+                for (rowId, text) in try await connection.rows(place.select, logger: logger).map({ try $0.decode((Int64, String).self) }) {
                     let clean = scrubber.scrubbed(text)
                     guard clean != text else { continue }
                     try await connection.query("UPDATE \(unescaped: place.table) SET \(unescaped: place.column) = \(clean) WHERE id = \(rowId)",
@@ -75,15 +74,15 @@ extension PostgresStore {
     private func eraseFromBounces(_ supporter: Supporter, campaignId: Int64, scrubber: ReplyScrubber,
                                   on connection: PostgresConnection) async throws -> Int {
         guard let key = supporter.emailKey else { return 0 }
-        var changed = try await connection.query("""
+        var changed = try await connection.rows("""
             DELETE FROM bounce WHERE lower(recipient) = \(key)
               AND (letter_id IS NULL OR letter_id IN (SELECT id FROM letter WHERE supporter_id = \(supporter.id!))) RETURNING id
-            """, logger: logger).collect().count
+            """, logger: logger).count
         // The messages of this campaign, and those matched to none.
-        let rows = try await connection.query("""
+        let rows = try await connection.rows("""
             SELECT id, recipient, diagnostic, effect FROM bounce
             WHERE message_id IN (SELECT id FROM bounce_message WHERE campaign_id = \(campaignId) OR campaign_id IS NULL)
-            """, logger: logger).collect()
+            """, logger: logger)
         for row in rows {
             let (id, recipient, diagnostic, effect) = try row.decode((Int64, String?, String?, String?).self)
             let texts = [recipient, diagnostic, effect]
@@ -93,9 +92,9 @@ extension PostgresStore {
                                        logger: logger)
             changed += 1
         }
-        let messages = try await connection.query("""
+        let messages = try await connection.rows("""
             SELECT id, sender, subject, outcome, problem, raw FROM bounce_message WHERE campaign_id = \(campaignId) OR campaign_id IS NULL
-            """, logger: logger).collect()
+            """, logger: logger)
         for row in messages {
             let (id, sender, subject, outcome, problem, raw) = try row.decode((Int64, String?, String?, String?, String?, Data?).self)
             let texts = [sender, subject, outcome, problem]

@@ -8,38 +8,38 @@ extension PostgresStore {
     /// SQLite store counts them.
     public func report(campaign slug: String) async throws(AppealsError) -> CampaignReport {
         try await transaction { connection in
-            let ids = try await connection.query("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger).collect()
+            let ids = try await connection.rows("SELECT id FROM campaign WHERE slug = \(slug)", logger: logger)
             guard let id = try ids.first?.decode(Int64.self) else {
                 throw AppealsError.notFound("no campaign \(slug) in \(location)")
             }
-            let counts = try await connection.query("""
+            let counts = try await connection.rows("""
                 SELECT (SELECT count(*) FROM supporter WHERE campaign_id = \(id)),
                        (SELECT count(*) FROM supporter s WHERE s.campaign_id = \(id) AND NOT EXISTS (
                             SELECT 1 FROM target t WHERE t.campaign_id = s.campaign_id AND t.kind = 'embassy' AND t.country = s.country)),
                        (SELECT count(*) FROM letter WHERE campaign_id = \(id) AND possible_duplicate)
-                """, logger: logger).collect()
+                """, logger: logger)
             let (supporters, withoutEmbassy, duplicates) = try counts[0].decode((Int, Int, Int).self)
             var letters = CampaignReport.LetterCounts()
-            for try await (status, count) in try await connection.query("""
+            for (status, count) in try await connection.rows("""
                 SELECT status, count(*) FROM letter WHERE campaign_id = \(id) GROUP BY status
                 """, logger: logger).decode((String, Int).self) {
                 letters.add(count, status: status)
             }
             var bounces: [Int64: CampaignReport.BounceCounts] = [:]
             var campaignBounces = CampaignReport.BounceCounts()
-            for try await (target, bounceClass, count) in try await connection.query("""
+            for (target, bounceClass, count) in try await connection.rows("""
                 SELECT b.target_id, b.class, count(*) FROM bounce b WHERE b.counted AND b.target_id IN (SELECT id FROM target WHERE campaign_id = \(id))
                 GROUP BY b.target_id, b.class
                 """, logger: logger).decode((Int64, String, Int).self) {
                 bounces[target, default: CampaignReport.BounceCounts()].add(count, bounceClass: bounceClass)
             }
-            for try await (bounceClass, count) in try await connection.query("""
+            for (bounceClass, count) in try await connection.rows("""
                 SELECT class, count(*) FROM bounce WHERE counted AND letter_id IN (SELECT id FROM letter WHERE campaign_id = \(id)) GROUP BY class
                 """, logger: logger).decode((String, Int).self) {
                 campaignBounces.add(count, bounceClass: bounceClass)
             }
             var targets: [CampaignReport.TargetCounts] = []
-            let rows = try await connection.query("""
+            let rows = try await connection.rows("""
                 SELECT t.name, t.email, t.kind,
                        count(*) FILTER (WHERE l.status = 'sent'), count(*) FILTER (WHERE l.status = 'failed'),
                        count(*) FILTER (WHERE l.status IN ('queued', 'sending', 'deferred')),
@@ -49,7 +49,7 @@ extension PostgresStore {
                 FROM target t LEFT JOIN letter l ON l.target_id = t.id
                 WHERE t.campaign_id = \(id) GROUP BY t.id ORDER BY t.kind DESC, t.id
                 """, logger: logger)
-            for try await row in rows {
+            for row in rows {
                 let (name, email, kind, sent, failed, pending, disabled, reason, removed, held, bounced, target)
                     = try row.decode((String, String, String, Int, Int, Int, Bool, String?, Bool, Int, Int, Int64).self)
                 targets.append(CampaignReport.TargetCounts(name: name, email: email, kind: kind, sent: sent, failed: failed, pending: pending,
@@ -99,24 +99,24 @@ extension PostgresStore {
         let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
         var page = [CSVWriter.line(AppDatabase.exportColumns)]
         let dates = ISO8601DateFormatter()
-        let rows = try await connection.query("""
+        let query: PostgresQuery = """
             SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply, l.sent_at, l.message_id,
                    l.possible_duplicate
             FROM letter l JOIN supporter s ON s.id = l.supporter_id JOIN target t ON t.id = l.target_id
             WHERE l.campaign_id = \(campaign.id!) AND (\(status)::text IS NULL OR l.status = \(status)) ORDER BY l.id
-            """, logger: logger)
-        for try await row in rows {
-            let (name, email, targetName, targetEmail, kind, letterStatus, attempts, code, reply, sentAt, messageId, duplicate)
-                = try row.decode((String?, String?, String, String, String, String, Int, Int?, String?, Date?, String, Bool).self)
-            let letter = ExportedLetter(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
-                                        targetKind: kind, status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply,
-                                        sentAt: sentAt, messageId: messageId, possibleDuplicate: duplicate)
-            page.append(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: dates))
-            if page.count == 1000 {
-                await pages.send(page)
-                try Task.checkCancellation()
-                page.removeAll(keepingCapacity: true)
+            """
+        try await connection.pages(query, size: 1000, logger: logger) { rows in
+            for row in rows {
+                let (name, email, targetName, targetEmail, kind, letterStatus, attempts, code, reply, sentAt, messageId, duplicate)
+                    = try row.decode((String?, String?, String, String, String, String, Int, Int?, String?, Date?, String, Bool).self)
+                let letter = ExportedLetter(supporterName: name, supporterEmail: email, targetName: targetName, targetEmail: targetEmail,
+                                            targetKind: kind, status: letterStatus, attempts: attempts, lastCode: code, lastReply: reply,
+                                            sentAt: sentAt, messageId: messageId, possibleDuplicate: duplicate)
+                page.append(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: dates))
             }
+            await pages.send(page)
+            try Task.checkCancellation()
+            page.removeAll(keepingCapacity: true)
         }
         await pages.send(page)
     }

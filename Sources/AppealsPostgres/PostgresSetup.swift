@@ -27,7 +27,7 @@ extension PostgresStore {
             var campaign = folder.campaign
             // Two creations of one slug at once: the second waits, then finds it.
             try await connection.query("SELECT pg_advisory_xact_lock(4242006, hashtext(\(campaign.slug)))", logger: logger)
-            let existing = try await connection.query("SELECT 1 FROM campaign WHERE slug = \(campaign.slug)", logger: logger).collect()
+            let existing = try await connection.rows("SELECT 1 FROM campaign WHERE slug = \(campaign.slug)", logger: logger)
             if !existing.isEmpty { throw AppealsError.conflict("campaign \(campaign.slug) already exists") }
             campaign.id = try await Self.insert(campaign, into: "campaign", on: connection, logger: logger)
             for template in folder.templates {
@@ -113,7 +113,7 @@ extension PostgresStore {
         let supporters = rows.map(\.supporter)
         do {
             var added = Set<String>()
-            for try await key in try await connection.query("""
+            for key in try await connection.rows("""
                 INSERT INTO supporter (campaign_id, name, email, email_key, country, city, language, consent, personal_note, created_at)
                 SELECT \(campaign.id!), name, email, email_key, country, city, language, consent, personal_note, created_at
                 FROM unnest(\(supporters.map(\.name))::text[], \(NullableArray(supporters.map(\.email)))::text[],
@@ -141,8 +141,7 @@ extension PostgresStore {
 
     /// The campaign's stored subject and letter templates, each pair as one text, to look for a variable in.
     private func templateSources(_ campaign: Campaign, on connection: PostgresConnection) async throws -> [String] {
-        try await connection.query("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaign.id!)", logger: logger)
-            .collect().map { try $0.decode(String.self) }
+        try await connection.rows("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaign.id!)", logger: logger).map { try $0.decode(String.self) }
     }
 
     /// The campaign's letter renderer, from its stored templates.
@@ -151,9 +150,9 @@ extension PostgresStore {
     public func composer(for slug: String, timeZone: TimeZone = .current, cache: ComposerCache? = nil) async throws(AppealsError) -> LetterComposer {
         let (campaign, sources) = try await transaction { connection in
             let campaign = try await Self.campaign(slug, on: connection, logger: logger, location: location)
-            let sources = try await connection.query("""
+            let sources = try await connection.rows("""
                 SELECT language, subject, letter FROM campaign_template WHERE campaign_id = \(campaign.id!) ORDER BY language
-                """, logger: logger).collect().map { row in
+                """, logger: logger).map { row in
                 let (language, subject, letter) = try row.decode((String, String, String).self)
                 return [language, subject, letter]
             }
@@ -207,8 +206,12 @@ extension PostgresStore {
         do {
             return try await leased { turn in
                 // The turn is a session lock on a connection of its own, given back when the run ends however it ends.
-                let free = try await turn.query("SELECT pg_try_advisory_lock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
-                    .collect().first?.decode(Bool.self) ?? false
+                // That connection is idle for the whole run: a server's idle_session_timeout (PostgreSQL 14 and later)
+                // would end its session, and the run with it.
+                let idleLimited = try await !turn.rows("SELECT current_setting('idle_session_timeout', true)", logger: logger)
+                    .decode(String?.self).compactMap { $0 }.isEmpty
+                if idleLimited { try await turn.query("SET idle_session_timeout = 0", logger: logger) }
+                let free = try await turn.rows("SELECT pg_try_advisory_lock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger).first?.decode(Bool.self) ?? false
                 if !free {
                     waiting()
                     try await turn.query("SELECT pg_advisory_lock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
@@ -221,6 +224,7 @@ extension PostgresStore {
                 }
                 // Given back before the connection goes back to the pool (a broken connection takes it with it).
                 try await turn.query("SELECT pg_advisory_unlock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
+                if idleLimited { try await turn.query("RESET idle_session_timeout", logger: logger) }
                 // Many new letters: fresh statistics for the senders' and reports' queries now, not when autovacuum
                 // gets to it (up to a minute later).
                 if case .success(let report) = result, report.queued >= 10_000 {
@@ -295,7 +299,7 @@ extension PostgresStore {
                 """, on: connection, logger: logger)
             var existing = Set<[Int64]>()
             if let first = supporters.first?.id, let last = supporters.last?.id {
-                for try await (supporter, target) in try await connection.query("""
+                for (supporter, target) in try await connection.rows("""
                     SELECT supporter_id, target_id FROM letter WHERE supporter_id BETWEEN \(first) AND \(last)
                     """, logger: logger).decode((Int64, Int64).self) {
                     existing.insert([supporter, target])
@@ -316,7 +320,7 @@ extension PostgresStore {
     /// - Returns: how many letters were added.
     func insertLetters(_ letters: [(Letter, RenderedLetter)], on connection: PostgresConnection) async throws -> Int {
         let rows = letters.map(\.0), texts = letters.map(\.1)
-        return try await connection.query("""
+        return try await connection.rows("""
                 WITH new AS (
                     INSERT INTO letter (campaign_id, supporter_id, target_id, language, message_id, status, attempts, queued_at, due_at,
                                         updated_at, possible_duplicate)
@@ -333,7 +337,7 @@ extension PostgresStore {
                         AS t(message_id, subject, body) USING (message_id)
                     RETURNING 1)
                 SELECT count(*)::bigint FROM texts
-                """, logger: logger).collect().first.map { Int(try $0.decode(Int64.self)) } ?? 0
+                """, logger: logger).first.map { Int(try $0.decode(Int64.self)) } ?? 0
     }
 
     /// A campaign by its slug.

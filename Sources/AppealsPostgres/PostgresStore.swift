@@ -46,7 +46,7 @@ public struct PostgresStore: Sendable {
                 let store = PostgresStore(location: location, client: client, notesClient: notesClient, password: password, logger: logger)
                 if !create {
                     let found = try await store.leased { connection in
-                        try await connection.query("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger).collect()
+                        try await connection.rows("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger)
                     }
                     if try found.first?.decode(Bool.self) != true {
                         throw AppealsError.notFound("\(location) holds no appeal data: give it appeal's tables with appeal-cli init, or move a campaign there with appeal-cli db copy --to URL")
@@ -132,6 +132,9 @@ public struct PostgresStore: Sendable {
         return try await ConnectionWatch.shared.run(location, leaseLimit: .seconds(Self.answerSeconds), probe: { () throws(AppealsError) in
             do {
                 try await Self.probe(location, password: password, logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("53") == true {
+                // The server answered, out of connections (or memory) for now: the uses wait, up to the lease limit.
+                return
             } catch {
                 throw Self.appealsError(error, location)
             }
@@ -157,8 +160,10 @@ public struct PostgresStore: Sendable {
             return describe(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
         }
         if let error = error as? AppealsError { return error.description }
-        if "\(type(of: error))" == "ConnectionPoolError" {
-            return "cannot connect (is the server running, on that host and port, and does it accept this user from here?)"
+        if "\(type(of: error))" == "ConnectionPoolError", "\(error)".contains("CircuitBreaker") {
+            // The pool gave up opening connections (it tries for a minute).
+            return "no connection could be opened for a minute (is the server running, on that host and port? is it out of connections: "
+                + "max_connections, or this user's connection limit? does it accept this user from here?)"
         }
         if let error = error as? PSQLError, error.code == .authMechanismRequiresPassword {
             return "the server asks for a password, and none is set: put it in the environment variable the config's databasePasswordEnv names (APPEAL_DATABASE_PASSWORD unless set)"
@@ -205,8 +210,7 @@ public struct PostgresStore: Sendable {
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS appeal_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
                     """, logger: logger)
-                let applied = try await connection.query("SELECT 1 FROM appeal_migration WHERE name = \(migration.name)", logger: logger)
-                for try await _ in applied { return }
+                if try await !connection.rows("SELECT 1 FROM appeal_migration WHERE name = \(migration.name)", logger: logger).isEmpty { return }
                 for statement in Self.statements(migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
@@ -248,5 +252,53 @@ extension PostgresStore {
                            + "max_connections and each role's connection limit bound the senders)")
         }
         return try result.withLock { $0! }.get()
+    }
+}
+
+extension PostgresConnection {
+    /// Every row of `query`, gathered on the connection's own event loop as they arrive.
+    ///
+    /// The store reads rows only this way, never by iterating the driver's row stream: postgres-nio 1.33 stops
+    /// the process (a failed precondition in its row stream) when the server ends a session while a stream
+    /// waits for its reader, and a stream read in another task always may. A large result is read in pages
+    /// (``pages(_:size:logger:_:)``).
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        let result: EventLoopFuture<PostgresQueryResult> = self.query(query, logger: logger)
+        return try await result.get().rows
+    }
+
+    /// The rows of `query` given to `body` a page of at most `size` rows at a time, read through a cursor: for
+    /// results too large to hold at once. Must run in a transaction.
+    func pages(_ query: PostgresQuery, size: Int, logger: Logger, _ body: ([PostgresRow]) async throws -> Void) async throws {
+        // All of it will be read: the plan for the whole result, not for its first rows.
+        _ = try await rows("SET LOCAL cursor_tuple_fraction = 1", logger: logger)
+        var declare = query
+        declare.sql = "DECLARE appeal_pages NO SCROLL CURSOR FOR " + query.sql
+        _ = try await rows(declare, logger: logger)
+        // The next page is asked for before this one is handed over: the event loop reads it meanwhile.
+        let fetch = { () -> EventLoopFuture<PostgresQueryResult> in
+            self.query(PostgresQuery(unsafeSQL: "FETCH \(size) FROM appeal_pages"), logger: logger)
+        }
+        var next = fetch()
+        while true {
+            let page = try await next.get().rows
+            let more = page.count == size
+            if more { next = fetch() }
+            if !page.isEmpty { try await body(page) }
+            if !more { break }
+        }
+        _ = try await rows("CLOSE appeal_pages", logger: logger)
+    }
+}
+
+extension [PostgresRow] {
+    /// Each row decoded as `type` (a tuple of the columns' types).
+    func decode<each Column: PostgresDecodable>(_ type: (repeat each Column).Type) throws -> [(repeat each Column)] {
+        try map { try $0.decode(type) }
+    }
+
+    /// Each row's one column decoded as `type`.
+    func decode<Column: PostgresDecodable>(_ type: Column.Type) throws -> [Column] {
+        try map { try $0.decode(type) }
     }
 }

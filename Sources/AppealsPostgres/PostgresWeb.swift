@@ -18,25 +18,25 @@ extension PostgresStore: WebStore {
             let id = try await Self.campaign(slug, on: connection, logger: logger, location: location).id!
             let first = CampaignActivity.firstHour(now: now, hours: hours)
             var counts: [Date: Int] = [:]
-            for try await (hour, count) in try await connection.query("""
+            for (hour, count) in try await connection.rows("""
                 SELECT date_trunc('hour', sent_at), count(*)::bigint FROM letter
                 WHERE campaign_id = \(id) AND status = 'sent' AND sent_at >= \(first) GROUP BY 1
                 """, logger: logger).decode((Date, Int64).self) {
                 counts[hour] = Int(count)
             }
             var failures: [CampaignActivity.Failure] = []
-            for try await (at, name, email, outcome, code, reply) in try await connection.query("""
+            for (at, name, email, outcome, code, reply) in try await connection.rows("""
                 SELECT a.attempted_at, t.name, t.email, a.outcome, a.code, coalesce(a.reply, '')
                 FROM delivery_attempt a JOIN letter l ON l.id = a.letter_id JOIN target t ON t.id = l.target_id
                 WHERE l.campaign_id = \(id) AND a.outcome <> 'sent' ORDER BY a.id DESC LIMIT 20
                 """, logger: logger).decode((Date, String, String, String, Int?, String).self) {
                 failures.append(CampaignActivity.Failure(at: at, targetName: name, targetEmail: email, outcome: outcome, code: code, reply: reply))
             }
-            let (pending, inFlight) = try await connection.query("""
+            let (pending, inFlight) = try await connection.rows("""
                 SELECT (SELECT count(*) FROM submission WHERE campaign_id = \(id) AND confirmed_at IS NULL AND expires_at > \(now))::bigint,
                        (SELECT count(*) FROM letter WHERE campaign_id = \(id)
                           AND (status = 'sending' OR (status IN ('queued', 'deferred') AND due_at <= \(now))))::bigint
-                """, logger: logger).collect().first!.decode((Int64, Int64).self)
+                """, logger: logger).first!.decode((Int64, Int64).self)
             return CampaignActivity(sentPerHour: CampaignActivity.series(counts, from: first, hours: hours), recentFailures: failures,
                                     pendingConfirmations: Int(pending), inFlight: Int(inFlight))
         }
@@ -56,7 +56,7 @@ extension PostgresStore: WebStore {
 
     /// The campaign's status and deadline, read under a share lock: a change of status waits for the write.
     private func campaignState(_ id: Int64, on connection: PostgresConnection) async throws -> (status: CampaignStatus?, deadline: String?) {
-        let rows = try await connection.query("SELECT status, deadline::text FROM campaign WHERE id = \(id) FOR SHARE", logger: logger).collect()
+        let rows = try await connection.rows("SELECT status, deadline::text FROM campaign WHERE id = \(id) FOR SHARE", logger: logger)
         guard let (status, deadline) = try rows.first?.decode((String, String?).self) else { return (nil, nil) }
         return (CampaignStatus(rawValue: status), deadline)
     }
@@ -68,10 +68,10 @@ extension PostgresStore: WebStore {
                 throw AppealsError.conflict("the campaign takes no letters now")
             }
             try await lockAddress(submission.emailKey, campaign: submission.campaignId, on: connection)
-            let recent = try await connection.query("""
+            let recent = try await connection.rows("""
                 SELECT count(*)::bigint FROM submission
                 WHERE campaign_id = \(submission.campaignId) AND email_key = \(submission.emailKey) AND created_at > \(now.addingTimeInterval(-3600))
-                """, logger: logger).collect().first?.decode(Int64.self) ?? 0
+                """, logger: logger).first?.decode(Int64.self) ?? 0
             guard recent < perEmailPerHour else { return false }
             _ = try await Self.insert(submission, into: "submission", on: connection, logger: logger)
             try await connection.query("""
@@ -154,8 +154,7 @@ extension PostgresStore: WebStore {
 
     public func withdrawSubmission(tokenHash: Data) async throws(AppealsError) -> Bool {
         try await transaction { connection in
-            try await !connection.query("DELETE FROM submission WHERE token_hash = \(tokenHash) AND confirmed_at IS NULL RETURNING id", logger: logger)
-                .collect().isEmpty
+            try await !connection.rows("DELETE FROM submission WHERE token_hash = \(tokenHash) AND confirmed_at IS NULL RETURNING id", logger: logger).isEmpty
         }
     }
 
@@ -176,7 +175,7 @@ extension PostgresStore: WebStore {
                 SELECT \(unescaped: PostgresDeliveryStore.columns("target")) FROM target WHERE campaign_id = \(campaign.id!)
                 """, on: connection, logger: logger).keyed(by: \.id!)
             var letters: [SupporterLetters.Item] = []
-            for try await (status, sentAt, subject, body, targetId) in try await connection.query("""
+            for (status, sentAt, subject, body, targetId) in try await connection.rows("""
                 SELECT l.status, l.sent_at, x.subject, x.body, l.target_id
                 FROM letter l LEFT JOIN letter_text x ON x.letter_id = l.id WHERE l.supporter_id = \(supporter.id!) ORDER BY l.id
                 """, logger: logger).decode((String, Date?, String?, String?, Int64).self) {
@@ -190,15 +189,15 @@ extension PostgresStore: WebStore {
 
     public func purgeExpiredSubmissions(now: Date) async throws(AppealsError) -> Int {
         try await transaction { connection in
-            try await connection.query("""
+            try await connection.rows("""
                 DELETE FROM submission WHERE confirmed_at IS NULL AND expires_at < \(now.addingTimeInterval(-7 * 86_400)) RETURNING id
-                """, logger: logger).collect().count
+                """, logger: logger).count
         }
     }
 
     public func webKey() async throws(AppealsError) -> Data {
         let key = try await transaction { connection in
-            try await connection.query("SELECT value FROM secret_key WHERE name = 'web'", logger: logger).collect().first?.decode(Data.self)
+            try await connection.rows("SELECT value FROM secret_key WHERE name = 'web'", logger: logger).first?.decode(Data.self)
         }
         guard let key else { throw .storage("\(location) has no web key: run appeal-cli init on it") }
         return key
@@ -207,11 +206,11 @@ extension PostgresStore: WebStore {
     public func takeDueOutbox(now: Date, limit: Int) async throws(AppealsError) -> [OutboxMessage] {
         try await transaction { connection in
             // Emails another server is taking are passed over, not waited for.
-            try await connection.query("""
+            try await connection.rows("""
                 UPDATE outbox SET due_at = \(now.addingTimeInterval(outboxHoldSeconds))
                 WHERE id IN (SELECT id FROM outbox WHERE due_at <= \(now) ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id, recipient, envelope_from, message, attempts
-                """, logger: logger).collect().map { row in
+                """, logger: logger).map { row in
                 let (id, recipient, from, message, attempts) = try row.decode((Int64, String, String, Data, Int).self)
                 return OutboxMessage(id: id, recipient: recipient, envelopeFrom: from, message: message, attempts: attempts)
             }.sorted { $0.id! < $1.id! }

@@ -63,6 +63,82 @@ struct PostgresConnectionLossTests {
         #expect(try server.query("SELECT count(*) FROM supporter", database: name) == ["150000"])
     }
 
+    @Test("export: its session ended while the rows are read, it stops with a message and leaves no file, whole or partial")
+    func exportLosesItsSession() throws {
+        let cli = try CLIRunner(store: .postgres)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(20_000), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let folder = cli.path("exports")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let written = { (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] }
+
+        let export = try cli.start(["export", "--campaign", CLIRunner.slug, "--out", "\(folder)/letters.csv"])
+        // Once rows are being written out, the server ends the export's session.
+        #expect(cli.waitUntil(seconds: 60) {
+            written().contains { file in
+                ((try? FileManager.default.attributesOfItem(atPath: "\(folder)/\(file)"))?[.size] as? Int ?? 0) > 100_000
+            }
+        })
+        _ = try server.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
+        let result = try finish(export, cli: cli)
+        #expect(result.code == 1 && result.stderr.contains("the connection was lost"), "\(result.code) \(result.stdout) \(result.stderr)")
+        // Supporters' names and addresses are not left behind in a part of a file.
+        #expect(written().isEmpty, "\(written())")
+
+        let again = try cli.run("export", "--campaign", CLIRunner.slug, "--out", "\(folder)/letters.csv")
+        #expect(again.code == 0, "\(again.stderr)")
+        let lines = try String(contentsOfFile: "\(folder)/letters.csv", encoding: .utf8).split(separator: "\r\n")
+        #expect(lines.count == 1 + 100_000 + 95)
+    }
+
+    @Test("campaign update: its session ended while it writes the letters again, it stops with a message and changes nothing")
+    func campaignUpdateLosesItsSession() throws {
+        let cli = try CLIRunner(store: .postgres)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let folder = try StrictInputTests.campaignCopy(cli) { $0 }
+        try #require(try cli.run("init").code == 0)
+        try #require(try cli.run("campaign", "create", folder).code == 0)
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(6_000), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let letter = try String(contentsOfFile: "\(folder)/letter.en.mustache", encoding: .utf8)
+        try (letter + "\nA line added after the letters were queued.\n").write(toFile: "\(folder)/letter.en.mustache", atomically: true, encoding: .utf8)
+
+        let update = try cli.start(["campaign", "update", folder])
+        // Once the update has written something in its transaction, the server ends its session.
+        #expect(cli.waitUntil(seconds: 60) {
+            (try? server.query("SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = '\(name)' AND backend_xid IS NOT NULL")) == ["t"]
+        })
+        _ = try server.query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
+        let result = try finish(update, cli: cli)
+        #expect(result.code == 1 && result.stderr.contains("the connection was lost"), "\(result.code) \(result.stdout) \(result.stderr)")
+        #expect(try server.query("SELECT count(*) FROM letter_text WHERE body LIKE '%added after the letters%'", database: name) == ["0"])
+        #expect(try server.query("SELECT count(*) FROM campaign_template WHERE letter LIKE '%added after the letters%'", database: name) == ["0"])
+
+        let again = try cli.run("campaign", "update", folder)
+        #expect(again.code == 0 && again.stdout.contains("templates changed for: en"), "\(again.stderr)")
+        #expect(try server.query("SELECT count(*) > 1000 FROM letter_text WHERE body LIKE '%added after the letters%'", database: name) == ["t"])
+    }
+
+    @Test("queue on a server that ends idle sessions (idle_session_timeout): the turn's connection, idle all run, is kept")
+    func queueOnServerEndingIdleSessions() throws {
+        let cli = try CLIRunner(store: .postgres)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        _ = try server.query("ALTER DATABASE \(name) SET idle_session_timeout = '1s'")
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(8_000), "--campaign", CLIRunner.slug).code == 0)
+        let started = Date()
+        let queue = try cli.run("queue", "--campaign", CLIRunner.slug)
+        #expect(queue.code == 0 && queue.stdout.hasPrefix("queued 40095 letters"), "\(queue.stdout) \(queue.stderr)")
+        // The run lasted longer than an idle session is allowed to: the limit was in force.
+        #expect(Date().timeIntervalSince(started) > 1.5)
+        #expect(try server.query("SELECT count(*) FROM letter", database: name) == ["40095"])
+    }
+
     @Test("the server stops under queue and send --watch: both stop with a message")
     func serverStops() throws {
         let server = try PostgresInstance()
