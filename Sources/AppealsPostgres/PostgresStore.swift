@@ -182,6 +182,12 @@ public struct PostgresStore: Sendable {
             let reason = (failure.error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(failure.error)"
             return "cannot connect to \(underlying.host):\(underlying.port): \(reason) (is the server running, on that host and port?)"
         }
+        if let error = error as? PSQLError, let underlying = error.underlying as? IOError {
+            // The socket's own words; a connection reset or broken under a session is a connection lost.
+            let reason = String(cString: strerror(underlying.errnoCode))
+            return [ECONNRESET, EPIPE, ETIMEDOUT].contains(underlying.errnoCode)
+                ? "the connection was lost: \(reason); what it had not committed was rolled back" : "cannot connect: \(reason)"
+        }
         if let error = error as? PSQLError, error.code == .connectionError || error.serverInfo == nil, let underlying = error.underlying {
             // A PSQLError's description hides its cause; its reflection tells it.
             return "cannot connect: \(underlying is PSQLError ? String(reflecting: underlying) : "\(underlying)")"
@@ -248,8 +254,9 @@ extension PostgresStore {
         }
         if done.wait(timeout: .now() + .seconds(Self.answerSeconds)) == .timedOut {
             task.cancel()
-            throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (out of connections for this user or server? "
-                           + "max_connections and each role's connection limit bound the senders)")
+            throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (a statement waited that long for the server, "
+                           + "or for a lock another session holds; or no connection came: max_connections and each role's connection limit "
+                           + "bound appeal's processes)")
         }
         return try result.withLock { $0! }.get()
     }

@@ -136,8 +136,14 @@ struct CampaignPageController: Sendable {
 
     /// A campaign the public may see: not a draft.
     private func activeCampaign(_ slug: String) async throws -> Campaign {
-        let campaign = try? await site.store.campaign(slug)
-        guard let campaign, campaign.status != .draft else { throw HTTPError(.notFound) }
+        // No such campaign is a page not found; a database that fails is a server error, not a missing page.
+        let campaign: Campaign
+        do {
+            campaign = try await site.store.campaign(slug)
+        } catch AppealsError.notFound {
+            throw HTTPError(.notFound)
+        }
+        guard campaign.status != .draft else { throw HTTPError(.notFound) }
         return campaign
     }
 }
