@@ -393,6 +393,10 @@ public final class PostgresDeliveryStore: DeliveryStore {
             if let row = counts.first {
                 (waiting.outsideHoursOrLimit, waiting.backingOff, waiting.nextRetry, waiting.heldByDisabledTargets, waiting.inPausedCampaigns) = row
             }
+            waiting.heldByOtherRuns = try await self.query("""
+                SELECT count(*) FROM letter l JOIN campaign c ON c.id = l.campaign_id
+                WHERE l.status = 'sending' AND (\(slug)::text IS NULL OR c.slug = \(slug))
+                """) { try $0.decode(Int.self) }.first ?? 0
             return waiting
         }
     }

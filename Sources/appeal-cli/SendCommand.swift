@@ -134,7 +134,7 @@ struct SendCommand: AsyncParsableCommand {
         if waiting.outsideHoursOrLimit > 0 {
             let why = summary.interrupted ? "the next run (this one was interrupted)"
                 : summary.stopped != nil ? "the next run (this one stopped)"
-                : limit.map({ summary.attempted >= $0 }) == true ? "the next run (this one stopped at --limit)"
+                : summary.reachedLimit ? "the next run (this one stopped at --limit)"
                 : "their targets' sending hours or hourly limit, or another sender has them; a later run sends them"
             print("\(plural(waiting.outsideHoursOrLimit, "letter")) \(verb(waiting.outsideHoursOrLimit, "waits", "wait")) for \(why)")
         }
@@ -143,6 +143,10 @@ struct SendCommand: AsyncParsableCommand {
         }
         if waiting.heldByDisabledTargets > 0 {
             print("\(plural(waiting.heldByDisabledTargets, "letter")) \(verb(waiting.heldByDisabledTargets, "is", "are")) held behind disabled targets (appeal-cli status shows which; target enable lets them go)")
+        }
+        if waiting.heldByOtherRuns > 0 {
+            print("\(plural(waiting.heldByOtherRuns, "letter")) \(verb(waiting.heldByOtherRuns, "is", "are")) held by another send run: "
+                  + "being sent, or, if that run stopped, settled by a later run")
         }
         if waiting.inPausedCampaigns > 0 {
             print("\(plural(waiting.inPausedCampaigns, "letter")) \(verb(waiting.inPausedCampaigns, "waits", "wait")) in paused campaigns (appeal-cli campaign open SLUG)")
@@ -165,6 +169,7 @@ struct SendCommand: AsyncParsableCommand {
                 ("outsideSendingHoursOrLimit", .int(waiting.outsideHoursOrLimit)), ("backingOff", .int(waiting.backingOff)),
                 ("nextRetryAt", waiting.nextRetry.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null),
                 ("heldByDisabledTargets", .int(waiting.heldByDisabledTargets)), ("inPausedCampaigns", .int(waiting.inPausedCampaigns)),
+                ("heldByOtherRuns", .int(waiting.heldByOtherRuns)),
             ])),
             ("seconds", .int(Int(seconds.rounded()))),
         ])

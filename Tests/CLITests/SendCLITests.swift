@@ -26,6 +26,45 @@ struct SendCLITests {
         #expect(try cli.run("send").stdout.hasPrefix("sent 0,"))
     }
 
+    @Test("a run cut short by --limit says so, also when a target disabled during the run held some of its letters back",
+          arguments: StoreKind.allCases)
+    func limitWithTargetDisabled(_ store: StoreKind) throws {
+        let server = try SMTPTestServer(["--reject-rcpt", "president@"])
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let result = try cli.run("send", "--limit", "30")
+        // The president's first letter fails (550) and disables the target: its other claimed letters stay unsent.
+        #expect(result.code == 3 && result.stdout.contains("failed 1"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("letters wait for the next run (this one stopped at --limit)"), "\(result.stdout)")
+        #expect(!result.stdout.contains("another send run") && !result.stdout.contains("sending hours"), "\(result.stdout)")
+    }
+
+    @Test("a run that finds the due letters held by another running send says so, in words and in --json", arguments: StoreKind.allCases)
+    func heldByAnotherRun(_ store: StoreKind) throws {
+        // A server that takes a second over each message: the first run claims all 95 letters at once.
+        let server = try SMTPTestServer(["--fault", "slow", "--delay", "1", "--fault-count", "1000"])
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        try cli.writeConfig(url: server.url)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let running = try cli.start(["send"])
+        defer {
+            kill(running.process.processIdentifier, SIGINT)
+            _ = try? running.finish()
+        }
+        try StopTests.waitForMessages(server, atLeast: 2)
+        let second = try cli.run("send")
+        #expect(second.code == 0 && second.stdout.hasPrefix("sent 0,"), "\(second.stdout) \(second.stderr)")
+        #expect(second.stdout.contains("letters are held by another send run: being sent, or, if that run stopped, settled by a later run"),
+                "\(second.stdout)")
+        let json = try cli.run("send", "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let held = try #require((object["waiting"] as? [String: Any])?["heldByOtherRuns"] as? Int)
+        #expect(held > 50 && held <= 95, "\(json.stdout)")
+    }
+
     @Test("campaign pause or close during send: no new message goes out after it, and claimed letters go back to queued",
           arguments: ["pause", "close"])
     func pauseDuringSend(_ verb: String) throws {

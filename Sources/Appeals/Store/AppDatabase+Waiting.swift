@@ -13,6 +13,8 @@ public struct WaitingLetters: Sendable, Equatable {
     public var heldByDisabledTargets = 0
     /// In campaigns that are paused.
     public var inPausedCampaigns = 0
+    /// Held (`sending`) by other send runs: running, or stopped and waiting for their lease to run out.
+    public var heldByOtherRuns = 0
 
     public init() {}
 
@@ -39,6 +41,10 @@ extension AppDatabase {
             waiting.nextRetry = row[2]
             waiting.heldByDisabledTargets = row[3]
             waiting.inPausedCampaigns = row[4]
+            waiting.heldByOtherRuns = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM letter l JOIN campaign c ON c.id = l.campaign_id
+                WHERE l.status = 'sending' AND (? IS NULL OR c.slug = ?)
+                """, arguments: [slug, slug]) ?? 0
             return waiting
         }
     }

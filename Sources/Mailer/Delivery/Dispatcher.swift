@@ -162,6 +162,7 @@ public final class Dispatcher: Sendable {
         if case .halted(.storage(let error)) = state.phase { throw error }
         try store.release(Array(state.unsettled), owner: run.id, now: now())
         settled = true
+        summary.reachedLimit = state.limitReached
         if case .halted(let halt) = state.phase {
             switch halt {
             case .interrupted:
@@ -196,6 +197,7 @@ public final class Dispatcher: Sendable {
                 state.halt(.storage(error))
             }
         }
+        if options.limit != nil && toClaim <= 0 { state.limitReached = true }
         claims.finish()
     }
 

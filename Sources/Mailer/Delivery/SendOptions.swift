@@ -35,6 +35,8 @@ public struct SendSummary: Sendable, Equatable {
     public var disabledTargets: [String] = []
     /// The run was stopped early by ``Dispatcher/stop()``: letters not yet handed over went back to the queue.
     public var interrupted = false
+    /// The run claimed as many letters as its `limit` allowed (some may then have been held back, unsent).
+    public var reachedLimit = false
 
     public init() {}
 

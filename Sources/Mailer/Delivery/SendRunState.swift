@@ -31,6 +31,8 @@ final class SendRunState: Sendable {
         var withdrawn: Set<Int64> = []
         /// Claimed, not yet recorded or released.
         var unsettled: Set<Int64> = []
+        /// The run claimed as many letters as its limit allowed.
+        var limitReached = false
         var breaker = RunBreaker()
     }
 
@@ -52,6 +54,12 @@ final class SendRunState: Sendable {
 
     func claimed(_ ids: [Int64]) {
         shared.withLock { $0.unsettled.formUnion(ids) }
+    }
+
+    /// The run claimed as many letters as its limit allowed: whatever is left waits for the next run.
+    var limitReached: Bool {
+        get { shared.withLock { $0.limitReached } }
+        set { shared.withLock { $0.limitReached = newValue } }
     }
 
     func settled(_ ids: some Sequence<Int64>) {
