@@ -22,7 +22,7 @@ import TestSupport
         }
 
         func write(_ name: String, _ text: String) {
-            FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data(text.utf8))
         }
 
         func read(_ name: String) -> String? {

@@ -138,7 +138,7 @@ struct BrowserTests {
         process.arguments = [CLIRunner.packageRoot.appendingPathComponent(script).path] + arguments
         let output = Pipe()
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("python-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errorFile)
