@@ -277,8 +277,10 @@ extension PostgresConnection {
     /// The rows of `query` given to `body` a page of at most `size` rows at a time, read through a cursor: for
     /// results too large to hold at once. Must run in a transaction.
     func pages(_ query: PostgresQuery, size: Int, logger: Logger, _ body: ([PostgresRow]) async throws -> Void) async throws {
-        // All of it will be read: the plan for the whole result, not for its first rows.
+        // All of it will be read: the plan for the whole result, not for its first rows. Between pages the session
+        // waits for the reader (a pager, a slow pipe): the 20-second limit on an idle transaction is lifted.
         _ = try await rows("SET LOCAL cursor_tuple_fraction = 1", logger: logger)
+        _ = try await rows("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
         var declare = query
         declare.sql = "DECLARE appeal_pages NO SCROLL CURSOR FOR " + query.sql
         _ = try await rows(declare, logger: logger)
