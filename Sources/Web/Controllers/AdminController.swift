@@ -45,10 +45,14 @@ struct AdminController: Sendable {
             guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
             let slug = try context.parameters.require("slug")
             let now = site.now()
-            let found = try? await { () async throws(AppealsError) in
-                (try await site.store.campaign(slug), try await site.store.report(campaign: slug), try await site.store.activity(campaign: slug, now: now, hours: 24))
-            }()
-            guard let (campaign, report, activity) = found else { throw HTTPError(.notFound) }
+            // No such campaign is not found; a database that fails is a server error.
+            let (campaign, report, activity): (Campaign, CampaignReport, CampaignActivity)
+            do {
+                (campaign, report, activity) = (try await site.store.campaign(slug), try await site.store.report(campaign: slug),
+                                                try await site.store.activity(campaign: slug, now: now, hours: 24))
+            } catch AppealsError.notFound {
+                throw HTTPError(.notFound)
+            }
             let (token, cookies) = site.forms.token(for: request)
             let html = site.pages.render("admin-campaign", AdminCampaignPage(campaign: campaign, report: report, activity: activity).context(csrf: token))
             return try HTML(html: html, cookies: cookies, privatePage: true).response(from: request, context: context)
@@ -73,8 +77,12 @@ struct AdminController: Sendable {
         router.get("/admin/c/:slug/export.csv") { request, context in
             guard site.admin.admits(request, now: site.now()) else { return Response.seeOther("/admin") }
             let slug = try context.parameters.require("slug")
-            let csv = try? await site.store.exportText(campaign: slug, spreadsheetSafe: true)
-            guard let csv else { throw HTTPError(.notFound) }
+            let csv: String
+            do {
+                csv = try await site.store.exportText(campaign: slug, spreadsheetSafe: true)
+            } catch AppealsError.notFound {
+                throw HTTPError(.notFound)
+            }
             return Response(status: .ok, headers: [
                 .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
                 .contentDisposition: "attachment; filename=\"\(slug)-letters.csv\"",
