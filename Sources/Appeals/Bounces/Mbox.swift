@@ -20,15 +20,17 @@ public final class Mbox {
     ///   start with a `From ` line (then it is not an mbox file, and nothing is read).
     public init(path: String) throws(AppealsError) {
         let location = InputLocation(file: path, field: "--mbox")
-        // Opened without waiting (a named pipe would block here), then refused unless it is a plain file.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .invalid(location, "cannot read the file: \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
-            throw .invalid(location, (info.st_mode & S_IFMT) == S_IFDIR ? "a folder, not an mbox file (for a Maildir use --maildir)" : "not a regular file")
+        let descriptor: Int32
+        do {
+            descriptor = try RegularFile.open(path).descriptor
+        } catch {
+            let reason = switch error {
+            case .cannotOpen(let words): "cannot read the file: \(words)"
+            case .folder: "a folder, not an mbox file (for a Maildir use --maildir)"
+            case .notRegular: "not a regular file"
+            }
+            throw .invalid(location, reason)
         }
-        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         guard let file = fdopen(descriptor, "rb") else {
             close(descriptor)
             throw .invalid(location, "cannot read the file: \(String(cString: strerror(errno)))")

@@ -119,18 +119,17 @@ public struct CSVFile: CSVRowSource, Sendable {
 
     /// Opens `path` and runs `body` with its bytes as they are read (see ``CSVInput``).
     private static func reading<T>(_ path: String, _ body: (CSVInput) throws -> T) throws -> T {
-        // Opened without waiting (a named pipe with no writer would block here), then refused unless a plain file.
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: \(String(cString: strerror(errno)))")
+        let (descriptor, status): (Int32, stat)
+        do {
+            (descriptor, status) = try RegularFile.open(path)
+        } catch {
+            let reason = switch error {
+            case .cannotOpen(let words): words
+            case .folder: "a folder, not a file"
+            case .notRegular: "not a regular file"
+            }
+            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: \(reason)")
         }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
-            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: "
-                                       + ((status.st_mode & S_IFMT) == S_IFDIR ? "a folder, not a file" : "not a regular file"))
-        }
-        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         defer { close(descriptor) }
         return try body(CSVInput(descriptor: descriptor, size: Int(status.st_size), file: path))
     }

@@ -1,0 +1,26 @@
+import Foundation
+
+/// Opening an input file that must be a plain file (a CSV, an mbox).
+enum RegularFile {
+    enum Refusal: Error {
+        /// `open` failed: the system's words.
+        case cannotOpen(String)
+        case folder
+        case notRegular
+    }
+
+    /// Opens `path` for reading without waiting (a named pipe with no writer would block `open`), refuses it unless
+    /// it is a regular file, then makes its reads blocking again.
+    /// - Returns: the descriptor, which the caller closes, and the file's status when opened.
+    static func open(_ path: String) throws(Refusal) -> (descriptor: Int32, status: stat) {
+        let descriptor = Foundation.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .cannotOpen(String(cString: strerror(errno))) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw (status.st_mode & S_IFMT) == S_IFDIR ? .folder : .notRegular
+        }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        return (descriptor, status)
+    }
+}
