@@ -279,8 +279,9 @@ extension PostgresConnection {
     func pages(_ query: PostgresQuery, size: Int, logger: Logger, _ body: ([PostgresRow]) async throws -> Void) async throws {
         // All of it will be read: the plan for the whole result, not for its first rows. Between pages the session
         // waits for the reader (a pager, a slow pipe): the 20-second limit on an idle transaction is lifted.
-        _ = try await rows("SET LOCAL cursor_tuple_fraction = 1", logger: logger)
-        _ = try await rows("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
+        _ = try await rows("""
+            SELECT set_config('cursor_tuple_fraction', '1', true), set_config('idle_in_transaction_session_timeout', '0', true)
+            """, logger: logger)
         var declare = query
         declare.sql = "DECLARE appeal_pages NO SCROLL CURSOR FOR " + query.sql
         _ = try await rows(declare, logger: logger)
