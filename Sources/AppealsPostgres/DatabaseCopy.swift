@@ -199,6 +199,6 @@ public enum DatabaseCopy {
         let sql = "INSERT INTO \(table) (\(columns.map(\.0).joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))"
             + (onConflictDoNothing ? " ON CONFLICT DO NOTHING" : "") + (returning.map { " RETURNING \($0)" } ?? "")
         let inserted = try await connection.rows(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        return returning == nil ? [] : try inserted.map { try $0.decode(Int64.self) }
+        return returning == nil ? [] : try inserted.decode(Int64.self)
     }
 }

@@ -69,7 +69,7 @@ extension PostgresStore {
         let campaignId = composer.campaign.id!
         return try await transaction { connection in
             let before = try await target(email, campaign: composer.campaign, on: connection)
-            let sources = try await connection.rows("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaignId)", logger: logger).map { try $0.decode(String.self) }
+            let sources = try await templateSources(composer.campaign, on: connection)
             let after = try before.applying(changes, templates: sources)
             if after.emailKey != before.emailKey, try await !connection.rows("""
                 SELECT 1 FROM target WHERE campaign_id = \(campaignId) AND email_key = \(after.emailKey)

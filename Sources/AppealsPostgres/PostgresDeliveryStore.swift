@@ -79,7 +79,7 @@ public final class PostgresDeliveryStore: DeliveryStore {
             try await connection.query("DELETE FROM send_run WHERE id = \(owner)", logger: self.logger)
             let held = try await connection.rows("""
                 SELECT id FROM letter WHERE status = 'sending' AND claimed_by = \(owner) ORDER BY id FOR UPDATE
-                """, logger: self.logger).map { try $0.decode(Int64.self) }
+                """, logger: self.logger).decode(Int64.self)
             var replay = JournalReplay()
             let notes = try await connection.rows("""
                 SELECT letter_id, event, result, code, disables, at, reply FROM send_journal

@@ -29,7 +29,7 @@ extension PostgresStore {
             report.lettersErased = try await connection.rows("""
                 UPDATE letter_text SET subject = '', body = '' WHERE letter_id IN (SELECT id FROM letter WHERE supporter_id = \(id)) RETURNING letter_id
                 """, logger: logger).count
-            report.messageIds = try await connection.rows("SELECT message_id FROM letter WHERE supporter_id = \(id) ORDER BY id", logger: logger).map { try $0.decode(String.self) }
+            report.messageIds = try await connection.rows("SELECT message_id FROM letter WHERE supporter_id = \(id) ORDER BY id", logger: logger).decode(String.self)
             let scrubber = ReplyScrubber(email: supporter.email ?? email, name: supporter.name)
             let local = scrubber.localPart
             // Replies to their letters, a target's disabling reason, and replies about other letters that quote them.
@@ -47,7 +47,7 @@ extension PostgresStore {
                  """, "delivery_attempt", "reply"),
             ]
             for place in places {
-                for (rowId, text) in try await connection.rows(place.select, logger: logger).map({ try $0.decode((Int64, String).self) }) {
+                for (rowId, text) in try await connection.rows(place.select, logger: logger).decode((Int64, String).self) {
                     let clean = scrubber.scrubbed(text)
                     guard clean != text else { continue }
                     try await connection.query("UPDATE \(unescaped: place.table) SET \(unescaped: place.column) = \(clean) WHERE id = \(rowId)",

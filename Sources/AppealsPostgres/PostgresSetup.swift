@@ -140,8 +140,8 @@ extension PostgresStore {
     }
 
     /// The campaign's stored subject and letter templates, each pair as one text, to look for a variable in.
-    private func templateSources(_ campaign: Campaign, on connection: PostgresConnection) async throws -> [String] {
-        try await connection.rows("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaign.id!)", logger: logger).map { try $0.decode(String.self) }
+    func templateSources(_ campaign: Campaign, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.rows("SELECT subject || letter FROM campaign_template WHERE campaign_id = \(campaign.id!)", logger: logger).decode(String.self)
     }
 
     /// The campaign's letter renderer, from its stored templates.
