@@ -8,9 +8,7 @@ import TestSupport
 struct PostgresConnectionLossTests {
     @Test("queue: its sessions ended midway, it stops with a message; queue again adds exactly the missing letters")
     func queueLosesItsSessions() throws {
-        let cli = try CLIRunner(store: .postgres)
-        let server = try PostgresInstance.shared()
-        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let (cli, server, name) = try postgresCLI()
         try cli.prepareExample()
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(20_000), "--campaign", CLIRunner.slug).code == 0)
 
@@ -38,9 +36,7 @@ struct PostgresConnectionLossTests {
 
     @Test("supporter import: its session ended midway, it stops with a message and imports nothing; a second import takes all")
     func importLosesItsSession() throws {
-        let cli = try CLIRunner(store: .postgres)
-        let server = try PostgresInstance.shared()
-        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let (cli, server, name) = try postgresCLI()
         try #require(try cli.run("init").code == 0)
         try #require(try cli.run("campaign", "create", CLIRunner.exampleCampaign).code == 0)
         let file = try cli.writeSupporters(150_000)
@@ -65,9 +61,7 @@ struct PostgresConnectionLossTests {
 
     @Test("export: its session ended while the rows are read, it stops with a message and leaves no file, whole or partial")
     func exportLosesItsSession() throws {
-        let cli = try CLIRunner(store: .postgres)
-        let server = try PostgresInstance.shared()
-        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let (cli, server, name) = try postgresCLI()
         try cli.prepareExample()
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(20_000), "--campaign", CLIRunner.slug).code == 0)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
@@ -96,9 +90,7 @@ struct PostgresConnectionLossTests {
 
     @Test("campaign update: its session ended while it writes the letters again, it stops with a message and changes nothing")
     func campaignUpdateLosesItsSession() throws {
-        let cli = try CLIRunner(store: .postgres)
-        let server = try PostgresInstance.shared()
-        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let (cli, server, name) = try postgresCLI()
         let folder = try StrictInputTests.campaignCopy(cli) { $0 }
         try #require(try cli.run("init").code == 0)
         try #require(try cli.run("campaign", "create", folder).code == 0)
@@ -125,9 +117,7 @@ struct PostgresConnectionLossTests {
 
     @Test("queue on a server that ends idle sessions (idle_session_timeout): the turn's connection, idle all run, is kept")
     func queueOnServerEndingIdleSessions() throws {
-        let cli = try CLIRunner(store: .postgres)
-        let server = try PostgresInstance.shared()
-        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        let (cli, server, name) = try postgresCLI()
         _ = try server.query("ALTER DATABASE \(name) SET idle_session_timeout = '1s'")
         try cli.prepareExample()
         try #require(try cli.run("supporter", "import", try cli.writeSupporters(8_000), "--campaign", CLIRunner.slug).code == 0)
@@ -158,6 +148,13 @@ struct PostgresConnectionLossTests {
             #expect(result.code == 1 && (result.stderr.contains("the connection was lost") || result.stderr.contains("cannot connect")),
                     "\(result.code) \(result.stdout) \(result.stderr)")
         }
+    }
+
+    /// A working folder whose commands use a database of their own on the shared server, and that database's name.
+    private func postgresCLI() throws -> (CLIRunner, PostgresInstance, String) {
+        let cli = try CLIRunner(store: .postgres)
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        return (cli, try PostgresInstance.shared(), name)
     }
 
     /// Waits for a command that must end by itself: one still running after a minute is killed and counted
