@@ -36,7 +36,9 @@ struct SendCLITests {
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         let result = try cli.run("send", "--limit", "30")
         // The president's first letter fails (550) and disables the target: its other claimed letters stay unsent.
-        #expect(result.code == 3 && result.stdout.contains("failed 1"), "\(result.stdout) \(result.stderr)")
+        // With two connections a second president letter may already be on the wire when the first fails.
+        let failed = result.stdout.firstMatch(of: /failed (\d+),/).flatMap { Int($0.1) }
+        #expect(result.code == 3 && (1...2).contains(failed ?? 0), "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("letters wait for the next run (this one stopped at --limit)"), "\(result.stdout)")
         #expect(!result.stdout.contains("another send run") && !result.stdout.contains("sending hours"), "\(result.stdout)")
     }
