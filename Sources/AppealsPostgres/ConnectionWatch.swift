@@ -22,8 +22,9 @@ final class ConnectionWatch: Sendable {
         var closedAt: ContinuousClock.Instant?
         let leaseLimit: Duration
         let location: PostgresLocation
-        /// Connects once, alone, to tell a server that is down from a pool that is busy.
-        let probe: @Sendable () async throws(AppealsError) -> Void
+        /// Connects once, alone, to tell a server that is down from a pool that is busy; returns the server's
+        /// words when it answered that it is out of connections for now.
+        let probe: @Sendable () async throws(AppealsError) -> String?
         let giveUp: @Sendable (AppealsError) -> Void
     }
 
@@ -35,6 +36,8 @@ final class ConnectionWatch: Sendable {
         var probing: Set<String> = []
         /// When each server last answered a probe: a busy pool is not probed more than once per ``probeAfter``.
         var answered: [String: ContinuousClock.Instant] = [:]
+        /// What each server said when a probe found it out of connections, until a probe finds it is not.
+        var refused: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -48,7 +51,7 @@ final class ConnectionWatch: Sendable {
     /// Runs `body`, which leases a connection and tells `leased` which one as soon as it has it.
     /// - Throws: ``AppealsError/storage(_:)`` when the connection closed under `body` or none came within
     ///   `leaseLimit`; whatever `body` throws.
-    func run<T: Sendable>(_ location: PostgresLocation, leaseLimit: Duration, probe: @escaping @Sendable () async throws(AppealsError) -> Void,
+    func run<T: Sendable>(_ location: PostgresLocation, leaseLimit: Duration, probe: @escaping @Sendable () async throws(AppealsError) -> String?,
                           _ body: @escaping @Sendable (_ leased: @escaping @Sendable (PostgresConnection) -> Void) async throws -> T) async throws -> T {
         let outcome = Outcome<T>()
         return try await withTaskCancellationHandler {
@@ -74,6 +77,15 @@ final class ConnectionWatch: Sendable {
         } onCancel: {
             outcome.cancel()
         }
+    }
+
+    /// Why `location` gives no connection, when the last probe found it out of connections.
+    func refusal(_ location: PostgresLocation) -> String? {
+        state.withLock { $0.refused["\(location)"] }.map(Self.refusal)
+    }
+
+    private static func refusal(_ said: String) -> String {
+        "the server says \"\(said)\": other sessions of this user hold all it allows (max_connections, the role's or the database's CONNECTION LIMIT)"
     }
 
     private func watch(_ watched: Watched) -> UInt64 {
@@ -111,7 +123,9 @@ final class ConnectionWatch: Sendable {
                     guard let connection = watched.connection else {
                         if now - watched.since > watched.leaseLimit {
                             state.watched[id] = nil
-                            abandoned.append((watched, .storage("\(watched.location) gave no connection within \(watched.leaseLimit.components.seconds) seconds (out of connections for this user or server? max_connections and each role's connection limit bound appeal's processes)")))
+                            let why = state.refused["\(watched.location)"].map(Self.refusal)
+                                ?? "out of connections for this user or server? max_connections and each role's connection limit bound appeal's processes"
+                            abandoned.append((watched, .storage("\(watched.location) gave no connection within \(watched.leaseLimit.components.seconds) seconds (\(why))")))
                         } else if now - watched.since > Self.probeAfter,
                                   state.answered["\(watched.location)"].map({ now - $0 > Self.probeAfter }) ?? true,
                                   state.probing.insert("\(watched.location)").inserted {
@@ -140,10 +154,11 @@ final class ConnectionWatch: Sendable {
     private func probe(_ watched: Watched) async {
         let location = "\(watched.location)"
         do throws(AppealsError) {
-            try await watched.probe()
+            let refused = try await watched.probe()
             state.withLock { state in
                 state.probing.remove(location)
                 state.answered[location] = .now
+                state.refused[location] = refused
             }
         } catch {
             let waiting = state.withLock { state in

@@ -206,11 +206,8 @@ extension PostgresStore {
         do {
             return try await leased { turn in
                 // The turn is a session lock on a connection of its own, given back when the run ends however it ends.
-                // That connection is idle for the whole run: a server's idle_session_timeout (PostgreSQL 14 and later)
-                // would end its session, and the run with it.
-                let idleLimited = try await !turn.rows("SELECT current_setting('idle_session_timeout', true)", logger: logger)
-                    .decode(String?.self).compactMap { $0 }.isEmpty
-                if idleLimited { try await turn.query("SET idle_session_timeout = 0", logger: logger) }
+                // That connection is idle for the whole run, and exempt from a server's idle_session_timeout (as
+                // every connection of the store is).
                 let free = try await turn.rows("SELECT pg_try_advisory_lock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger).first?.decode(Bool.self) ?? false
                 if !free {
                     waiting()
@@ -224,7 +221,6 @@ extension PostgresStore {
                 }
                 // Given back before the connection goes back to the pool (a broken connection takes it with it).
                 try await turn.query("SELECT pg_advisory_unlock(4242003, \(Int32(truncatingIfNeeded: campaign.id!)))", logger: logger)
-                if idleLimited { try await turn.query("RESET idle_session_timeout", logger: logger) }
                 // Many new letters: fresh statistics for the senders' and reports' queries now, not when autovacuum
                 // gets to it (up to a minute later).
                 if case .success(let report) = result, report.queued >= 10_000 {

@@ -19,26 +19,33 @@ public struct PostgresStore: Sendable {
 
     /// Connects, runs `body` with the migrated store, and closes every connection, however `body` ends.
     /// - Parameter password: the value of the variable `databasePasswordEnv` names, if set.
-    /// - Throws: ``AppealsError/storage(_:)`` when the server cannot be reached or the schema migrated;
-    ///   whatever `body` throws.
+    /// - Throws: ``AppealsError/storage(_:)`` when the server cannot be reached or the schema migrated, or lets
+    ///   this user have fewer sessions at once than the command needs; whatever `body` throws.
     /// - Parameters:
     ///   - create: whether a database without appeal's tables is given them (`db copy`); otherwise it is refused,
     ///     unchanged.
     ///   - connections: connections at most for everything else (3 for a command; `serve` asks for more).
-    ///   - notesConnections: connections at most for the send runs' notes (one per SMTP connection and one more).
+    ///   - leastConnections: connections of those the command holds at once at the least.
+    ///   - notesConnections: connections at most for the send runs' notes (one per SMTP connection and one more);
+    ///     0 for a command that sends nothing.
+    ///
+    /// Both pools together stay within the sessions the server lets this user have at once (see ``SessionBudget``).
     public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, create: Bool = false, connections: Int = 3,
-                                              notesConnections: Int = 2,
+                                              leastConnections: Int = 1, notesConnections: Int = 0,
                                               logger: Logger = quietLogger,
                                               _ body: (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
-        var main = configuration(location, password: password)
-        // Claims and commits one at a time, the lease's renewals, a command's own queries (and `serve`'s pages).
-        main.options.maximumConnections = max(3, connections)
-        var notes = configuration(location, password: password, synchronousCommit: false)
-        notes.options.maximumConnections = max(1, notesConnections)
-        let client = PostgresClient(configuration: main, backgroundLogger: logger)
-        let notesClient = PostgresClient(configuration: notes, backgroundLogger: logger)
         do {
-            try await probe(location, password: password, logger: logger)
+            let budget = try await readBudget(location, password: password, logger: logger)
+            guard let sizes = budget.poolSizes(main: max(3, connections), least: leastConnections, notes: notesConnections) else {
+                throw AppealsError.storage("PostgreSQL \(location): \(budget.refusal(needing: leastConnections + min(notesConnections, 1)))")
+            }
+            var main = configuration(location, password: password, budget: budget)
+            // Claims and commits one at a time, the lease's renewals, a command's own queries (and `serve`'s pages).
+            main.options.maximumConnections = sizes.main
+            var notes = configuration(location, password: password, budget: budget, synchronousCommit: false)
+            notes.options.maximumConnections = max(1, sizes.notes)
+            let client = PostgresClient(configuration: main, backgroundLogger: logger)
+            let notesClient = PostgresClient(configuration: notes, backgroundLogger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 group.addTask { await notesClient.run() }
@@ -78,7 +85,8 @@ public struct PostgresStore: Sendable {
         return tls
     }
 
-    static func configuration(_ location: PostgresLocation, password: String?, synchronousCommit: Bool = true) -> PostgresClient.Configuration {
+    static func configuration(_ location: PostgresLocation, password: String?, budget: SessionBudget,
+                              synchronousCommit: Bool = true) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
         case (.prefer, let tls?): .prefer(tls)
         case (_, let tls?): .require(tls)
@@ -93,12 +101,32 @@ public struct PostgresStore: Sendable {
         configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal"),
                                                              ("idle_in_transaction_session_timeout", "20s")]
         if !synchronousCommit { configuration.options.additionalStartupParameters.append(("synchronous_commit", "off")) }
+        // The pools close the connections they no longer need themselves (after a minute idle); a server's
+        // idle_session_timeout would end a session just as the pool hands it to a use, and the command with it.
+        if budget.idleSessionTimeout { configuration.options.additionalStartupParameters.append(("idle_session_timeout", "0")) }
         return configuration
     }
 
     /// Connects once, alone: a server that is down, a wrong password or a missing database is told at once and
     /// in the server's words (the pool would keep trying for a minute).
     static func probe(_ location: PostgresLocation, password: String?, logger: Logger) async throws {
+        try await connect(location, password: password, logger: logger).close()
+    }
+
+    /// Connects once, alone, as ``probe(_:password:logger:)`` does, and reads the sessions this user may have.
+    static func readBudget(_ location: PostgresLocation, password: String?, logger: Logger) async throws -> SessionBudget {
+        let connection = try await connect(location, password: password, logger: logger)
+        do {
+            let budget = try await SessionBudget.read(on: connection, logger: logger)
+            try await connection.close()
+            return budget
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    private static func connect(_ location: PostgresLocation, password: String?, logger: Logger) async throws -> PostgresConnection {
         let tls: PostgresConnection.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
         case (.prefer, let tls?): .prefer(try NIOSSLContext(configuration: tls))
         case (_, let tls?): .require(try NIOSSLContext(configuration: tls))
@@ -107,8 +135,7 @@ public struct PostgresStore: Sendable {
         var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                              password: password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-        try await connection.close()
+        return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
     }
 
     /// Runs `body` in one transaction; a failure rolls everything back.
@@ -129,12 +156,13 @@ public struct PostgresStore: Sendable {
     func leased<T: Sendable>(notes: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = notes ? notesClient : client
         let (location, password, logger) = (location, password, logger)
-        return try await ConnectionWatch.shared.run(location, leaseLimit: .seconds(Self.answerSeconds), probe: { () throws(AppealsError) in
+        return try await ConnectionWatch.shared.run(location, leaseLimit: .seconds(Self.answerSeconds), probe: { () throws(AppealsError) -> String? in
             do {
                 try await Self.probe(location, password: password, logger: logger)
+                return nil
             } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("53") == true {
                 // The server answered, out of connections (or memory) for now: the uses wait, up to the lease limit.
-                return
+                return error.serverInfo?[.message] ?? "out of connections"
             } catch {
                 throw Self.appealsError(error, location)
             }
@@ -254,6 +282,9 @@ extension PostgresStore {
         }
         if done.wait(timeout: .now() + .seconds(Self.answerSeconds)) == .timedOut {
             task.cancel()
+            if let refusal = ConnectionWatch.shared.refusal(location) {
+                throw .storage("\(location) gave no connection within \(Self.answerSeconds) seconds (\(refusal))")
+            }
             throw .storage("\(location) did not answer within \(Self.answerSeconds) seconds (a statement waited that long for the server, "
                            + "or for a lock another session holds; or no connection came: max_connections and each role's connection limit "
                            + "bound appeal's processes)")

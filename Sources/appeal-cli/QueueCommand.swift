@@ -13,7 +13,8 @@ struct QueueCommand: AsyncParsableCommand {
         let ids = MessageIDGenerator(domain: config.sender.domain)
         let report: QueueReport
         if config.usesPostgres {
-            report = try await options.withPostgres(config) { store throws(AppealsError) in
+            // The run holds the campaign's turn on one connection while it writes on another.
+            report = try await options.withPostgres(config, leastConnections: 2) { store throws(AppealsError) in
                 try await store.queueLetters(campaign: campaign, messageIDs: ids, waiting: {
                     printWarning("another queue run of \(campaign) is writing to the database; waiting for it to finish")
                 })

@@ -11,22 +11,26 @@ struct ConnectionWaitTests {
     @Test("a server out of connections for this user is waited for, not taken for a server that is down")
     func outOfConnectionsIsWaitedFor() async throws {
         let server = try PostgresInstance.shared()
-        let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let (role, name) = ("limited_\(suffix)", "wait_\(suffix)")
-        // A user the server lets have two sessions at once.
-        _ = try server.query("CREATE ROLE \(role) LOGIN CONNECTION LIMIT 2")
-        try server.createDatabase(name)
-        _ = try server.query("ALTER DATABASE \(name) OWNER TO \(role)")
-        defer {
-            _ = try? server.query("DROP DATABASE \(name) WITH (FORCE)")
-            _ = try? server.query("DROP ROLE \(role)")
+        // A user the server lets have three sessions at once, one of them held by another client for 8 seconds.
+        let role = try server.createRole(connections: 3)
+        defer { server.drop(role: role) }
+        let location = try PostgresLocation(url: server.url(role: role), field: InputLocation(file: "test"))
+        // On a thread of its own: psql is waited for, and the concurrency pool's threads are the store's.
+        let otherDone = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? server.query("SELECT pg_sleep(8)", database: role, user: role)
+            otherDone.signal()
+        }.start()
+        let deadline = ContinuousClock.now + .seconds(6)
+        while try server.query("SELECT count(*) FROM pg_stat_activity WHERE usename = '\(role)'") != ["1"] {
+            try #require(ContinuousClock.now < deadline, "the other client did not connect")
+            try await Task.sleep(for: .milliseconds(50))
         }
-        let location = try PostgresLocation(url: "postgres://\(role)@127.0.0.1:\(server.port)/\(name)?sslmode=disable",
-                                            field: InputLocation(file: "test"))
-
-        // Three uses at once, each holding its connection for three seconds: the third can only have one once
-        // another is done, well after the watch has probed the server (and been told it is full).
         let started = ContinuousClock.now
+
+        // Three uses at once, each holding its connection for three seconds: the store's pool may have three, but the
+        // server refuses the third (the role is out of sessions). It waits, well past the watch's probe (which is
+        // told the server is full), until a connection comes free.
         let answers = try await PostgresStore.withStore(location, password: nil, create: true, connections: 3) { store throws(AppealsError) in
             do {
                 return try await withThrowingTaskGroup(of: Int.self) { group in
@@ -45,7 +49,8 @@ struct ConnectionWaitTests {
         }
         #expect(answers.sorted() == [1, 2, 3])
         // The third waited for a connection to come free: it did not find a third one.
-        #expect(ContinuousClock.now - started > .seconds(6))
+        #expect(ContinuousClock.now - started > .seconds(5.5))
+        otherDone.wait()
         #expect(try server.query("SELECT count(*) FROM pg_stat_activity WHERE usename = '\(role)'") == ["0"])
     }
 

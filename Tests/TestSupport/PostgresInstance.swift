@@ -46,10 +46,29 @@ public final class PostgresInstance: @unchecked Sendable {
         _ = try query("CREATE DATABASE \(name)")
     }
 
-    /// Runs `sql` with psql in database `name`: the rows, each a line of fields separated by `|`.
+    /// A new role allowed `connections` sessions at once (-1: no limit of its own) and a database of the same name
+    /// that it owns; ``drop(role:)`` removes both.
+    public func createRole(connections: Int) throws -> String {
+        let name = "limited_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        _ = try query("CREATE ROLE \(name) LOGIN CONNECTION LIMIT \(connections)")
+        try createDatabase(name)
+        _ = try query("ALTER DATABASE \(name) OWNER TO \(name)")
+        return name
+    }
+
+    /// The URL of `role`'s own database, as that role.
+    public func url(role: String) -> String { "postgres://\(role)@127.0.0.1:\(port)/\(role)?sslmode=disable" }
+
+    /// Removes a role made by ``createRole(connections:)`` and its database, ending their sessions.
+    public func drop(role: String) {
+        _ = try? query("DROP DATABASE \(role) WITH (FORCE)")
+        _ = try? query("DROP ROLE \(role)")
+    }
+
+    /// Runs `sql` with psql in database `name` as `user`: the rows, each a line of fields separated by `|`.
     /// - Throws: ``Failure`` with psql's message when the statement fails.
-    public func query(_ sql: String, database name: String = "appeal") throws -> [String] {
-        let result = try Self.run("/usr/bin/psql", ["--no-psqlrc", "-h", "127.0.0.1", "-p", "\(port)", "-U", "appeal", "-d", name, "-At",
+    public func query(_ sql: String, database name: String = "appeal", user: String = "appeal") throws -> [String] {
+        let result = try Self.run("/usr/bin/psql", ["--no-psqlrc", "-h", "127.0.0.1", "-p", "\(port)", "-U", user, "-d", name, "-At",
                                                     "-v", "ON_ERROR_STOP=1", "-c", sql])
         guard result.status == 0 else { throw Failure(description: result.errors) }
         return result.output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
