@@ -57,4 +57,17 @@ struct PostgresServerLimitsTests {
         #expect(result.code == 0, "\(result.stdout) \(result.stderr)")
         #expect(try server.query("SELECT count(*) FROM letter WHERE status = 'sent'", database: role) == ["95"])
     }
+
+    @Test("export to a reader that stalls longer than appeal lets a transaction sit idle (20 s): every line arrives")
+    func exportToStallingReader() throws {
+        let cli = try CLIRunner(store: .postgres)
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(4_000), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        // The pipe fills at once and export waits on it, its cursor's transaction open, for 25 seconds.
+        let status = try cli.pipeline("\"$APPEAL\" export --campaign \(CLIRunner.slug) 2>err.txt | (sleep 25; wc -l > lines.txt)")
+        #expect(status == 0, "\((try? String(contentsOfFile: cli.path("err.txt"), encoding: .utf8)) ?? "")")
+        // 20,095 letters and the header.
+        #expect(try String(contentsOfFile: cli.path("lines.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "20096")
+    }
 }

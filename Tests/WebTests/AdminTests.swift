@@ -100,6 +100,24 @@ struct AdminTests {
         }
     }
 
+    @Test("A database that fails under the campaign's page or its export is a server error, not a missing campaign",
+          arguments: StoreKind.allCases)
+    func databaseFailure(_ kind: StoreKind) async throws {
+        let fixture = try await WebFixture(kind)
+        try await fixture.test { browser in
+            try await Self.logIn(browser)
+            #expect(try await browser.get("/admin/c/\(WebFixture.slug)").status == .ok)
+            // The letters' table is gone from under the server: the campaign is there, its letters cannot be read.
+            try await fixture.execute("ALTER TABLE letter RENAME TO letter_elsewhere")
+            let page = try await browser.get("/admin/c/\(WebFixture.slug)")
+            #expect(page.status == .internalServerError, "\(page.status)")
+            #expect(!page.html.contains("letter_elsewhere") && !page.html.contains("no such table"))
+            #expect(try await browser.get("/admin/c/\(WebFixture.slug)/export.csv").status == .internalServerError)
+            #expect(try await browser.get("/admin/c/no-such-campaign").status == .notFound)
+            #expect(try await browser.get("/admin/c/no-such-campaign/export.csv").status == .notFound)
+        }
+    }
+
     @Test("Pause and open work from the dashboard with its token, and not without", arguments: StoreKind.allCases)
     func pauseAndOpen(_ kind: StoreKind) async throws {
         let fixture = try await WebFixture(kind)
