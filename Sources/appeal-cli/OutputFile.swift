@@ -62,11 +62,15 @@ final class OutputFile {
             throw failure
         }
         temporary = partial
+        PartialFile.removeOnSignal(partial)
     }
 
     deinit {
         if descriptor != STDOUT_FILENO { close(descriptor) }
-        if let temporary { unlink(temporary) }
+        if let temporary {
+            unlink(temporary)
+            PartialFile.keepOnSignal()
+        }
     }
 
     func write(_ text: String) throws {
@@ -80,6 +84,7 @@ final class OutputFile {
         if let temporary {
             guard fsync(descriptor) == 0 else { throw Self.failure("cannot write \(name)") }
             guard rename(temporary, name) == 0 else { throw Self.failure("cannot write \(name)") }
+            PartialFile.keepOnSignal()
         }
         withExtendedLifetime(self) {}
     }
@@ -91,5 +96,31 @@ final class OutputFile {
 
     private static func failure(_ doing: String) -> Failure {
         Failure(description: "\(doing): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// The file being written, removed when SIGINT, SIGTERM or SIGHUP ends the process before it is complete: a
+/// half-written export (personal data) is never left beside its place.
+private enum PartialFile {
+    /// Read by the signal handler, which may only call async-signal-safe functions: a C string set before the
+    /// handler is installed and freed after it is removed.
+    nonisolated(unsafe) private static var path: UnsafeMutablePointer<CChar>?
+    private static let signals = [SIGINT, SIGTERM, SIGHUP]
+
+    static func removeOnSignal(_ file: String) {
+        path = strdup(file)
+        for number in signals {
+            signal(number) { number in
+                if let path = PartialFile.path { unlink(path) }
+                signal(number, SIG_DFL)
+                raise(number)
+            }
+        }
+    }
+
+    static func keepOnSignal() {
+        for number in signals { signal(number, SIG_DFL) }
+        free(path)
+        path = nil
     }
 }

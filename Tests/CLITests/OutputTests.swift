@@ -75,6 +75,29 @@ struct OutputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.folder.path).allSatisfy { !$0.contains(".partial") })
     }
 
+    @Test("export --out stopped by a signal while it writes leaves no partial file behind (it holds personal data)",
+          arguments: [SIGINT, SIGTERM, SIGHUP])
+    func signalDuringExport(_ number: Int32) throws {
+        let cli = try CLIRunner(store: .postgres)
+        try cli.prepareExample()
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let server = try PostgresInstance.shared()
+        let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
+        // Another session holds the letters' table: export has opened its file and waits to read them.
+        let holder = Thread {
+            _ = try? server.query("BEGIN; LOCK TABLE letter IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT", database: name)
+        }
+        holder.start()
+        #expect(cli.waitUntil { (try? server.query("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'letter'::regclass", database: name)) == ["1"] })
+        let export = try cli.start(["export", "--campaign", CLIRunner.slug, "--out", "letters.csv"])
+        let partial = { (try? FileManager.default.contentsOfDirectory(atPath: cli.folder.path))?.filter { $0.hasPrefix("letters.csv") } ?? [] }
+        #expect(cli.waitUntil { partial().count == 1 }, "\(partial())")
+        kill(export.process.processIdentifier, number)
+        let result = try export.finish()
+        #expect(result.signaled && result.code == number, "\(result.code) \(result.stderr)")
+        #expect(partial().isEmpty, "\(partial())")
+    }
+
     @Test("two queue runs at once: the second waits for the first, then adds nothing")
     func twoQueues() throws {
         let cli = try CLIRunner()
