@@ -84,9 +84,11 @@ extension PostgresStore {
                 }
                 defer { group.cancelAll() }
                 for try await page in pages {
-                    for line in page { try write(line) }
+                    for line in page { try ExportWriteFailure.writing { try write(line) } }
                 }
             }
+        } catch let failure as ExportWriteFailure {
+            throw failure.reported
         } catch {
             throw Self.appealsError(error, location)
         }

@@ -75,6 +75,16 @@ struct OutputTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.folder.path).allSatisfy { !$0.contains(".partial") })
     }
 
+    @Test("an output that fails midway through a large export is reported in its own words, not as the store's", arguments: StoreKind.allCases)
+    func outputFailsMidway(_ store: StoreKind) throws {
+        let cli = try CLIRunner(store: store)
+        try cli.prepareExample()
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(2_000), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let result = try cli.run(["export", "--campaign", CLIRunner.slug], standardOutput: "/dev/full")
+        #expect(result.code == 1 && result.stderr == "error: cannot write standard output: No space left on device\n", "\(result.stderr)")
+    }
+
     @Test("export --out stopped by a signal while it writes leaves no partial file behind (it holds personal data)",
           arguments: [SIGINT, SIGTERM, SIGHUP])
     func signalDuringExport(_ number: Int32) throws {

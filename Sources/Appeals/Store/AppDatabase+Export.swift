@@ -16,7 +16,7 @@ extension AppDatabase {
         do {
             try writer.read { db in
                 let campaign = try Self.campaign(slug, in: db)
-                try write(CSVWriter.line(Self.exportColumns))
+                try ExportWriteFailure.writing { try write(CSVWriter.line(Self.exportColumns)) }
                 let rows = try Row.fetchCursor(db, sql: """
                     SELECT s.name, s.email, t.name, t.email, t.kind, l.status, l.attempts, l.last_code, l.last_reply,
                            l.sent_at, l.message_id, l.possible_duplicate
@@ -28,15 +28,35 @@ extension AppDatabase {
                     let letter = ExportedLetter(supporterName: row[0], supporterEmail: row[1], targetName: row[2], targetEmail: row[3],
                                                 targetKind: row[4], status: row[5], attempts: row[6], lastCode: row[7], lastReply: row[8],
                                                 sentAt: row[9], messageId: row[10], possibleDuplicate: row[11])
-                    try write(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: iso))
+                    try ExportWriteFailure.writing { try write(letter.csvLine(spreadsheetSafe: spreadsheetSafe, dates: iso)) }
                 }
             }
         } catch let error as AppealsError {
             throw error
+        } catch let failure as ExportWriteFailure {
+            throw failure.reported
         } catch {
             throw .storage("cannot export \(slug): \(Self.describe(error))")
         }
     }
+}
+
+/// What an export's `write` threw: the output failed (a full disk, a closed pipe), not the store, and is
+/// reported in its own words.
+public struct ExportWriteFailure: Error {
+    let error: any Error
+
+    /// Runs `write`, its failure wrapped.
+    public static func writing(_ write: () throws -> Void) throws {
+        do {
+            try write()
+        } catch {
+            throw ExportWriteFailure(error: error)
+        }
+    }
+
+    /// The failure as a command reports it (exit 1).
+    public var reported: AppealsError { error as? AppealsError ?? .storage("\(error)") }
 }
 
 /// One letter as `export` writes it, from either store.
