@@ -54,18 +54,24 @@ struct ImportTests {
         #expect(try store.count("supporter") == 0)
     }
 
-    @Test("a named pipe with no writer, a folder or a missing file is refused at once, naming it")
-    func notAPlainFile() throws {
+    @Test("a named pipe with no writer, a folder or a missing file is refused at once, naming it and why: supporters, targets, a config",
+          arguments: ["supporters", "targets", "config"])
+    func notAPlainFile(_ reader: String) throws {
         let store = try TestDatabase()
-        let pipe = store.folder.appendingPathComponent("supporters.csv").path
+        let pipe = store.folder.appendingPathComponent("input").path
         #expect(mkfifo(pipe, 0o600) == 0)
+        let read: @Sendable (String) throws -> Void = switch reader {
+        case "supporters": { _ = try CSVFile(path: $0, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns) }
+        case "targets": { _ = try CSVTable(path: $0, known: Target.csvColumns, required: Target.csvRequiredColumns) }
+        default: { _ = try AppConfig.load(path: $0) }
+        }
         for (path, reason) in [(pipe, "not a regular file"), (store.folder.path, "a folder, not a file"),
                                (store.folder.appendingPathComponent("missing.csv").path, "No such file or directory")] {
             // Read on a thread of its own: a reader that waits for the pipe's writer is let go, and counted as a failure.
             let found = Mutex<[InputIssue]?>(nil)
             let done = DispatchSemaphore(value: 0)
             Thread.detachNewThread {
-                let refused = issues { _ = try CSVFile(path: path, known: Supporter.csvColumns, required: Supporter.csvRequiredColumns) }
+                let refused = issues { try read(path) }
                 found.withLock { $0 = refused }
                 done.signal()
             }

@@ -24,12 +24,7 @@ public final class Mbox {
         do {
             descriptor = try RegularFile.open(path).descriptor
         } catch {
-            let reason = switch error {
-            case .cannotOpen(let words): "cannot read the file: \(words)"
-            case .folder: "a folder, not an mbox file (for a Maildir use --maildir)"
-            case .notRegular: "not a regular file"
-            }
-            throw .invalid(location, reason)
+            throw .invalid(location, error == .folder ? "a folder, not an mbox file (for a Maildir use --maildir)" : "cannot read the file: \(error.reason)")
         }
         guard let file = fdopen(descriptor, "rb") else {
             close(descriptor)

@@ -123,12 +123,7 @@ public struct CSVFile: CSVRowSource, Sendable {
         do {
             (descriptor, status) = try RegularFile.open(path)
         } catch {
-            let reason = switch error {
-            case .cannotOpen(let words): words
-            case .folder: "a folder, not a file"
-            case .notRegular: "not a regular file"
-            }
-            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: \(reason)")
+            throw AppealsError.invalid(InputLocation(file: path), "cannot read the file: \(error.reason)")
         }
         defer { close(descriptor) }
         return try body(CSVInput(descriptor: descriptor, size: Int(status.st_size), file: path))
@@ -203,9 +198,6 @@ struct CSVHeader {
 extension CSVTable {
     /// Reads `path` from disk, then parses it as ``init(file:bytes:known:required:)`` does.
     public init(path: String, known: [String], required: [String]) throws(AppealsError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalid(InputLocation(file: path), "cannot read the file")
-        }
-        try self.init(file: path, bytes: [UInt8](data), known: known, required: required)
+        try self.init(file: path, bytes: [UInt8](try RegularFile.contents(path)), known: known, required: required)
     }
 }

@@ -18,10 +18,7 @@ public struct CampaignFolder: Sendable {
         }
         func file(_ name: String) -> String { folder.appendingPathComponent(name).path }
         func read(_ name: String) throws(AppealsError) -> Data {
-            guard let data = FileManager.default.contents(atPath: file(name)) else {
-                throw .invalid(InputLocation(file: file(name)), "is missing or unreadable")
-            }
-            return data
+            try RegularFile.contents(file(name))
         }
 
         var issues: [InputIssue] = []

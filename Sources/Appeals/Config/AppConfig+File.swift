@@ -4,9 +4,7 @@ extension AppConfig {
     /// Reads a config file strictly: unknown keys, wrong types and invalid values are errors naming the key.
     /// - Throws: ``AppealsError/invalidInput(_:)``.
     public static func load(path: String) throws(AppealsError) -> AppConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalid(InputLocation(file: path), "config file is missing or unreadable")
-        }
+        let data = try RegularFile.contents(path, doing: "config file is missing or unreadable")
         var json = try JSONObjectReader(file: path, data: data)
         var config = AppConfig()
         if let database = json.string("database") { config.database = database }

@@ -2,11 +2,20 @@ import Foundation
 
 /// Opening an input file that must be a plain file (a CSV, an mbox).
 enum RegularFile {
-    enum Refusal: Error {
+    enum Refusal: Error, Equatable {
         /// `open` failed: the system's words.
         case cannotOpen(String)
         case folder
         case notRegular
+
+        /// Why, in words.
+        var reason: String {
+            switch self {
+            case .cannotOpen(let words): words
+            case .folder: "a folder, not a file"
+            case .notRegular: "not a regular file"
+            }
+        }
     }
 
     /// Opens `path` for reading without waiting (a named pipe with no writer would block `open`), refuses it unless
@@ -22,5 +31,22 @@ enum RegularFile {
         }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         return (descriptor, status)
+    }
+
+    /// The whole of the plain file `path`, for the small files read at once (a campaign's folder, a config).
+    /// - Throws: ``AppealsError/invalid(_:_:)`` naming the file, `doing` and why (the system's words).
+    static func contents(_ path: String, doing: String = "cannot read the file") throws(AppealsError) -> Data {
+        let descriptor: Int32
+        do {
+            descriptor = try open(path).descriptor
+        } catch {
+            throw .invalid(InputLocation(file: path), "\(doing): \(error.reason)")
+        }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw .invalid(InputLocation(file: path), "\(doing): \((error as NSError).localizedDescription)")
+        }
     }
 }
