@@ -220,6 +220,10 @@ public struct PostgresStore: Sendable {
             // A PSQLError's description hides its cause; its reflection tells it.
             return "cannot connect: \(underlying is PSQLError ? String(reflecting: underlying) : "\(underlying)")"
         }
+        if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "57P03", let message = error.serverInfo?[.message] {
+            // Refused at connection: the server is starting, stopping or recovering.
+            return "the server takes no connections now: \(message)"
+        }
         if let error = error as? PSQLError, let state = error.serverInfo?[.sqlState], state.hasPrefix("57P") || state.hasPrefix("08"),
            let message = error.serverInfo?[.message] {
             // The server ended the session (a restart, an administrator) or the connection failed.

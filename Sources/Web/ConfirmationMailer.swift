@@ -46,6 +46,7 @@ public struct ConfirmationMailer: Service {
                         _ = try await store.purgeExpiredSubmissions(now: Date())
                         nextPurge = ContinuousClock.now + .seconds(600)
                     } catch {
+                        if Task.isCancelled || Task.isShuttingDownGracefully { break }
                         logger.error("cannot purge expired submissions; trying again later", metadata: ["error": "\(error)"])
                     }
                 }
@@ -59,6 +60,8 @@ public struct ConfirmationMailer: Service {
         do {
             try await sendDue(session)
         } catch {
+            // A use cut short because the server is stopping is no failure of the database.
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             logger.error("confirmation emails: cannot use the database; trying again in a few seconds", metadata: ["error": "\(error)"])
         }
     }
