@@ -95,7 +95,7 @@ struct OutputTests {
         let name = try #require(cli.database?.split(separator: "/").last?.split(separator: "?").first.map(String.init))
         // Another session holds the letters' table: export has opened its file and waits to read them.
         let holder = Thread {
-            _ = try? server.query("BEGIN; LOCK TABLE letter IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT", database: name)
+            _ = try? server.query("BEGIN; LOCK TABLE letter IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT", database: name)
         }
         holder.start()
         #expect(cli.waitUntil { (try? server.query("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'letter'::regclass", database: name)) == ["1"] })
@@ -106,6 +106,7 @@ struct OutputTests {
         let result = try export.finish()
         #expect(result.signaled && result.code == number, "\(result.code) \(result.stderr)")
         #expect(partial().isEmpty, "\(partial())")
+        _ = try server.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
     }
 
     @Test("two queue runs at once: the second waits for the first, then adds nothing")
