@@ -48,7 +48,9 @@ struct DeliveryFixture {
         try postgres.createDatabase(name)
         let location = try PostgresLocation(url: postgres.url(name), field: InputLocation(file: "test"))
         let database = store.database
-        let result = try await PostgresStore.withStore(location, password: nil, create: true) { pg throws(AppealsError) -> Result<T, any Error> in
+        // The notes' pool as `send` has it: one per SMTP connection and one more.
+        let result = try await PostgresStore.withStore(location, password: nil, create: true,
+                                                       notesConnections: AppConfig().smtp.connections + 1) { pg throws(AppealsError) -> Result<T, any Error> in
             _ = try await DatabaseCopy.copy(from: database, to: pg, policy: RetryPolicy(AppConfig().limits))
             let result: Result<T, any Error>
             do { result = .success(try await body(PostgresDeliveryStore(pg))) } catch { result = .failure(error) }
