@@ -38,6 +38,10 @@ final class ConnectionWatch: Sendable {
         var answered: [String: ContinuousClock.Instant] = [:]
         /// What each server said when a probe found it out of connections, until a probe finds it is not.
         var refused: [String: String] = [:]
+        /// Told when a use first waits for a server out of connections (a command says so on standard error).
+        var onWait: (@Sendable (String) -> Void)?
+        /// The servers ``onWait`` was told of.
+        var told: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -77,6 +81,11 @@ final class ConnectionWatch: Sendable {
         } onCancel: {
             outcome.cancel()
         }
+    }
+
+    /// Has `body` told, once per server, when a use starts waiting for a server out of connections.
+    func tellWaits(_ body: @escaping @Sendable (String) -> Void) {
+        state.withLock { $0.onWait = body }
     }
 
     /// Why `location` gives no connection, when the last probe found it out of connections.
@@ -155,10 +164,15 @@ final class ConnectionWatch: Sendable {
         let location = "\(watched.location)"
         do throws(AppealsError) {
             let refused = try await watched.probe()
-            state.withLock { state in
+            let tell = state.withLock { state -> (@Sendable (String) -> Void)? in
                 state.probing.remove(location)
                 state.answered[location] = .now
                 state.refused[location] = refused
+                guard refused != nil, state.told.insert(location).inserted else { return nil }
+                return state.onWait
+            }
+            if let tell, let refused {
+                tell("\(watched.location): waiting up to \(watched.leaseLimit.components.seconds) seconds for a session: \(Self.refusal(refused))")
             }
         } catch {
             let waiting = state.withLock { state in

@@ -67,6 +67,12 @@ public struct PostgresStore: Sendable {
         }
     }
 
+    /// Has `body` told, once per server and process, when a command starts waiting for a connection because the
+    /// server is out of them (other processes of the user hold all it allows), with the server's words.
+    public static func tellWaits(_ body: @escaping @Sendable (String) -> Void) {
+        ConnectionWatch.shared.tellWaits(body)
+    }
+
     /// Failures are reported by the commands, once, in their own words: the driver's log is for `--verbose`.
     public static var quietLogger: Logger {
         var logger = Logger(label: "appeal.postgres")

@@ -61,6 +61,7 @@ extension GlobalOptions {
             try PostgresLocation(url: config.database, field: db != nil ? InputLocation(file: "--db") : InputLocation(file: self.config ?? "appeal.json", field: "database"))
         }
         let password = ProcessInfo.processInfo.environment[config.databasePasswordEnv]
+        PostgresStore.tellWaits { printWarning($0) }
         return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
             try await PostgresStore.withStore(location, password: password, create: create, connections: connections,
                                               leastConnections: leastConnections, notesConnections: notesConnections, body)

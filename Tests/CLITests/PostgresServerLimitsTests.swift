@@ -17,6 +17,14 @@ struct PostgresServerLimitsTests {
         // queue holds its turn on one session and writes on the other; send shares two between its claims and its notes.
         let queue = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(queue.code == 0 && queue.stdout.hasPrefix("queued 95 letters"), "\(queue.stdout) \(queue.stderr)")
+        // Another client holds one of the two sessions for a few seconds: queue says it waits, then goes on.
+        let other = Thread { _ = try? server.query("SELECT pg_sleep(5)", database: role, user: role) }
+        other.start()
+        #expect(cli.waitUntil { (try? server.query("SELECT count(*) FROM pg_stat_activity WHERE usename = '\(role)'")) == ["1"] })
+        let waited = try cli.run("queue", "--campaign", CLIRunner.slug)
+        #expect(waited.code == 0 && waited.stderr.contains("waiting up to 60 seconds for a session: the server says \"too many connections for role"),
+                "\(waited.stdout) \(waited.stderr)")
+
         // Its notes' pool does not wait for a session its main pool keeps idle (which ended in a minute's time-out).
         let send = try cli.run("send")
         #expect(send.code == 0 && send.stdout.hasPrefix("sent 95,"), "\(send.stdout) \(send.stderr)")
