@@ -412,10 +412,11 @@ public final class PostgresDeliveryStore: DeliveryStore {
     public func reserveSendSlot(interval: TimeInterval) throws(AppealsError) -> TimeInterval? {
         try store.blocking { () async throws(AppealsError) in
             let slot = try await self.query("""
-                INSERT INTO send_rate AS r (id, next_slot) VALUES (1, clock_timestamp() + make_interval(secs => \(interval)))
+                INSERT INTO send_rate AS r (id, next_slot) SELECT 1, clock_timestamp() + make_interval(secs => \(interval))
+                WHERE \(unescaped: PostgresJournal.committedLazily)
                 ON CONFLICT (id) DO UPDATE SET next_slot = greatest(r.next_slot, clock_timestamp()) + make_interval(secs => \(interval))
                 RETURNING extract(epoch FROM r.next_slot - clock_timestamp())::float8
-                """, notes: true) { try $0.decode(Double.self) }
+                """) { try $0.decode(Double.self) }
             return max(0, (slot.first ?? interval) - interval)
         }
     }
@@ -464,10 +465,10 @@ public final class PostgresDeliveryStore: DeliveryStore {
 
     /// Runs one statement on its own and decodes its rows with `decode`, on the notes' connections if `notes`;
     /// the server's failures (and the rows' that cannot be decoded) in this module's words.
-    func query<T>(_ query: PostgresQuery, notes: Bool = false, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
+    func query<T>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
         do {
             let logger = logger
-            return try await store.leased(notes: notes) { connection in try await connection.rows(query, logger: logger) }
+            return try await store.leased { connection in try await connection.rows(query, logger: logger) }
                 .map(decode)
         } catch {
             throw PostgresStore.appealsError(error, location)
@@ -531,7 +532,16 @@ final class PostgresSendRun: SendRunRecord {
 }
 
 /// A send run's notes, in the database, so that any host can settle its letters if it dies.
+///
+/// A note is made before each message and after each reply, and it only has to outlive the sender's process, not
+/// the database server's: each is committed without waiting for the disk (`synchronous_commit` off for its own
+/// transaction), on the same connections as everything else, so that a process never holds one session while it
+/// waits for another.
 struct PostgresJournal: SendJournal {
+    /// A condition, true, that turns `synchronous_commit` off for the statement's own transaction: a note's
+    /// statement is its transaction, and the setting is read when it commits.
+    static let committedLazily = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
     let runId: String
     let store: PostgresDeliveryStore
 
@@ -553,7 +563,7 @@ struct PostgresJournal: SendJournal {
         let noted = try store.store.blocking { () async throws(AppealsError) -> Bool in
             do {
                 let logger = store.logger
-                return try await store.store.leased(notes: true) { connection in
+                return try await store.store.leased { connection in
                     for try await _ in try await connection.execute(note, logger: logger) { return true }
                     return false
                 }
@@ -572,12 +582,12 @@ struct PostgresJournal: SendJournal {
         try? store.store.blocking { () async throws(AppealsError) in
             do {
                 let logger = store.logger
-                try await store.store.leased(notes: true) { connection in
+                try await store.store.leased { connection in
                     if let outcome {
                         for try await _ in try await connection.execute(ReplyNote(runId: runId, outcome: outcome), logger: logger) {}
                     } else {
                         try await connection.query("""
-                            INSERT INTO send_journal (run_id, letter_id, event) VALUES (\(runId), \(letterId), 'untried')
+                            INSERT INTO send_journal (run_id, letter_id, event) SELECT \(runId), \(letterId), 'untried' WHERE \(unescaped: PostgresJournal.committedLazily)
                             """, logger: logger)
                     }
                 }
@@ -614,7 +624,8 @@ extension PostgresRow {
 struct StartedNote: PostgresPreparedStatement {
     static let sql = """
         WITH held AS (SELECT id FROM letter WHERE id = $2 AND claimed_by = $1 AND status = 'sending' FOR SHARE)
-        INSERT INTO send_journal (run_id, letter_id, event) SELECT $1, id, 'started' FROM held RETURNING letter_id
+        INSERT INTO send_journal (run_id, letter_id, event) SELECT $1, id, 'started' FROM held
+        WHERE \(PostgresJournal.committedLazily) RETURNING letter_id
         """
     typealias Row = Int64
     var runId: String
@@ -634,8 +645,9 @@ struct StartedNote: PostgresPreparedStatement {
 struct ReplyNote: PostgresPreparedStatement {
     static let sql = """
         INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
-        VALUES ($1, $2, 'replied', $3, $4, $5, $6, $7) RETURNING letter_id
+        SELECT $1, $2, 'replied', $3, $4, $5, $6, $7 WHERE \(PostgresJournal.committedLazily) RETURNING letter_id
         """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int8, .text, .int4, .bool, .timestamptz, .text]
     typealias Row = Int64
     var runId: String
     var outcome: DeliveryOutcome
@@ -656,7 +668,8 @@ struct ReplyAndStartedNote: PostgresPreparedStatement {
     static let sql = """
         WITH reply AS (
             INSERT INTO send_journal (run_id, letter_id, event, result, code, disables, at, reply)
-            VALUES ($1, $3, CASE WHEN $4::text IS NULL THEN 'untried' ELSE 'replied' END, $4, $5, $6, $7, $8)),
+            SELECT $1, $3, CASE WHEN $4::text IS NULL THEN 'untried' ELSE 'replied' END, $4, $5, $6, $7, $8
+            WHERE \(PostgresJournal.committedLazily)),
         held AS (SELECT id FROM letter WHERE id = $2 AND claimed_by = $1 AND status = 'sending' FOR SHARE)
         INSERT INTO send_journal (run_id, letter_id, event) SELECT $1, id, 'started' FROM held RETURNING letter_id
         """

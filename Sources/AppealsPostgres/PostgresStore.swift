@@ -9,11 +9,7 @@ import Synchronization
 public struct PostgresStore: Sendable {
     public let location: PostgresLocation
     let client: PostgresClient
-    /// For the send runs' notes and the shared send rate, committed without waiting for the disk
-    /// (`synchronous_commit = off`): a note is made before each message and after each reply, and it only has
-    /// to outlive the sender's process, not the database server's.
-    let notesClient: PostgresClient
-    /// For probing the server alone when the pools wait for a connection (see ``ConnectionWatch``).
+    /// For probing the server alone when the pool waits for a connection (see ``ConnectionWatch``).
     let password: String?
     let logger: Logger
 
@@ -24,33 +20,33 @@ public struct PostgresStore: Sendable {
     /// - Parameters:
     ///   - create: whether a database without appeal's tables is given them (`db copy`); otherwise it is refused,
     ///     unchanged.
-    ///   - connections: connections at most for everything else (3 for a command; `serve` asks for more).
-    ///   - leastConnections: connections of those the command holds at once at the least.
-    ///   - notesConnections: connections at most for the send runs' notes (one per SMTP connection and one more);
-    ///     0 for a command that sends nothing.
+    ///   - connections: connections at most (3 for a command; a sender adds one per SMTP connection and one more
+    ///     for its notes, `serve` more for its pages).
+    ///   - leastConnections: connections the command holds at once at the least (`queue`: its turn, and its
+    ///     writes); no use of the store holds one connection while it waits for another beyond these.
     ///
-    /// Both pools together stay within the sessions the server lets this user have at once (see ``SessionBudget``).
+    /// The pool stays within the sessions the server lets this user have at once (see ``SessionBudget``).
     public static func withStore<T: Sendable>(_ location: PostgresLocation, password: String?, create: Bool = false, connections: Int = 3,
-                                              leastConnections: Int = 1, notesConnections: Int = 0,
+                                              leastConnections: Int = 1,
                                               logger: Logger = quietLogger,
                                               _ body: (PostgresStore) async throws(AppealsError) -> T) async throws(AppealsError) -> T {
         do {
             let budget = try await readBudget(location, password: password, logger: logger)
-            guard let sizes = budget.poolSizes(main: max(3, connections), least: leastConnections, notes: notesConnections) else {
-                throw AppealsError.storage("PostgreSQL \(location): \(budget.refusal(needing: leastConnections + min(notesConnections, 1)))")
+            guard let size = budget.poolSize(wanted: max(3, connections), least: leastConnections) else {
+                throw AppealsError.storage("PostgreSQL \(location): \(budget.refusal(needing: leastConnections))")
             }
-            var main = configuration(location, password: password, budget: budget)
-            // Claims and commits one at a time, the lease's renewals, a command's own queries (and `serve`'s pages).
-            main.options.maximumConnections = sizes.main
-            var notes = configuration(location, password: password, budget: budget, synchronousCommit: false)
-            notes.options.maximumConnections = max(1, sizes.notes)
-            let client = PostgresClient(configuration: main, backgroundLogger: logger)
-            let notesClient = PostgresClient(configuration: notes, backgroundLogger: logger)
+            var configuration = configuration(location, password: password, budget: budget)
+            configuration.options.maximumConnections = size
+            // Once the server has refused the pool a new connection (other processes hold the sessions its user may
+            // have), postgres-nio 1.33's pool hands a request only a connection that comes back from a use, not one
+            // idle in it, until a new one opens: an idle connection's keep-alive query is what gives it back. Every
+            // quarter second, not every 30, so that processes sharing too few sessions take turns rather than crawl.
+            configuration.options.keepAliveBehavior = .init(frequency: .milliseconds(250))
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
-                group.addTask { await notesClient.run() }
                 defer { group.cancelAll() }
-                let store = PostgresStore(location: location, client: client, notesClient: notesClient, password: password, logger: logger)
+                let store = PostgresStore(location: location, client: client, password: password, logger: logger)
                 if !create {
                     let found = try await store.leased { connection in
                         try await connection.rows("SELECT to_regclass('appeal_migration') IS NOT NULL", logger: logger)
@@ -91,8 +87,7 @@ public struct PostgresStore: Sendable {
         return tls
     }
 
-    static func configuration(_ location: PostgresLocation, password: String?, budget: SessionBudget,
-                              synchronousCommit: Bool = true) -> PostgresClient.Configuration {
+    static func configuration(_ location: PostgresLocation, password: String?, budget: SessionBudget) -> PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS = switch (location.tls, tlsConfiguration(location)) {
         case (.prefer, let tls?): .prefer(tls)
         case (_, let tls?): .require(tls)
@@ -106,8 +101,7 @@ public struct PostgresStore: Sendable {
         // claims' turn among them, for every sender: the server ends it after 20 seconds.
         configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal"),
                                                              ("idle_in_transaction_session_timeout", "20s")]
-        if !synchronousCommit { configuration.options.additionalStartupParameters.append(("synchronous_commit", "off")) }
-        // The pools close the connections they no longer need themselves (after a minute idle); a server's
+        // The pool closes the connections they no longer need themselves (after a minute idle); a server's
         // idle_session_timeout would end a session just as the pool hands it to a use, and the command with it.
         if budget.idleSessionTimeout { configuration.options.additionalStartupParameters.append(("idle_session_timeout", "0")) }
         return configuration
@@ -157,10 +151,9 @@ public struct PostgresStore: Sendable {
         }
     }
 
-    /// Leases a connection (of the notes' pool if `notes`) for `body`, which gives it up when the connection is
-    /// lost under it or none comes within ``answerSeconds``, rather than waiting for ever (see ``ConnectionWatch``).
-    func leased<T: Sendable>(notes: Bool = false, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let client = notes ? notesClient : client
+    /// Leases a connection for `body`, which gives it up when the connection is lost under it or none comes within
+    /// ``answerSeconds``, rather than waiting for ever (see ``ConnectionWatch``).
+    func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let (location, password, logger) = (location, password, logger)
         return try await ConnectionWatch.shared.run(location, leaseLimit: .seconds(Self.answerSeconds), probe: { () throws(AppealsError) -> String? in
             do {

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 /// How many sessions the server lets this user have at once on this database, read when a store opens: the
-/// store's two pools are sized within it, so that one pool never waits for a session the other keeps idle.
+/// store's pool is sized within it.
 struct SessionBudget: Sendable, Equatable {
     /// The most sessions at once: the smallest of the role's and the database's `CONNECTION LIMIT` and the
     /// server's `max_connections` less the slots reserved for superusers.
@@ -60,18 +60,10 @@ struct SessionBudget: Sendable, Equatable {
         return "this command needs \(least) sessions at once, and \(why)"
     }
 
-    /// The sizes of the main pool and the notes' pool within this budget, as near `main` and `notes` as it allows.
-    /// - Parameters:
-    ///   - least: the main pool's connections a command holds at once at the least (`queue` holds its turn on one
-    ///     while it writes on another).
-    ///   - notes: the notes' pool's connections; 0 for a command that makes no notes.
-    /// - Returns: nil when even the least a command needs does not fit.
-    func poolSizes(main: Int, least: Int, notes: Int) -> (main: Int, notes: Int)? {
-        if main + notes <= sessions { return (main, notes) }
-        let needed = least + min(notes, 1)
-        guard needed <= sessions else { return nil }
-        // Shared in proportion, each pool given at least what it needs.
-        let notesShare = notes == 0 ? 0 : max(1, min(notes, sessions * notes / (main + notes), sessions - least))
-        return (min(main, sessions - notesShare), notesShare)
+    /// The pool's size within this budget: `wanted`, or as many as the budget allows.
+    /// - Parameter least: the connections a command holds at once at the least.
+    /// - Returns: nil when even that does not fit.
+    func poolSize(wanted: Int, least: Int) -> Int? {
+        least <= sessions ? min(wanted, sessions) : nil
     }
 }

@@ -55,7 +55,6 @@ extension GlobalOptions {
     /// Connects to the PostgreSQL database the config names, runs `body` with it, and disconnects; the
     /// password comes from the variable `databasePasswordEnv` names.
     func withPostgres<T: Sendable>(_ config: AppConfig, create: Bool = false, storageExit: Int32 = 1, connections: Int = 3, leastConnections: Int = 1,
-                                   notesConnections: Int = 0,
                                    _ body: (PostgresStore) async throws(AppealsError) -> T) async throws -> T {
         let location = try reporting { () throws(AppealsError) in
             try PostgresLocation(url: config.database, field: db != nil ? InputLocation(file: "--db") : InputLocation(file: self.config ?? "appeal.json", field: "database"))
@@ -64,7 +63,7 @@ extension GlobalOptions {
         PostgresStore.tellWaits { printWarning($0) }
         return try await reporting(storageExit: storageExit) { () async throws(AppealsError) in
             try await PostgresStore.withStore(location, password: password, create: create, connections: connections,
-                                              leastConnections: leastConnections, notesConnections: notesConnections, body)
+                                              leastConnections: leastConnections, body)
         }
     }
 }

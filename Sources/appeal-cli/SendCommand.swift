@@ -47,7 +47,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         let transport = try reporting { () throws(AppealsError) in try config.makeTransport() }
         let command = self
-        let failure = try await options.withPostgres(config, notesConnections: config.smtp.connections + 1) { store throws(AppealsError) -> (any Error)? in
+        // Claims, commits and the lease's, and one per SMTP connection and one more for the run's notes.
+        let failure = try await options.withPostgres(config, connections: 3 + config.smtp.connections + 1) { store throws(AppealsError) -> (any Error)? in
             do {
                 try await command.send(store: PostgresDeliveryStore(store), config: config, transport: transport)
                 return nil

@@ -38,9 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
             return
         }
         let command = self
-        // The sender's notes take one connection per SMTP connection and one more; the pages share the main pool.
-        let failure = try await options.withPostgres(config, connections: Self.postgresConnections,
-                                                     notesConnections: config.smtp.connections + 1) { store throws(AppealsError) -> (any Error)? in
+        // The pages' and the sender's, and one per SMTP connection and one more for the sender's notes.
+        let failure = try await options.withPostgres(config, connections: Self.postgresConnections + config.smtp.connections + 1) {
+            store throws(AppealsError) -> (any Error)? in
             do {
                 try await command.serve(web: store, delivery: PostgresDeliveryStore(store), config: config, transport: transport)
                 return nil

@@ -5,7 +5,7 @@ import TestSupport
 /// Servers that bound their sessions: how many a user may have at once, how long one may stay idle.
 @Suite("PostgreSQL servers that bound their sessions", .serialized)
 struct PostgresServerLimitsTests {
-    @Test("a role's CONNECTION LIMIT: commands keep within it and send; one that cannot fit says so at once")
+    @Test("a role's CONNECTION LIMIT: commands keep within it, senders take turns, and one that cannot fit says so at once")
     func roleConnectionLimit() throws {
         let server = try PostgresInstance.shared()
         let role = try server.createRole(connections: 2)
@@ -14,7 +14,7 @@ struct PostgresServerLimitsTests {
         try cli.writeConfig(url: "file://outbox", database: server.url(role: role))
         try cli.prepareExample()
 
-        // queue holds its turn on one session and writes on the other; send shares two between its claims and its notes.
+        // queue holds its turn on one session and writes on the other.
         let queue = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(queue.code == 0 && queue.stdout.hasPrefix("queued 95 letters"), "\(queue.stdout) \(queue.stderr)")
         // Another client holds one of the two sessions for a few seconds: queue says it waits, then goes on.
@@ -25,18 +25,26 @@ struct PostgresServerLimitsTests {
         #expect(waited.code == 0 && waited.stderr.contains("waiting up to 60 seconds for a session: the server says \"too many connections for role"),
                 "\(waited.stdout) \(waited.stderr)")
 
-        // Its notes' pool does not wait for a session its main pool keeps idle (which ended in a minute's time-out).
-        let send = try cli.run("send")
-        #expect(send.code == 0 && send.stdout.hasPrefix("sent 95,"), "\(send.stdout) \(send.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")).count == 95)
-
-        // One session: too few for send, which says so at once; status needs only one.
+        // One session: enough for send and status, which take turns on it; too few for queue, which says so at once.
         _ = try server.query("ALTER ROLE \(role) CONNECTION LIMIT 1")
-        let refused = try cli.run("send")
+        let refused = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(refused.code == 1 && refused.stderr.contains("this command needs 2 sessions at once, and the role \(role) may have only 1 (its CONNECTION LIMIT)")
                 && refused.stderr.contains("ALTER ROLE \(role) CONNECTION LIMIT 2 or more"), "\(refused.stdout) \(refused.stderr)")
+        let alone = try cli.run("send")
+        #expect(alone.code == 0 && alone.stdout.hasPrefix("sent 95,"), "\(alone.stdout) \(alone.stderr)")
+
+        // Two senders sharing two sessions take turns: neither holds one while it waits for another.
+        _ = try server.query("ALTER ROLE \(role) CONNECTION LIMIT 2")
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(600), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
+        let senders = try [cli.start(["send"]), cli.start(["send"])]
+        let results = try senders.map { try $0.finish() }
+        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map { $0.stdout + $0.stderr })")
+        let sent = results.compactMap { $0.stdout.firstMatch(of: /^sent (\d+),/).flatMap { Int($0.1) } }
+        #expect(sent.reduce(0, +) == 3_000, "\(results.map(\.stdout))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")).count == 3_095)
         let status = try cli.run("status", "--campaign", CLIRunner.slug)
-        #expect(status.code == 0 && status.stdout.contains("0 queued, 0 sending, 95 sent"), "\(status.stdout) \(status.stderr)")
+        #expect(status.code == 0 && status.stdout.contains("0 queued, 0 sending, 3095 sent"), "\(status.stdout) \(status.stderr)")
     }
 
     @Test("send --watch on a server that ends sessions idle as long as its poll interval keeps running and sends what comes")

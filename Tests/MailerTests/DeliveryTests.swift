@@ -48,9 +48,9 @@ struct DeliveryFixture {
         try postgres.createDatabase(name)
         let location = try PostgresLocation(url: postgres.url(name), field: InputLocation(file: "test"))
         let database = store.database
-        // The notes' pool as `send` has it: one per SMTP connection and one more.
+        // The pool as `send` has it: one per SMTP connection and one more for the notes, beside its 3.
         let result = try await PostgresStore.withStore(location, password: nil, create: true,
-                                                       notesConnections: AppConfig().smtp.connections + 1) { pg throws(AppealsError) -> Result<T, any Error> in
+                                                       connections: 3 + AppConfig().smtp.connections + 1) { pg throws(AppealsError) -> Result<T, any Error> in
             _ = try await DatabaseCopy.copy(from: database, to: pg, policy: RetryPolicy(AppConfig().limits))
             let result: Result<T, any Error>
             do { result = .success(try await body(PostgresDeliveryStore(pg))) } catch { result = .failure(error) }
