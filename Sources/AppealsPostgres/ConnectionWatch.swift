@@ -94,7 +94,7 @@ final class ConnectionWatch: Sendable {
     }
 
     private static func refusal(_ said: String) -> String {
-        "the server says \"\(said)\": other sessions of this user hold all it allows (max_connections, the role's or the database's CONNECTION LIMIT)"
+        "the server says \"\(said)\": it has no session to spare now (max_connections, and the role's and the database's CONNECTION LIMIT, bound the sessions of all processes together)"
     }
 
     private func watch(_ watched: Watched) -> UInt64 {

@@ -15,8 +15,9 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig()
         let database = config.usesPostgres ? nil : try options.openDatabase()
+        let output: OutputFile
         do {
-            let output = try out.map(OutputFile.init(path:)) ?? OutputFile()
+            output = try out.map(OutputFile.init(path:)) ?? OutputFile()
             let (campaign, status) = (campaign, status)
             if let database {
                 try reporting { () throws(AppealsError) in
@@ -32,7 +33,8 @@ struct ExportCommand: AsyncParsableCommand {
             printError(failure.description)
             throw ExitCode(failure.isUserError ? 2 : 1)
         }
-        if let out { print("exported \(campaign) to \(out)") }
+        // Said only beside the file: into a FIFO or /dev/stdout it would be part of the CSV.
+        if let out, output.isRegularFile { print("exported \(campaign) to \(out)") }
     }
 }
 

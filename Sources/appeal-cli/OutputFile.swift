@@ -65,6 +65,9 @@ final class OutputFile {
         PartialFile.removeOnSignal(partial)
     }
 
+    /// Whether the output is a regular file (not standard output, a FIFO or a device such as `/dev/stdout`).
+    var isRegularFile: Bool { temporary != nil }
+
     deinit {
         if descriptor != STDOUT_FILENO { close(descriptor) }
         if let temporary {

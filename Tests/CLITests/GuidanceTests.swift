@@ -17,6 +17,21 @@ struct GuidanceTests {
         #expect(try cli.run("campaign", "list").code == 0)
     }
 
+    @Test("an appeal.json that cannot be read (a link to nowhere, a huge file) is refused, never replaced by the defaults")
+    func unreadableConfig() throws {
+        let cli = try CLIRunner()
+        try FileManager.default.createSymbolicLink(atPath: cli.path("appeal.json"), withDestinationPath: cli.path("moved-away.json"))
+        let dangling = try cli.run("init")
+        #expect(dangling.code == 2 && dangling.stderr.contains("appeal.json: config file is missing or unreadable: No such file or directory"),
+                "\(dangling.stdout) \(dangling.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.path("appeals.sqlite")))
+        try FileManager.default.removeItem(atPath: cli.path("appeal.json"))
+        #expect(FileManager.default.createFile(atPath: cli.path("appeal.json"), contents: nil))
+        #expect(truncate(cli.path("appeal.json"), 20 << 20) == 0)
+        let huge = try cli.run("init")
+        #expect(huge.code == 2 && huge.stderr.contains("it is 20971520 bytes, and such a file is at most 16 MB"), "\(huge.stderr)")
+    }
+
     @Test("send --campaign names an unknown, draft or closed campaign: exit 2 with the reason; a paused one says so")
     func sendWhatCampaign() throws {
         let cli = try CLIRunner()

@@ -132,7 +132,8 @@ extension AppConfig {
         var config: AppConfig
         if let path {
             config = try load(path: path)
-        } else if FileManager.default.fileExists(atPath: "appeal.json") {
+        } else if var info = Optional(stat()), lstat("appeal.json", &info) == 0 {
+            // Whatever is there, a link to nowhere too, is the config: never the defaults in its place.
             config = try load(path: "appeal.json")
         } else {
             config = AppConfig()

@@ -33,6 +33,9 @@ enum RegularFile {
         return (descriptor, status)
     }
 
+    /// The most ``contents(_:doing:)`` reads: a campaign's templates, its targets or a config are far smaller.
+    static let maxContents = 16 * 1_048_576
+
     /// The whole of the plain file `path`, for the small files read at once (a campaign's folder, a config).
     /// - Throws: ``AppealsError/invalid(_:_:)`` naming the file, `doing` and why (the system's words).
     static func contents(_ path: String, doing: String = "cannot read the file") throws(AppealsError) -> Data {
@@ -43,6 +46,10 @@ enum RegularFile {
             throw .invalid(InputLocation(file: path), "\(doing): \(error.reason)")
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_size > maxContents {
+            throw .invalid(InputLocation(file: path), "\(doing): it is \(status.st_size) bytes, and such a file is at most \(maxContents / 1_048_576) MB")
+        }
         do {
             return try handle.readToEnd() ?? Data()
         } catch {
