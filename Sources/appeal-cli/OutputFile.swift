@@ -54,15 +54,17 @@ final class OutputFile {
             throw Self.failure("cannot write \(path)")
         }
         let partial = "\(path).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // Before the file exists: a signal the moment after it is made still removes it.
+        PartialFile.removeOnSignal(partial)
         descriptor = open(partial, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             var failure = Self.failure("cannot write \(path)")
             // A folder that does not exist is a mistake in the command, not a failing machine.
             failure.isUserError = errno == ENOENT || errno == ENOTDIR
+            PartialFile.keepOnSignal()
             throw failure
         }
         temporary = partial
-        PartialFile.removeOnSignal(partial)
     }
 
     /// Whether the output is a regular file (not standard output, a FIFO or a device such as `/dev/stdout`).
