@@ -18,7 +18,7 @@ struct PostgresServerLimitsTests {
         let queue = try cli.run("queue", "--campaign", CLIRunner.slug)
         #expect(queue.code == 0 && queue.stdout.hasPrefix("queued 95 letters"), "\(queue.stdout) \(queue.stderr)")
         // Another client holds one of the two sessions for a few seconds: queue says it waits, then goes on.
-        let other = Thread { _ = try? server.query("SELECT pg_sleep(5)", database: role, user: role) }
+        let other = Thread { _ = try? server.query("SELECT pg_sleep(12)", database: role, user: role) }
         other.start()
         #expect(cli.waitUntil { (try? server.query("SELECT count(*) FROM pg_stat_activity WHERE usename = '\(role)'")) == ["1"] })
         let waited = try cli.run("queue", "--campaign", CLIRunner.slug)
@@ -39,7 +39,11 @@ struct PostgresServerLimitsTests {
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         let senders = try [cli.start(["send"]), cli.start(["send"])]
         let results = try senders.map { try $0.finish() }
-        #expect(results.allSatisfy { $0.code == 0 }, "\(results.map { $0.stdout + $0.stderr })")
+        // Each normally has one session; one that started too late to have any before the other had both may
+        // only wait its minute (and say so), having claimed nothing.
+        #expect(results.contains { $0.code == 0 }, "\(results.map { $0.stdout + $0.stderr })")
+        #expect(results.allSatisfy { $0.code == 0 || ($0.code == 1 && $0.stderr.contains("gave no connection within 60 seconds")) },
+                "\(results.map { $0.stdout + $0.stderr })")
         let sent = results.compactMap { $0.stdout.firstMatch(of: /^sent (\d+),/).flatMap { Int($0.1) } }
         #expect(sent.reduce(0, +) == 3_000, "\(results.map(\.stdout))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")).count == 3_095)
