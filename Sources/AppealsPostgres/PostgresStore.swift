@@ -40,8 +40,9 @@ public struct PostgresStore: Sendable {
             // Once the server has refused the pool a new connection (other processes hold the sessions its user may
             // have), postgres-nio 1.33's pool hands a request only a connection that comes back from a use, not one
             // idle in it, until a new one opens: an idle connection's keep-alive query is what gives it back. Every
-            // quarter second, not every 30, so that processes sharing too few sessions take turns rather than crawl.
-            configuration.options.keepAliveBehavior = .init(frequency: .milliseconds(250))
+            // second, not every 30, so that processes sharing too few sessions take turns rather than crawl (every
+            // quarter second cost a sender about a tenth of its speed).
+            configuration.options.keepAliveBehavior = .init(frequency: .seconds(1))
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }

@@ -35,7 +35,7 @@ struct PostgresServerLimitsTests {
 
         // Two senders sharing two sessions take turns: neither holds one while it waits for another.
         _ = try server.query("ALTER ROLE \(role) CONNECTION LIMIT 2")
-        try #require(try cli.run("supporter", "import", try cli.writeSupporters(600), "--campaign", CLIRunner.slug).code == 0)
+        try #require(try cli.run("supporter", "import", try cli.writeSupporters(300), "--campaign", CLIRunner.slug).code == 0)
         try #require(try cli.run("queue", "--campaign", CLIRunner.slug).code == 0)
         let senders = try [cli.start(["send"]), cli.start(["send"])]
         let results = try senders.map { try $0.finish() }
@@ -45,10 +45,10 @@ struct PostgresServerLimitsTests {
         #expect(results.allSatisfy { $0.code == 0 || ($0.code == 1 && $0.stderr.contains("gave no connection within 60 seconds")) },
                 "\(results.map { $0.stdout + $0.stderr })")
         let sent = results.compactMap { $0.stdout.firstMatch(of: /^sent (\d+),/).flatMap { Int($0.1) } }
-        #expect(sent.reduce(0, +) == 3_000, "\(results.map(\.stdout))")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")).count == 3_095)
+        #expect(sent.reduce(0, +) == 1_500, "\(results.map(\.stdout))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.path("outbox")).count == 1_595)
         let status = try cli.run("status", "--campaign", CLIRunner.slug)
-        #expect(status.code == 0 && status.stdout.contains("0 queued, 0 sending, 3095 sent"), "\(status.stdout) \(status.stderr)")
+        #expect(status.code == 0 && status.stdout.contains("0 queued, 0 sending, 1595 sent"), "\(status.stdout) \(status.stderr)")
     }
 
     @Test("send --watch on a server that ends sessions idle as long as its poll interval keeps running and sends what comes")
