@@ -463,8 +463,8 @@ public final class PostgresDeliveryStore: DeliveryStore {
         return records
     }
 
-    /// Runs one statement on its own and decodes its rows with `decode`, on the notes' connections if `notes`;
-    /// the server's failures (and the rows' that cannot be decoded) in this module's words.
+    /// Runs one statement on its own and decodes its rows with `decode`; the server's failures (and the rows' that
+    /// cannot be decoded) in this module's words.
     func query<T>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws(AppealsError) -> [T] {
         do {
             let logger = logger

@@ -102,7 +102,7 @@ public struct PostgresStore: Sendable {
         // claims' turn among them, for every sender: the server ends it after 20 seconds.
         configuration.options.additionalStartupParameters = [("TimeZone", "UTC"), ("application_name", "appeal"),
                                                              ("idle_in_transaction_session_timeout", "20s")]
-        // The pool closes the connections they no longer need themselves (after a minute idle); a server's
+        // The pool closes the connections it no longer needs itself (after a minute idle); a server's
         // idle_session_timeout would end a session just as the pool hands it to a use, and the command with it.
         if budget.idleSessionTimeout { configuration.options.additionalStartupParameters.append(("idle_session_timeout", "0")) }
         return configuration

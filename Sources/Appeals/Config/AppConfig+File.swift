@@ -130,9 +130,10 @@ extension AppConfig {
     /// else the defaults; `database` overrides the config's database.
     public static func resolve(path: String?, database: String?) throws(AppealsError) -> AppConfig {
         var config: AppConfig
+        var info = stat()
         if let path {
             config = try load(path: path)
-        } else if var info = Optional(stat()), lstat("appeal.json", &info) == 0 {
+        } else if lstat("appeal.json", &info) == 0 {
             // Whatever is there, a link to nowhere too, is the config: never the defaults in its place.
             config = try load(path: "appeal.json")
         } else {

@@ -39,15 +39,14 @@ enum RegularFile {
     /// The whole of the plain file `path`, for the small files read at once (a campaign's folder, a config).
     /// - Throws: ``AppealsError/invalid(_:_:)`` naming the file, `doing` and why (the system's words).
     static func contents(_ path: String, doing: String = "cannot read the file") throws(AppealsError) -> Data {
-        let descriptor: Int32
+        let (descriptor, status): (Int32, stat)
         do {
-            descriptor = try open(path).descriptor
+            (descriptor, status) = try open(path)
         } catch {
             throw .invalid(InputLocation(file: path), "\(doing): \(error.reason)")
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var status = stat()
-        if fstat(descriptor, &status) == 0, status.st_size > maxContents {
+        if status.st_size > maxContents {
             throw .invalid(InputLocation(file: path), "\(doing): it is \(status.st_size) bytes, and such a file is at most \(maxContents / 1_048_576) MB")
         }
         do {
